@@ -1,0 +1,53 @@
+# rdumap — the two set-up commands of the README live here.
+#
+#   make run    install what is missing, build, map and emulate examples/gemm.pat on fabric/sn10.cfg
+#   make test   install what is missing, build with ASan+UBSan and -Werror, run every test
+#
+# Both work on a fresh Debian 12 machine as root (or with sudo).
+
+PACKAGES := build-essential meson ninja-build pkg-config \
+            libigraph-dev libglpk-dev libcmocka-dev libinih-dev libjansson-dev \
+            libxml2-dev libgraphviz-dev python3 python3-numpy
+
+BUILD      ?= build
+TEST_BUILD ?= build-test
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+FABRIC     ?= fabric/sn10.cfg
+EXAMPLE    ?= examples/gemm.pat
+
+.PHONY: all deps build run test bench clean
+
+all: build
+
+# Install only the Debian packages that are missing.
+deps:
+	@missing=""; for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=release
+
+build: deps $(BUILD)/build.ninja
+	meson compile -C $(BUILD)
+
+run: build
+	./$(BUILD)/cli/rdumap $(EXAMPLE) --fabric $(FABRIC)
+
+$(TEST_BUILD)/build.ninja:
+	meson setup $(TEST_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Dwerror=true
+
+test: deps $(TEST_BUILD)/build.ninja
+	meson compile -C $(TEST_BUILD)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  meson test -C $(TEST_BUILD) --print-errorlogs --num-processes 2
+
+bench: build
+	meson test -C $(BUILD) --benchmark --verbose
+
+clean:
+	rm -rf $(BUILD) $(TEST_BUILD)
