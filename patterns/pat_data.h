@@ -25,7 +25,9 @@ int pat_generate(const pat_decl *decl, uint64_t seed, pat_tensor *out, diag_list
  * shape match `decl`'s type.  Errors name the file and what was expected. */
 int pat_npy_read(const char *path, const pat_decl *decl, pat_tensor *out, diag_list *d);
 
-/* Write `t` to `path` as .npy version 1.0. */
+/* Write `t` to `path` as .npy version 1.0 (header padded to 64 bytes, as
+ * numpy writes it), through a temporary in the same directory renamed into
+ * place: an existing file is replaced whole or not at all. */
 int pat_npy_write(const char *path, const pat_tensor *t, diag_list *d);
 
 /* Fill every input of `p` in `vals`: from DIR/NAME.npy when data_dir is
@@ -33,7 +35,12 @@ int pat_npy_write(const char *path, const pat_tensor *t, diag_list *d);
 int pat_load_inputs(const pat_program *p, const char *data_dir, bool gen_missing,
                     uint64_t seed, pat_values *vals, diag_list *d);
 
-/* Write every output of `p` as DIR/NAME.npy, all or nothing. */
+/* Write every output of `p` as DIR/NAME.npy, all or nothing: every file is
+ * written and synced as a temporary in DIR first; only then are they renamed
+ * into place (a target that is a directory or other non-file is refused
+ * before any rename; should a rename still fail, the files already renamed
+ * are restored from hard-linked backups).  DIR must exist: it is not
+ * created, so a typo in --out is an error rather than a new directory. */
 int pat_write_outputs(const pat_program *p, const char *dir, const pat_values *vals,
                       diag_list *d);
 
