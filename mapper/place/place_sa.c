@@ -1,0 +1,238 @@
+/*
+ * place_sa.c — simulated annealing in the manner of VPR (Betz and Rose,
+ * "VPR: A New Packing, Placement and Routing Tool for FPGA Research", 1997).
+ *
+ * A move picks a unit and a site of its kind within the range limit (a
+ * window of +-rlim rows and columns around the unit); the unit moves there,
+ * or swaps with the unit already there.  Its cost change is computed from
+ * the nets touching the one or two units moved (the per-unit net lists of
+ * place_ctx), never by re-summing the whole placement.
+ *
+ * The schedule is VPR's:
+ *   - T0 = 20 x the standard deviation of the cost change over n_units
+ *     random moves (tried and undone);
+ *   - effort x n_units^(4/3) moves per temperature (at least effort x
+ *     SA_MIN_MOVES, so that a graph of a few units is annealed too);
+ *   - T <- alpha T with alpha chosen by the accept rate R of the last
+ *     temperature: 0.5 if R > 0.96, 0.9 if R > 0.8, 0.95 if R > 0.15, else 0.8;
+ *   - rlim <- rlim x (1 - 0.44 + R), kept in [1, max(rows, cols)], which
+ *     steers R towards 0.44;
+ *   - stop when T < 0.005 x cost / nets, or when three temperatures in a row
+ *     change nothing (frozen); then one greedy pass at T = 0 (the quench).
+ * The cost is re-summed exactly after every temperature so rounding never
+ * accumulates, and the best placement seen at those points is the result.
+ * Everything random comes from one util/prng stream seeded by opts.seed.
+ */
+#include "mapper/place/place_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/prng.h"
+
+/* VPR's n^(4/3) moves per temperature is a dozen for a graph of 7 units:
+ * too few to equilibrate.  Small graphs get at least this many (x effort). */
+enum { SA_MIN_MOVES = 200 };
+
+typedef struct anneal {
+    const place_ctx *c;
+    int *site;      /* unit -> site */
+    int *occ;       /* site -> unit, or -1 */
+    int *movable;   /* units whose kind has more than one site */
+    int n_movable;
+    prng g;
+} anneal;
+
+/* Sum of width x distance over the nets of u, and of v (if v >= 0) except
+ * those already counted with u. */
+static double local_cost(const anneal *a, int u, int v)
+{
+    const place_ctx *c = a->c;
+    const place_problem *p = c->p;
+    double sum = 0;
+    for (int k = c->adj_start[u]; k < c->adj_start[u + 1]; k++) {
+        const place_net *e = &p->nets[c->adj_net[k]];
+        sum += e->width * place_site_dist(c->s, a->site[e->src], a->site[e->dst]);
+    }
+    if (v < 0)
+        return sum;
+    for (int k = c->adj_start[v]; k < c->adj_start[v + 1]; k++) {
+        const place_net *e = &p->nets[c->adj_net[k]];
+        if (e->src == u || e->dst == u)
+            continue;
+        sum += e->width * place_site_dist(c->s, a->site[e->src], a->site[e->dst]);
+    }
+    return sum;
+}
+
+/* Move u to site t, swapping with its occupant if any. */
+static void apply_move(anneal *a, int u, int t)
+{
+    int from = a->site[u], v = a->occ[t];
+    a->site[u] = t;
+    a->occ[t] = u;
+    a->occ[from] = v;
+    if (v >= 0)
+        a->site[v] = from;
+}
+
+/* Pick a target site for u within the window of +-rlim; -1 if none found. */
+static int pick_target(anneal *a, int u, int rlim)
+{
+    const place_ctx *c = a->c;
+    int k = c->p->kind[u], from = a->site[u];
+    if (k == PLACE_AGCU) {
+        int n = c->n_kind_site[k];
+        int t = c->kind_site[k][prng_below(&a->g, (uint64_t)n)];
+        return t == from ? -1 : t;
+    }
+    const place_site *f = &c->s->site[from];
+    int r0 = f->row - rlim < 0 ? 0 : f->row - rlim;
+    int r1 = f->row + rlim > c->rows - 1 ? c->rows - 1 : f->row + rlim;
+    int c0 = f->col - rlim < 0 ? 0 : f->col - rlim;
+    int c1 = f->col + rlim > c->cols - 1 ? c->cols - 1 : f->col + rlim;
+    for (int tries = 0; tries < 16; tries++) {
+        int r = r0 + (int)prng_below(&a->g, (uint64_t)(r1 - r0 + 1));
+        int col = c0 + (int)prng_below(&a->g, (uint64_t)(c1 - c0 + 1));
+        int t = c->grid[r * c->cols + col];
+        if (t >= 0 && t != from && (int)c->s->site[t].kind == k)
+            return t;
+    }
+    return -1;
+}
+
+/* Propose one move; fill *u, *t and the cost change, without applying it. */
+static bool propose(anneal *a, int rlim, int *u, int *t, double *delta)
+{
+    *u = a->movable[prng_below(&a->g, (uint64_t)a->n_movable)];
+    *t = pick_target(a, *u, rlim);
+    if (*t < 0)
+        return false;
+    int v = a->occ[*t];
+    double before = local_cost(a, *u, v);
+    int from = a->site[*u];
+    apply_move(a, *u, *t);
+    double after = local_cost(a, *u, v);
+    apply_move(a, *u, from);
+    *delta = after - before;
+    return true;
+}
+
+static double full_cost(const anneal *a)
+{
+    return place_cost(a->c->p, a->c->s, a->site);
+}
+
+int place_sa_run(const place_ctx *c, const place_opts *o, const int *start,
+                 int *site, long *moves)
+{
+    const place_problem *p = c->p;
+    const place_sites *s = c->s;
+    int n = p->n_units;
+    *moves = 0;
+    memcpy(site, start, (size_t)n * sizeof *site);
+    anneal a = {.c = c};
+    a.site = malloc((size_t)(n > 0 ? n : 1) * sizeof *a.site);
+    a.occ = malloc((size_t)(s->n > 0 ? s->n : 1) * sizeof *a.occ);
+    a.movable = malloc((size_t)(n > 0 ? n : 1) * sizeof *a.movable);
+    if (!a.site || !a.occ || !a.movable) {
+        free(a.site);
+        free(a.occ);
+        free(a.movable);
+        return -1;
+    }
+    memcpy(a.site, start, (size_t)n * sizeof *a.site);
+    for (int i = 0; i < s->n; i++)
+        a.occ[i] = -1;
+    for (int u = 0; u < n; u++) {
+        a.occ[a.site[u]] = u;
+        if (c->n_kind_site[p->kind[u]] > 1)
+            a.movable[a.n_movable++] = u;
+    }
+    prng_seed_stream(&a.g, o->seed, "place-sa");
+
+    double cost = full_cost(&a), best = cost;
+    int max_r = c->rows > c->cols ? c->rows : c->cols;
+    if (a.n_movable == 0 || p->n_nets == 0 || cost == 0)
+        goto done;
+
+    /* T0 from the spread of the cost change of random moves, tried and
+     * undone (the starting placement is kept). */
+    double sum = 0, sum2 = 0;
+    int tried = 0;
+    for (int i = 0; i < n; i++) {
+        int u, t;
+        double dc;
+        if (!propose(&a, max_r, &u, &t, &dc))
+            continue;
+        sum += dc;
+        sum2 += dc * dc;
+        tried++;
+    }
+    *moves += n;
+    double sd = tried > 1 ? sqrt(fmax(0, (sum2 - sum * sum / tried) / (tried - 1))) : 0;
+    double T = 20 * sd;
+    double rlim = max_r;
+    double per_t = o->effort * fmax(pow((double)n, 4.0 / 3.0), SA_MIN_MOVES);
+    long inner = per_t < 1 ? 1 : (long)per_t;
+    int frozen = 0;
+
+    for (int step = 0; step < 100000 && T > 0; step++) {
+        if (T < 0.005 * cost / p->n_nets)
+            break;
+        long accepted = 0, proposed = 0, changed = 0;
+        for (long m = 0; m < inner; m++) {
+            int u, t;
+            double dc;
+            if (!propose(&a, (int)rlim, &u, &t, &dc))
+                continue;
+            proposed++;
+            if (dc <= 0 || prng_unit(&a.g) < exp(-dc / T)) {
+                apply_move(&a, u, t);
+                cost += dc;
+                accepted++;
+                if (dc != 0)
+                    changed++;
+            }
+        }
+        *moves += inner;
+        cost = full_cost(&a);
+        if (cost < best) {
+            best = cost;
+            memcpy(site, a.site, (size_t)n * sizeof *site);
+        }
+        if (cost == 0)
+            break;
+        double R = proposed > 0 ? (double)accepted / (double)proposed : 0;
+        double alpha = R > 0.96 ? 0.5 : R > 0.8 ? 0.9 : R > 0.15 ? 0.95 : 0.8;
+        T *= alpha;
+        rlim *= 1 - 0.44 + R;
+        if (rlim < 1)
+            rlim = 1;
+        if (rlim > max_r)
+            rlim = max_r;
+        frozen = changed == 0 ? frozen + 1 : 0;
+        if (frozen >= 3)
+            break;
+    }
+
+    /* Quench: T = 0, only moves that do not raise the cost. */
+    for (long m = 0; m < inner; m++) {
+        int u, t;
+        double dc;
+        if (propose(&a, (int)rlim, &u, &t, &dc) && dc <= 0)
+            apply_move(&a, u, t);
+    }
+    *moves += inner;
+    cost = full_cost(&a);
+    if (cost < best) {
+        best = cost;
+        memcpy(site, a.site, (size_t)n * sizeof *site);
+    }
+done:
+    free(a.site);
+    free(a.occ);
+    free(a.movable);
+    return 0;
+}
