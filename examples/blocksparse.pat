@@ -1,0 +1,40 @@
+# Pixelated-butterfly linear layer (Dao et al., 2022): Y = X · (W ⊙ M) +
+# (X · U) · Vt, with a block-sparse weight of 16 × 16 blocks whose layout M
+# is a flat block butterfly, plus a rank-16 dense term.  256 tokens, 256 →
+# 256 features.
+#
+# The layout is computed in the program as a 16 × 16 block mask: block
+# (a, b) is kept when a XOR b is 0 or a power of two (5 of 16 blocks per
+# row, 31 % dense), written with integer / and % since the language has no
+# bit operators.  The sparse product reduces over (block, offset-in-block)
+# with a `where` guard on the mask — the same for all 16 rows of a block, so
+# the mapper can skip whole blocks — and the low-rank term goes through a
+# small buffer.  Exercises where-guarded reductions over a mask tensor,
+# nested selects, || and ==, a two-index reduction and block index
+# arithmetic.
+const M  = 256     # tokens
+const K  = 256     # input features
+const N  = 256     # output features
+const BS = 16      # block size
+const NB = 16      # blocks per side: K / BS
+const RK = 16      # rank of the dense term
+input  X  : f32[M][K]
+input  W  : f32[K][N]
+input  U  : f32[K][RK]
+input  Vt : f32[RK][N]
+buffer layout : i32[NB][NB]
+buffer XU : f32[M][RK]
+output Y  : f32[M][N]
+layout = map (a: NB, b: NB) {
+  reduce (l: 4) max {
+    let s = l == 0 ? 1 : l == 1 ? 2 : l == 2 ? 4 : 8
+    a == b || b == (a / s % 2 == 0 ? a + s : a - s)
+  }
+}
+XU = map (m: M, r: RK) { reduce (k: K) + { X[m][k] * U[k][r] } }
+Y = map (m: M, n: N) {
+  let sparse = reduce (kb: NB, kk: BS) + where layout[kb][n / BS] != 0 {
+    X[m][kb * BS + kk] * W[kb * BS + kk][n]
+  }
+  sparse + reduce (r: RK) + { XU[m][r] * Vt[r][n] }
+}
