@@ -1,0 +1,411 @@
+/*
+ * imp_dot.c — reader of CGRA-ME's dataflow graphs in DOT.
+ *
+ *   digraph G {
+ *     load1[opcode=load];  c2[opcode=const, value=4];  add0[opcode=add];
+ *     load1 -> add0[operand=0];  c2 -> add0[operand=1];
+ *     add0 -> phi3[operand=0];   phi3 -> add0[operand=1];   (a recurrence)
+ *   }
+ *
+ * Graphviz's cgraph parses the text (agmemread); its messages are captured
+ * through agseterrf and become errors at their line — nothing is printed.
+ * cgraph does not keep line numbers, and it silently merges a node declared
+ * twice, so a small locator scans the text for statement heads (`ID [` and
+ * `ID -> ID`) only to give every node and edge a line and to find duplicate
+ * declarations; all meaning comes from cgraph.
+ *
+ * Loop-carried edges: an edge is loop-carried when it says so, by
+ * `dist=N` / `distance=N` (N >= 1) or `backedge=true`, or when it enters a
+ * `phi` and closes a cycle — in SSA form a phi's value from the loop body
+ * comes from the previous iteration.  Anything else on a cycle is a
+ * combinational loop (imp_graph_check).
+ */
+#include "mapper/import/imp_internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <graphviz/cgraph.h>
+
+/* --------------------------------------------- cgraph's messages, captured */
+
+/* cgraph calls the handler with fragments ("Error", ": ", "syntax error in
+ * line 4 near ']'\n"); they are joined up to the newline. */
+static struct {
+    diag_list *d;
+    const char *file;
+    int last_line;
+    char buf[1024];
+    size_t len;
+    int reported;
+} capture;
+
+static void flush_capture(void)
+{
+    if (capture.len == 0)
+        return;
+    capture.buf[capture.len] = '\0';
+    char *msg = capture.buf;
+    while (*msg == ' ' || *msg == ':')
+        msg++;
+    if (strncmp(msg, "Error", 5) == 0 || strncmp(msg, "Warning", 7) == 0) {
+        msg += msg[0] == 'E' ? 5 : 7;
+        while (*msg == ' ' || *msg == ':')
+            msg++;
+    }
+    size_t n = strlen(msg);
+    while (n > 0 && isspace((unsigned char)msg[n - 1]))
+        msg[--n] = '\0';
+    int line = 0;
+    const char *l = strstr(msg, "line ");
+    if (l)
+        line = atoi(l + 5);
+    if (line > capture.last_line)
+        line = capture.last_line;
+    if (n > 0) {
+        diag_loc at = {capture.file, line, 0};
+        diag_error(capture.d, at, "DOT syntax: %s", msg);
+        capture.reported++;
+    }
+    capture.len = 0;
+}
+
+static int on_cgraph_message(char *fragment)
+{
+    for (const char *p = fragment; *p; p++) {
+        if (*p == '\n') {
+            flush_capture();
+        } else if (capture.len + 1 < sizeof capture.buf) {
+            capture.buf[capture.len++] = *p;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ the locator */
+
+typedef struct token {
+    const char *s;   /* ID text (quotes removed), or the punctuation */
+    size_t n;
+    int line;
+    char kind;       /* 'i' ID, '>' an edge operator, or the punctuation char */
+} token;
+
+typedef struct tokens {
+    token *t;
+    int n, cap;
+} tokens;
+
+static void push_token(tokens *ts, token t)
+{
+    if (ts->n == ts->cap) {
+        int cap = ts->cap ? 2 * ts->cap : 256;
+        token *bigger = realloc(ts->t, (size_t)cap * sizeof *bigger);
+        if (!bigger)
+            return;
+        ts->t = bigger;
+        ts->cap = cap;
+    }
+    ts->t[ts->n++] = t;
+}
+
+/* Split text into DOT tokens, enough to find statement heads. */
+static void tokenize(const char *text, tokens *ts)
+{
+    int line = 1;
+    const char *p = text;
+    while (*p) {
+        char c = *p;
+        if (c == '\n') {
+            line++;
+            p++;
+        } else if (isspace((unsigned char)c)) {
+            p++;
+        } else if (c == '/' && p[1] == '/') {
+            while (*p && *p != '\n')
+                p++;
+        } else if (c == '#' ) {
+            while (*p && *p != '\n')
+                p++;
+        } else if (c == '/' && p[1] == '*') {
+            p += 2;
+            while (*p && !(p[0] == '*' && p[1] == '/'))
+                line += *p++ == '\n';
+            if (*p)
+                p += 2;
+        } else if (c == '"') {
+            const char *s = ++p;
+            int at = line;
+            while (*p && *p != '"') {
+                if (*p == '\\' && p[1])
+                    p++;
+                line += *p++ == '\n';
+            }
+            push_token(ts, (token){s, (size_t)(p - s), at, 'i'});
+            if (*p)
+                p++;
+        } else if (c == '-' && (p[1] == '>' || p[1] == '-')) {
+            push_token(ts, (token){p, 2, line, '>'});
+            p += 2;
+        } else if (isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-' || (unsigned char)c >= 0x80) {
+            const char *s = p;
+            while (isalnum((unsigned char)*p) || *p == '_' || *p == '.' || (unsigned char)*p >= 0x80 ||
+                   (*p == '-' && p[1] != '>' && p[1] != '-'))
+                p++;
+            push_token(ts, (token){s, (size_t)(p - s), line, 'i'});
+        } else {
+            push_token(ts, (token){p, 1, line, c});
+            p++;
+        }
+    }
+}
+
+static bool token_is(const token *t, const char *name)
+{
+    return t->kind == 'i' && strlen(name) == t->n && strncmp(t->s, name, t->n) == 0;
+}
+
+/* Skip a bracketed attribute list starting at token i ('['); return the
+ * index after it, and whether it sets `opcode`. */
+static int skip_attrs(const tokens *ts, int i, bool *has_opcode)
+{
+    *has_opcode = false;
+    int k = i + 1;
+    while (k < ts->n && ts->t[k].kind != ']') {
+        if (token_is(&ts->t[k], "opcode"))
+            *has_opcode = true;
+        k++;
+    }
+    return k < ts->n ? k + 1 : k;
+}
+
+/* The line of node `name`'s declaration with an opcode (or its first
+ * mention); *second gets the line of a second declaration with an opcode. */
+static int node_line(const tokens *ts, const char *name, int *second)
+{
+    int first_decl = 0, first_seen = 0;
+    *second = 0;
+    for (int i = 0; i < ts->n; i++) {
+        const token *t = &ts->t[i];
+        if (!token_is(t, name))
+            continue;
+        if (!first_seen)
+            first_seen = t->line;
+        bool head = i == 0 || strchr(";{}]", ts->t[i - 1].kind) != NULL;
+        bool edge = (i + 1 < ts->n && ts->t[i + 1].kind == '>') || (i > 0 && ts->t[i - 1].kind == '>');
+        if (!head || edge || i + 1 >= ts->n || ts->t[i + 1].kind != '[')
+            continue;
+        bool has_opcode;
+        skip_attrs(ts, i + 1, &has_opcode);
+        if (!has_opcode)
+            continue;
+        if (!first_decl)
+            first_decl = t->line;
+        else if (!*second)
+            *second = t->line;
+    }
+    return first_decl ? first_decl : first_seen;
+}
+
+/* The line of the k-th (from 0) edge statement `src -> dst`, or 0. */
+static int edge_line(const tokens *ts, const char *src, const char *dst, int k)
+{
+    for (int i = 0; i + 2 < ts->n; i++)
+        if (token_is(&ts->t[i], src) && ts->t[i + 1].kind == '>' && token_is(&ts->t[i + 2], dst))
+            if (k-- == 0)
+                return ts->t[i].line;
+    return 0;
+}
+
+/* ----------------------------------------------------------------- reader */
+
+static bool parse_int(const char *s, long long *out)
+{
+    if (!s || !*s)
+        return false;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+static const char *get(void *obj, const char *key)
+{
+    char *v = agget(obj, (char *)key);
+    return v && *v ? v : NULL;
+}
+
+/* Mark edges into a phi that close a cycle as loop-carried: u -> phi is a
+ * back edge when phi reaches u without passing through another edge into
+ * a phi.  Edges marked explicitly keep their distance. */
+static void mark_phi_backedges(imp_graph *g, const bool *explicit_dist)
+{
+    int n = g->n_nodes;
+    if (n == 0)
+        return;
+    bool *seen = malloc((size_t)n * sizeof *seen);
+    int *queue = malloc((size_t)n * sizeof *queue);
+    bool *into_phi = calloc((size_t)g->n_edges + 1, sizeof *into_phi);
+    if (!seen || !queue || !into_phi) {
+        free(seen), free(queue), free(into_phi);
+        return;
+    }
+    for (int e = 0; e < g->n_edges; e++)
+        into_phi[e] = strcasecmp(g->node[g->edge[e].dst].op, "phi") == 0;
+    for (int e = 0; e < g->n_edges; e++) {
+        imp_edge *ed = &g->edge[e];
+        if (!into_phi[e] || explicit_dist[e])
+            continue;
+        memset(seen, 0, (size_t)n * sizeof *seen);
+        int head = 0, tail = 0;
+        queue[tail++] = ed->dst;
+        seen[ed->dst] = true;
+        while (head < tail && !seen[ed->src]) {
+            int u = queue[head++];
+            for (int f = 0; f < g->n_edges; f++) {
+                const imp_edge *x = &g->edge[f];
+                if (x->src != u || into_phi[f] || x->distance > 0 || seen[x->dst])
+                    continue;
+                seen[x->dst] = true;
+                queue[tail++] = x->dst;
+            }
+        }
+        if (seen[ed->src])
+            ed->distance = 1;
+    }
+    free(seen), free(queue), free(into_phi);
+}
+
+int imp_read_dot(imp_graph *g, const char *file, const char *text, diag_list *d)
+{
+    int errors = d->n_errors;
+    capture.d = d;
+    capture.file = file;
+    capture.len = 0;
+    capture.reported = 0;
+    capture.last_line = 1;
+    for (const char *p = text; *p; p++)
+        capture.last_line += *p == '\n' && p[1] != '\0';
+    agusererrf old = agseterrf(on_cgraph_message);
+    agerrlevel_t old_level = agseterr(AGWARN);
+    Agraph_t *dot = agmemread(text);
+    flush_capture();
+    agseterrf(old);
+    agseterr(old_level);
+    if (!dot) {
+        if (capture.reported == 0)
+            diag_error(d, (diag_loc){file, capture.last_line, 0}, "DOT: the graph could not be read (truncated?)");
+        return -1;
+    }
+    if (!agisdirected(dot)) {
+        agclose(dot);
+        return diag_error(d, (diag_loc){file, 1, 0}, "an undirected graph: a dataflow graph must be a digraph");
+    }
+    tokens ts = {0};
+    tokenize(text, &ts);
+
+    for (Agnode_t *v = agfstnode(dot); v; v = agnxtnode(dot, v)) {
+        imp_node n = {0};
+        n.asap = n.alap = -1;
+        n.name = arena_strdup(&g->arena, agnameof(v));
+        int second;
+        n.line = node_line(&ts, n.name, &second);
+        diag_loc at = {file, n.line, 0};
+        if (second) {
+            diag_error(d, (diag_loc){file, second, 0}, "duplicate node '%s' (first declared at line %d)", n.name,
+                       n.line);
+            continue;
+        }
+        const char *op = get(v, "opcode");
+        if (!op) {
+            bool used = agfstedge(dot, v) != NULL;
+            diag_error(d, at, used ? "dangling edge: node '%s' is used by an edge but never declared with an opcode"
+                                   : "node '%s' has no opcode", n.name);
+            continue;
+        }
+        n.op = arena_strdup(&g->arena, op);
+        n.info = imp_opcode_find(op);
+        if (!n.info) {
+            diag_error(d, at, "unknown opcode '%s' (node %s); the accepted opcodes are the table in docs/import.md",
+                       op, n.name);
+            continue;
+        }
+        const char *value = get(v, "value");
+        if (value && parse_int(value, &n.const_value))
+            n.has_const = true;
+        const char *array = get(v, "array");
+        if (array)
+            n.base = arena_strdup(&g->arena, array);
+        if (imp_graph_add_node(g, &n) < 0)
+            diag_error(d, at, "out of memory");
+    }
+    bool *explicit_dist = NULL;
+    if (d->n_errors == errors) {
+        int n_edges = 0;
+        for (Agnode_t *v = agfstnode(dot); v; v = agnxtnode(dot, v))
+            for (Agedge_t *e = agfstout(dot, v); e; e = agnxtout(dot, e))
+                n_edges++;
+        explicit_dist = calloc((size_t)n_edges + 1, sizeof *explicit_dist);
+        for (Agnode_t *v = agfstnode(dot); v && explicit_dist; v = agnxtnode(dot, v)) {
+            for (Agedge_t *e = agfstout(dot, v); e; e = agnxtout(dot, e)) {
+                const char *src = agnameof(agtail(e)), *dst = agnameof(aghead(e));
+                imp_edge ed = {imp_graph_find(g, src), imp_graph_find(g, dst), 0, false, -1, 0};
+                int k = 0;
+                for (int i = 0; i < g->n_edges; i++)
+                    k += g->edge[i].src == ed.src && g->edge[i].dst == ed.dst;
+                ed.line = edge_line(&ts, src, dst, k);
+                diag_loc at = {file, ed.line, 0};
+                long long v64;
+                const char *operand = get(e, "operand");
+                if (operand) {
+                    if (!parse_int(operand, &v64) || v64 < 0 || v64 > 64) {
+                        diag_error(d, at, "edge %s -> %s: operand=%s is not an operand number", src, dst, operand);
+                        continue;
+                    }
+                    ed.operand = (int)v64;
+                }
+                const char *dist = get(e, "dist");
+                if (!dist)
+                    dist = get(e, "distance");
+                bool marked = false;
+                if (dist) {
+                    if (!parse_int(dist, &v64) || v64 < 0 || v64 > 1000) {
+                        diag_error(d, at, "edge %s -> %s: dist=%s is not an iteration distance", src, dst, dist);
+                        continue;
+                    }
+                    ed.distance = (int)v64;
+                    marked = true;
+                }
+                const char *back = get(e, "backedge");
+                if (back && (strcasecmp(back, "true") == 0 || strcmp(back, "1") == 0)) {
+                    if (ed.distance == 0)
+                        ed.distance = 1;
+                    marked = true;
+                }
+                const char *pred = get(e, "predicate");
+                ed.predicate = pred && (strcasecmp(pred, "true") == 0 || strcmp(pred, "1") == 0);
+                int idx = imp_graph_add_edge(g, &ed);
+                if (idx < 0)
+                    diag_error(d, at, "out of memory");
+                else
+                    explicit_dist[idx] = marked;
+            }
+        }
+        if (!explicit_dist)
+            diag_error(d, diag_at_file(file), "out of memory");
+        else if (d->n_errors == errors)
+            mark_phi_backedges(g, explicit_dist);
+    }
+    if (d->n_errors == errors && g->n_nodes == 0)
+        diag_error(d, (diag_loc){file, 1, 0}, "the graph has no nodes");
+    free(explicit_dist);
+    free(ts.t);
+    agclose(dot);
+    return d->n_errors > errors ? -1 : 0;
+}

@@ -1,0 +1,131 @@
+/*
+ * imp_report.c — the report of an imported graph's mapping, as text and as
+ * JSON.
+ *
+ * Every number says its unit.  The JSON uses the keys of design.md's report
+ * contract where they mean the same thing (program, fabric, options, dfg,
+ * place, route) and adds "import" for what only an imported loop body has
+ * (II, RecMII, the recurrence that sets II, latency, phase times).  There
+ * is no emulation or verification of an imported graph: "emu" and "verify"
+ * are null.
+ */
+#include "mapper/import/import.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *kind_name(place_kind k)
+{
+    return k == PLACE_PCU ? "PCU" : k == PLACE_PMU ? "PMU" : "AGCU";
+}
+
+void imp_report_print(FILE *out, const imp_report *r)
+{
+    fprintf(out, "graph    %s (%s)\n", r->file, r->format && *r->format ? r->format : "unread");
+    if (r->n_nodes == 0) {
+        fprintf(out, "status   %s\n", r->status);
+        return;
+    }
+    fprintf(out, "         %d operations: %d compute, %d memory, %d input/output, %d immediates\n", r->n_nodes,
+            r->n_compute, r->n_memory, r->n_io, r->n_immediate);
+    fprintf(out, "         %d edges: %d loop-carried, %d predicates\n", r->n_edges, r->n_loop_edges,
+            r->n_pred_edges);
+    fprintf(out, "fabric   %s\n", r->fabric);
+    if (r->n_units > 0) {
+        fprintf(out, "units    %d PCUs (up to %d stages used), %d PMUs, %d AGCUs; %d streams between units, "
+                     "%d of them feedback\n",
+                r->n_pcus, r->max_stages_used, r->n_pmus, r->n_ags, r->n_streams, r->n_feedback);
+        for (int u = 0; u < r->n_units; u++) {
+            const imp_unit *unit = &r->unit[u];
+            fprintf(out, "         %-12s %-4s", unit->name, kind_name(unit->kind));
+            if (unit->site >= 0)
+                fprintf(out, " at (%d,%d)", unit->row, unit->col);
+            fprintf(out, "  in %d out %d  ops", unit->in_streams, unit->out_streams);
+            for (int k = 0; k < unit->n_ops && k < 16; k++)
+                fprintf(out, " %d", unit->ops[k]);
+            if (unit->n_ops > 16)
+                fprintf(out, " ...");
+            fprintf(out, "\n");
+        }
+    }
+    if (r->placed) {
+        fprintf(out, "place    %s: cost %.6g (words x hops)", r->strategy, r->place_cost);
+        if (!isnan(r->place_bound))
+            fprintf(out, ", bound %.6g%s", r->place_bound, r->place_optimal ? ", optimal" : "");
+        fprintf(out, "\n");
+    }
+    if (r->n_route_nets > 0 || r->routed) {
+        fprintf(out, "route    %d nets, %d iterations, %d links over capacity, %ld hops in all, longest route %d "
+                     "hops, worst link %.0f%% used\n",
+                r->n_route_nets, r->route_iterations, r->route_overused, r->route_total_hops, r->route_max_hops,
+                100.0 * r->route_max_util);
+    }
+    if (r->n_units > 0) {
+        fprintf(out, "RecMII   %d cycles (before placement: stages only)\n", r->recmii);
+        if (r->placed) {
+            fprintf(out, "II       %d cycles (stages + %s hops x hop_cycles)", r->ii,
+                    r->timing_routed ? "routed" : "Manhattan");
+            if (r->ii_cycle)
+                fprintf(out, "; set by the recurrence %s: %d cycles over %d iteration%s", r->ii_cycle,
+                        r->ii_cycle_latency, r->ii_cycle_distance, r->ii_cycle_distance == 1 ? "" : "s");
+            fprintf(out, "\n");
+            fprintf(out, "latency  %d cycles for one iteration (longest path; %d operations deep)\n", r->latency,
+                    r->depth);
+        }
+    }
+    fprintf(out, "time     read %.3f s, cluster %.3f s, place %.3f s, route %.3f s, timing %.3f s\n", r->t_read,
+            r->t_cluster, r->t_place, r->t_route, r->t_timing);
+    fprintf(out, "status   %s\n", r->status);
+}
+
+static json_t *number_or_null(double v)
+{
+    return isnan(v) || isinf(v) ? json_null() : json_real(v);
+}
+
+json_t *imp_report_json(const imp_report *r)
+{
+    json_t *units = json_array();
+    for (int u = 0; units && u < r->n_units; u++) {
+        const imp_unit *unit = &r->unit[u];
+        json_t *ops = json_array();
+        for (int k = 0; ops && k < unit->n_ops; k++)
+            json_array_append_new(ops, json_integer(unit->ops[k]));
+        json_array_append_new(units, json_pack("{s:s, s:s, s:o, s:o, s:i, s:i, s:o}", "name", unit->name,
+                                               "kind", kind_name(unit->kind), "row",
+                                               unit->site >= 0 ? json_integer(unit->row) : json_null(), "col",
+                                               unit->site >= 0 ? json_integer(unit->col) : json_null(),
+                                               "in_streams", unit->in_streams, "out_streams", unit->out_streams,
+                                               "ops", ops ? ops : json_null()));
+    }
+    json_t *place = r->placed
+                        ? json_pack("{s:s, s:f, s:o, s:b, s:f}", "strategy", r->strategy ? r->strategy : "",
+                                    "cost", r->place_cost, "bound", number_or_null(r->place_bound), "optimal",
+                                    r->place_optimal, "seconds", r->t_place)
+                        : json_null();
+    json_t *route = r->n_route_nets > 0 || r->routed
+                        ? json_pack("{s:i, s:i, s:I, s:i, s:f, s:f, s:i, s:b}", "iterations", r->route_iterations,
+                                    "overused_links", r->route_overused, "total_hops",
+                                    (json_int_t)r->route_total_hops, "max_hops", r->route_max_hops,
+                                    "max_link_util", r->route_max_util, "seconds", r->t_route, "nets",
+                                    r->n_route_nets, "legal", r->routed)
+                        : json_null();
+    json_t *import = json_pack(
+        "{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:i, s:i, s:b, s:o, s:{s:f, s:f, s:f, "
+        "s:f, s:f}}",
+        "format", r->format ? r->format : "", "nodes", r->n_nodes, "edges", r->n_edges, "compute", r->n_compute,
+        "memory", r->n_memory, "io", r->n_io, "immediates", r->n_immediate, "loop_carried_edges", r->n_loop_edges,
+        "predicate_edges", r->n_pred_edges, "recmii", r->n_units > 0 ? json_integer(r->recmii) : json_null(),
+        "ii", r->placed ? json_integer(r->ii) : json_null(), "ii_cycle",
+        r->placed && r->ii_cycle ? json_string(r->ii_cycle) : json_null(), "latency_cycles",
+        r->placed ? json_integer(r->latency) : json_null(), "depth_ops", r->depth, "max_stages_used",
+        r->max_stages_used, "timing_routed", r->timing_routed, "units", units ? units : json_null(), "seconds",
+        "read", r->t_read, "cluster", r->t_cluster, "place", r->t_place, "route", r->t_route, "timing",
+        r->t_timing);
+    return json_pack("{s:s, s:s, s:{s:s}, s:{s:i, s:i, s:i, s:i}, s:o, s:o, s:n, s:n, s:o, s:s, s:i}", "program",
+                     r->file ? r->file : "", "fabric", r->fabric ? r->fabric : "", "options", "place",
+                     r->strategy ? r->strategy : "", "dfg", "pcus", r->n_pcus, "pmus", r->n_pmus, "ags", r->n_ags,
+                     "streams", r->n_streams, "place", place ? place : json_null(), "route",
+                     route ? route : json_null(), "emu", "verify", "import", import ? import : json_null(),
+                     "status", r->status ? r->status : "", "exit", r->exit_class);
+}
