@@ -57,6 +57,7 @@ typedef struct checker {
     pat_decl **decl;
     int *state;            /* CONST_* for consts; CONST_BAD marks a decl whose type failed */
     bool *defined;         /* by decl id: its definition has been checked */
+    bool *broken;          /* by decl id: a definition of it failed to parse */
     int n_slots;           /* slots handed out in the current definition */
     const pat_decl *cur;   /* target of the definition being checked */
     bool oom;
@@ -273,7 +274,9 @@ static void check_decl_type(checker *ck, int id)
         if (!fold_positive(ck, ad->dims[k], NULL, what, &dl->type.dims[k]))
             ok = false;
     }
-    if (ok && !check_count(ck, &dl->type, ad->loc, dl->name))
+    char quoted[160];
+    snprintf(quoted, sizeof quoted, "'%s'", dl->name);
+    if (ok && !check_count(ck, &dl->type, ad->loc, quoted))
         ok = false;
     if (ad->has_gen) {
         int64_t lo = 0, hi = 0;
@@ -285,10 +288,12 @@ static void check_decl_type(checker *ck, int id)
         if (gok && lo >= hi)
             diag_error(ck->d, ad->gen_loc, "the generator range %lld .. %lld of '%s' is empty; "
                        "it needs lo < hi", (long long)lo, (long long)hi, dl->name);
-        if (ad->sorted && (ad->elem != PAT_I32 || ad->n_dims != 1))
+        if (ad->sorted && (ad->elem != PAT_I32 || ad->n_dims != 1)) {
+            char b[96];
             diag_error(ck->d, ad->sorted_loc, "'sorted' is only for 1-D i32 inputs "
-                       "(such as CSR row pointers); '%s' is %s%s", dl->name,
-                       pat_elem_str(ad->elem), ad->n_dims == 1 ? "[...]" : ad->n_dims == 0 ? " (a scalar)" : " with several dimensions");
+                       "(such as CSR row pointers); '%s' is %s", dl->name,
+                       ok ? pat_type_str(&dl->type, b, sizeof b) : pat_elem_str(ad->elem));
+        }
         dl->has_gen = true;
         dl->gen_lo = lo;
         dl->gen_hi = hi;
@@ -407,6 +412,8 @@ static pat_expr *chk_name(checker *ck, const ast *e, scope *sc, bool as_base)
         return x;
     }
     if (dl->kind != PAT_INPUT && !ck->defined[id]) {
+        if (ck->broken[id])
+            return NULL;
         if (dl == ck->cur)
             diag_error(ck->d, e->loc, "'%s' is read in its own definition; a definition may only "
                        "read inputs and tensors defined above it", dl->name);
@@ -849,8 +856,9 @@ pat_program *pat_check(const ast_program *ap, const char *file, arena *a, diag_l
     ck.decl = arena_calloc(a, (size_t)nd + 1, sizeof *ck.decl);
     ck.state = arena_calloc(a, (size_t)nd + 1, sizeof *ck.state);
     ck.defined = arena_calloc(a, (size_t)nd + 1, sizeof *ck.defined);
+    ck.broken = arena_calloc(a, (size_t)nd + 1, sizeof *ck.broken);
     pat_program *p = arena_alloc(a, sizeof *p);
-    if (!ck.adecl || !ck.decl || !ck.state || !ck.defined || !p)
+    if (!ck.adecl || !ck.decl || !ck.state || !ck.defined || !ck.broken || !p)
         return NULL;
     p->file = file;
     int errors_before = d->n_errors;
@@ -883,9 +891,16 @@ pat_program *pat_check(const ast_program *ap, const char *file, arena *a, diag_l
     }
     p->n_decls = ck.n;
     p->decls = ck.decl;
+    /* A definition lost to a syntax error was reported already: its target
+     * counts as defined and reading it says nothing more. */
+    for (int i = 0; i < ap->n_broken; i++) {
+        int id;
+        if (find(&ck, ap->broken[i], &id))
+            ck.broken[id] = true;
+    }
 
     ptr_vec defs = {0};
-    for (int i = 0; i < ap->n_defs && !diag_full(d) && !ck.oom; i++) {
+    for (int i = 0; i < ap->n_defs && !ck.oom; i++) {
         ast_def *ad = ap->defs[i];
         int id = -1;
         pat_decl *target = find(&ck, ad->name, &id);
@@ -929,9 +944,9 @@ pat_program *pat_check(const ast_program *ap, const char *file, arena *a, diag_l
         }
     }
     ck.cur = NULL;
-    for (int i = 0; i < ck.n && !diag_full(d); i++) {
+    for (int i = 0; i < ck.n; i++) {
         pat_decl *dl = ck.decl[i];
-        if ((dl->kind == PAT_OUTPUT || dl->kind == PAT_BUFFER) && !dl->def)
+        if ((dl->kind == PAT_OUTPUT || dl->kind == PAT_BUFFER) && !dl->def && !ck.broken[i])
             diag_error(d, dl->loc, "%s '%s' is never defined; add a definition '%s = ...'",
                        dl->kind == PAT_OUTPUT ? "output" : "buffer", dl->name, dl->name);
     }
@@ -976,7 +991,7 @@ pat_program *pat_load_string(const char *name, const char *text, arena *a, diag_
     pat_program *p = NULL;
     if (pat_lex(file, text, a, d, &toks, &n) == 0) {
         ast_program *ap = pat_parse(toks, n, a, d);
-        if (ap && !diag_full(d)) {
+        if (ap) {
             p = pat_check(ap, file, a, d);
         } else if (!ap) {
             diag_error(d, diag_at_file(file), "out of memory");

@@ -121,6 +121,8 @@ typedef struct ast_program {
     ast_decl **decls;
     int n_defs;
     ast_def **defs;
+    int n_broken;
+    const char **broken;   /* targets of definitions abandoned on a syntax error */
 } ast_program;
 
 /* Parse the tokens into a syntax tree.  Every syntax error is reported in

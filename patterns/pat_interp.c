@@ -293,6 +293,20 @@ static const char *base_name(const pat_expr *b, char *buf, size_t n)
     return buf;
 }
 
+/* Where an expression starts in the source (its leftmost token), so a
+ * caret under a bad index points at the whole index expression. */
+static diag_loc start_loc(const pat_expr *e)
+{
+    for (;;) {
+        switch (e->kind) {
+        case PAT_E_BINARY: e = e->u.binary.lhs; continue;
+        case PAT_E_SELECT: e = e->u.select.cond; continue;
+        case PAT_E_ACCESS: e = e->u.access.base; continue;
+        default: return e->loc;
+        }
+    }
+}
+
 static const scal *access(interp *in, const pat_expr *e)
 {
     const pat_expr *b = e->u.access.base;
@@ -308,11 +322,12 @@ static const scal *access(interp *in, const pat_expr *e)
     }
     int64_t off = 0;
     for (int k = 0; k < e->u.access.n; k++) {
-        int32_t v = eval(in, e->u.access.idx[k]).i;
+        const pat_expr *ix = e->u.access.idx[k];
+        int32_t v = ix->kind == PAT_E_VAR ? in->slots[ix->u.var->slot].i : eval(in, ix).i;
         int32_t size = b->type.dims[k];
         if (v < 0 || v >= size) {
             char name[96];
-            runtime_error(in, e->u.access.idx[k]->loc,
+            runtime_error(in, start_loc(e->u.access.idx[k]),
                           "index %d out of bounds for dimension %d of %s (size %d)",
                           (int)v, k, base_name(b, name, sizeof name), (int)size);
         }
@@ -347,6 +362,10 @@ static scal eval_binary(interp *in, const pat_expr *e)
     a = eval(in, e->u.binary.lhs);
     b = eval(in, e->u.binary.rhs);
     if (e->u.binary.lhs->type.elem == PAT_F32) {
+        if (op == PAT_MUL) {
+            r.f = a.f * b.f;
+            return r;
+        }
         switch (op) {
         case PAT_ADD: r.f = a.f + b.f; return r;
         case PAT_SUB: r.f = a.f - b.f; return r;
@@ -455,11 +474,14 @@ static void reduce_scalar(interp *in, const pat_expr *e, int k, scal *acc)
         }
     } else {
         scal a = *acc;
+        const pat_expr *body = pt->body;
+        while (body->kind == PAT_E_BLOCK && body->u.block.n == 0)
+            body = body->u.block.result;
         for (int64_t v = lo; v < hi; v++) {
             slot->i = (int32_t)v;
             if (pt->where && eval(in, pt->where).i == 0)
                 continue;
-            a = combine(pt->op, el, a, eval(in, pt->body));
+            a = combine(pt->op, el, a, eval(in, body));
         }
         *acc = a;
     }
@@ -579,7 +601,8 @@ static scal eval(interp *in, const pat_expr *e)
     case PAT_E_CALL:
         return eval_call(in, e);
     case PAT_E_BLOCK:
-        run_lets(in, e);
+        if (e->u.block.n)
+            run_lets(in, e);
         return eval(in, e->u.block.result);
     case PAT_E_REDUCE:
         r = identity(e->u.pat.op, e->type.elem);

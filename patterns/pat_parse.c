@@ -27,6 +27,8 @@ typedef struct parser {
     jmp_buf fail;          /* back to the statement loop */
     bool oom;
     ptr_vec decls, defs;   /* the statements parsed so far */
+    ptr_vec broken;        /* names of definitions abandoned on an error */
+    const char *defining;  /* target of the definition being parsed */
 } parser;
 
 static const token *peek(const parser *ps)
@@ -513,6 +515,7 @@ static void parse_statement(parser *ps)
         next(ps);
         ast_def *df = alloc(ps, sizeof *df);
         df->name = tok_dup(ps, t);
+        ps->defining = df->name;
         df->loc = t->loc;
         df->value = parse_expr(ps);
         vpush(ps, &ps->defs, df);
@@ -558,6 +561,7 @@ ast_program *pat_parse(const token *toks, int n, arena *a, diag_list *d)
     while (peek(ps)->kind != T_EOF) {
         int r = setjmp(ps->fail);
         if (r == 0) {
+            ps->defining = NULL;
             parse_statement(ps);
             /* A statement must end where the next one starts. */
             const token *t = peek(ps);
@@ -572,6 +576,9 @@ ast_program *pat_parse(const token *toks, int n, arena *a, diag_list *d)
         } else if (ps->oom) {
             return NULL;
         } else {
+            if (ps->defining && pat_vec_push(&ps->broken, a, (void *)ps->defining) < 0)
+                return NULL;
+            ps->defining = NULL;
             if (diag_full(d))
                 break;
             synchronise(ps);
@@ -581,5 +588,7 @@ ast_program *pat_parse(const token *toks, int n, arena *a, diag_list *d)
     prog->decls = (ast_decl **)ps->decls.items;
     prog->n_defs = ps->defs.n;
     prog->defs = (ast_def **)ps->defs.items;
+    prog->n_broken = ps->broken.n;
+    prog->broken = (const char **)ps->broken.items;
     return prog;
 }
