@@ -30,6 +30,13 @@ typedef struct route_net {
 
 typedef struct route_opts {
     int max_iters;            /* --route-iters (default 50) */
+    double pres_fac_initial;  /* present-congestion factor of iteration 2 (default 0.5);
+                               * iteration 1 ignores congestion (factor 0) */
+    double pres_fac_mult;     /* growth of that factor per iteration (default 1.5) */
+    double hist_fac;          /* history added per track of overuse per iteration (default 1) */
+    bool greedy;              /* baseline: one first-come pass, no negotiation; a net
+                               * takes the shortest path over links with a free track,
+                               * or, if there is none, the shortest path regardless */
 } route_opts;
 
 /* A directed link between neighbouring switches, in one class. */
@@ -67,6 +74,11 @@ void route_opts_default(route_opts *o);
 int route_run(const fab_fabric *f, const route_net *nets, int n_nets, const route_opts *o,
               route_result *r, diag_list *d);
 void route_result_free(route_result *r);
+
+/* Link ids: id = ((cls x rows + row) x cols + col) x 4 + dir, so n_links =
+ * 3 x rows x cols x 4.  The ids of links that would leave the mesh exist
+ * but have capacity 0 and are never used. */
+int route_n_links(const fab_fabric *f);
 
 /* Decode a link id; capacity of a link in tracks. */
 route_link route_link_decode(const fab_fabric *f, int link);
