@@ -1,6 +1,6 @@
 # 2-D convolution, 3 × 3 kernel, stride 1, zero padding 1 ("same"):
-# 16 input channels of 32 × 32 pixels to 32 output channels, plus a bias
-# and a ReLU — one layer of a small CNN (4.7 M multiply-adds).
+# 16 input channels of 32 × 32 pixels to 16 output channels, plus a bias
+# and a ReLU — one layer of a small CNN (2.4 M multiply-adds).
 #
 # The reduction runs over three indices at once (channel and the two kernel
 # offsets); the input coordinates are computed in `let`s from the output
@@ -9,7 +9,7 @@
 # read at the border is no error).  Exercises multi-index reductions,
 # i32 index arithmetic, && chains and the padding select.
 const C  = 16      # input channels
-const F  = 32      # output channels (filters)
+const F  = 16      # output channels (filters)
 const H  = 32      # image height
 const W  = 32      # image width
 input  X    : f32[C][H][W]
