@@ -75,6 +75,10 @@ typedef struct mapper {
     int *mark;
     int *indeg;
     int *queue;
+    /* edges */
+    int *out_first;      /* out-edges of live node v: out_edge[out_first[v] .. out_first[v+1]) */
+    int *out_edge;
+    bool *recurrent;     /* per edge: it lies on a cycle */
 } mapper;
 
 static bool compute_node(const mapper *m, int v)
@@ -210,8 +214,12 @@ static bool acyclic(mapper *m)
     return tail == nv;
 }
 
-/* Streams between parts: (value, consumer part) pairs, unassigned nodes
- * each a part of their own. */
+/* The clustering objective: streams between parts, (value, consumer part)
+ * pairs, unassigned nodes each a part of their own.  A stream that closes
+ * a recurrence (its edge lies on a cycle) weighs REC_WEIGHT: it adds its
+ * pipeline and hops to the II, where any other stream only adds latency. */
+enum { REC_WEIGHT = 4 };
+
 static int cut(mapper *m)
 {
     const imp_graph *g = m->g;
@@ -220,26 +228,81 @@ static int cut(mapper *m)
         if (!m->live[v])
             continue;
         int pv = m->part_of[v];
-        /* distinct consumer parts of v: a small quadratic scan is enough */
-        for (int e = 0; e < g->n_edges; e++) {
-            if (g->edge[e].src != v)
-                continue;
-            int c = g->edge[e].dst, pc = m->part_of[c];
-            if (pc == pv && pc >= 0)
-                continue;
-            if (pc < 0 && c == v)
+        const int *out = m->out_edge + m->out_first[v];
+        int n_out = m->out_first[v + 1] - m->out_first[v];
+        for (int i = 0; i < n_out; i++) {
+            int c = g->edge[out[i]].dst, pc = m->part_of[c];
+            if ((pc == pv && pc >= 0) || c == v)
                 continue;
             bool seen = false;
-            for (int f = 0; f < e && !seen; f++) {
-                if (g->edge[f].src != v)
-                    continue;
-                int c2 = g->edge[f].dst, pc2 = m->part_of[c2];
-                seen = pc >= 0 ? pc2 == pc : c2 == c;
+            for (int j = 0; j < i && !seen; j++) {
+                int c2 = g->edge[out[j]].dst;
+                seen = pc >= 0 ? m->part_of[c2] == pc : c2 == c;
             }
-            streams += !seen;
+            if (seen)
+                continue;
+            bool rec = false;
+            for (int j = i; j < n_out && !rec; j++) {
+                int c2 = g->edge[out[j]].dst;
+                if (pc >= 0 ? m->part_of[c2] == pc : c2 == c)
+                    rec = m->recurrent[out[j]];
+            }
+            streams += rec ? REC_WEIGHT : 1;
         }
     }
     return streams;
+}
+
+/* Out-edge lists of live nodes, and which edges lie on a cycle (the
+ * destination reaches the source, over edges of any distance). */
+static int index_edges(mapper *m)
+{
+    const imp_graph *g = m->g;
+    size_t nn = (size_t)m->n + 2, ne = (size_t)g->n_edges + 1;
+    m->out_first = calloc(nn, sizeof *m->out_first);
+    m->out_edge = malloc(ne * sizeof *m->out_edge);
+    m->recurrent = calloc(ne, sizeof *m->recurrent);
+    bool *seen = malloc(nn * sizeof *seen);
+    int *fill = malloc(nn * sizeof *fill);
+    if (!m->out_first || !m->out_edge || !m->recurrent || !seen || !fill) {
+        free(seen), free(fill);
+        return -1;
+    }
+    for (int e = 0; e < g->n_edges; e++)
+        if (m->live[g->edge[e].src])
+            m->out_first[g->edge[e].src + 1]++;
+    for (int v = 0; v < m->n; v++)
+        m->out_first[v + 1] += m->out_first[v];
+    memcpy(fill, m->out_first, (size_t)(m->n + 1) * sizeof *fill);
+    for (int e = 0; e < g->n_edges; e++)
+        if (m->live[g->edge[e].src])
+            m->out_edge[fill[g->edge[e].src]++] = e;
+    for (int e = 0; e < g->n_edges; e++) {
+        int a = g->edge[e].src, b = g->edge[e].dst;
+        if (!m->live[a])
+            continue;
+        if (a == b) {
+            m->recurrent[e] = true;
+            continue;
+        }
+        memset(seen, 0, nn * sizeof *seen);
+        int head = 0, tail = 0;
+        m->queue[tail++] = b;
+        seen[b] = true;
+        while (head < tail && !seen[a]) {
+            int u = m->queue[head++];
+            for (int k = m->out_first[u]; k < m->out_first[u + 1]; k++) {
+                int w = g->edge[m->out_edge[k]].dst;
+                if (!seen[w]) {
+                    seen[w] = true;
+                    m->queue[tail++] = w;
+                }
+            }
+        }
+        m->recurrent[e] = seen[a];
+    }
+    free(seen), free(fill);
+    return 0;
 }
 
 /* Move v to part `to` (or -1); keep sizes. */
@@ -302,12 +365,68 @@ static int ties(const mapper *m, int v, int p)
         const imp_edge *ed = &g->edge[e];
         if (!m->live[ed->src] || !m->live[ed->dst])
             continue;
+        int w = m->recurrent[e] ? REC_WEIGHT : 1;
         if (ed->src == v && ed->dst != v && m->part_of[ed->dst] == p)
-            k++;
+            k += w;
         else if (ed->dst == v && ed->src != v && m->part_of[ed->src] == p)
-            k++;
+            k += w;
     }
     return k;
+}
+
+static int find_root(int *up, int x)
+{
+    while (up[x] != x)
+        x = up[x] = up[up[x]];
+    return x;
+}
+
+/* Seed one VPCU with the compute operations of each recurrence (a strongly
+ * connected component: the components of the edges that lie on cycles)
+ * that fits in one pipeline, so that its cycle pays no hops.  A seed that
+ * breaks a port limit or the acyclic rule is left to the greedy packing. */
+static int seed_recurrences(mapper *m)
+{
+    const imp_graph *g = m->g;
+    int *up = malloc(((size_t)m->n + 1) * sizeof *up);
+    if (!up)
+        return -1;
+    for (int v = 0; v < m->n; v++)
+        up[v] = v;
+    for (int e = 0; e < g->n_edges; e++)
+        if (m->recurrent[e])
+            up[find_root(up, g->edge[e].src)] = find_root(up, g->edge[e].dst);
+    for (int i = 0; i < m->n_topo; i++) {
+        int root = find_root(up, m->topo[i]);
+        if (!compute_node(m, m->topo[i]) || m->part_of[m->topo[i]] >= 0)
+            continue;
+        int members = 0;
+        for (int k = 0; k < m->n_topo; k++) {
+            int v = m->topo[k];
+            members += compute_node(m, v) && find_root(up, v) == root;
+        }
+        bool cyclic = false;
+        for (int e = 0; e < g->n_edges && !cyclic; e++)
+            cyclic = m->recurrent[e] && find_root(up, g->edge[e].src) == root;
+        if (!cyclic || members < 2 || members > m->f->stages)
+            continue;
+        int p = new_part(m, PLACE_PCU, NULL);
+        if (p < 0) {
+            free(up);
+            return -1;
+        }
+        for (int k = 0; k < m->n_topo; k++) {
+            int v = m->topo[k];
+            if (compute_node(m, v) && find_root(up, v) == root)
+                assign(m, v, p);
+        }
+        if (!ports_fit(m, p) || !acyclic(m))
+            for (int v = 0; v < m->n; v++)
+                if (m->part_of[v] == p)
+                    assign(m, v, -1);
+    }
+    free(up);
+    return 0;
 }
 
 static int pack_compute(mapper *m)
@@ -315,7 +434,7 @@ static int pack_compute(mapper *m)
     int stages = m->f->stages;
     for (int i = 0; i < m->n_topo; i++) {
         int v = m->topo[i];
-        if (!compute_node(m, v))
+        if (!compute_node(m, v) || m->part_of[v] >= 0)
             continue;
         int best = -1, best_ties = 0;
         for (int p = 0; p < m->n_parts; p++) {
@@ -891,8 +1010,8 @@ static bool fits(mapper *m)
     diag_loc at = diag_at_file(r->file);
     bool ok = true;
     if (r->n_pcus > f->n_pcus) {
-        diag_error(d, at, "needs %d PCUs (%d compute operations, at most %d stages each), the fabric %s has %d",
-                   r->n_pcus, r->n_compute, f->stages, f->name, f->n_pcus);
+        diag_error(d, at, "needs %d PCUs (%d compute operations, at most %d stage%s each), the fabric %s has %d",
+                   r->n_pcus, r->n_compute, f->stages, f->stages == 1 ? "" : "s", f->name, f->n_pcus);
         ok = false;
     }
     if (r->n_pmus > f->n_pmus) {
@@ -946,23 +1065,32 @@ int imp_map(const imp_graph *g, const fab_fabric *f, const imp_opts *o, imp_repo
     m.queue = malloc(2 * nn * sizeof *m.queue);
     r->unit_of = arena_calloc(&r->arena, nn, sizeof *r->unit_of);
     r->stage_of = arena_calloc(&r->arena, nn, sizeof *r->stage_of);
+    r->node_name = arena_calloc(&r->arena, nn, sizeof *r->node_name);
+    r->node_op = arena_calloc(&r->arena, nn, sizeof *r->node_op);
     streams s = {0};
     int rc = IMP_EXIT_BAD_INPUT;
     double t0 = imp_now();
-    if (!m.live || !m.topo || !m.part_of || !m.mark || !m.indeg || !m.queue || !r->unit_of || !r->stage_of) {
+    if (!m.live || !m.topo || !m.part_of || !m.mark || !m.indeg || !m.queue || !r->unit_of || !r->stage_of ||
+        !r->node_name || !r->node_op) {
         diag_error(d, diag_at_file(r->file), "out of memory");
         goto done;
     }
     for (int v = 0; v < m.n; v++) {
         m.live[v] = g->node[v].info->cls != IMP_IMMEDIATE;
+        r->node_name[v] = arena_strdup(&r->arena, g->node[v].name);
+        r->node_op[v] = arena_strdup(&r->arena, g->node[v].op);
         m.part_of[v] = -1;
+    }
+    if (index_edges(&m) != 0) {
+        diag_error(d, diag_at_file(r->file), "out of memory");
+        goto done;
     }
     if (order_nodes(&m) != 0) {
         diag_error(d, diag_at_file(r->file), "the graph has a combinational loop");
         goto done;
     }
     /* indeg/queue must hold parts + nodes: parts never exceed nodes. */
-    if (group_memory_and_io(&m) != 0 || pack_compute(&m) != 0) {
+    if (group_memory_and_io(&m) != 0 || seed_recurrences(&m) != 0 || pack_compute(&m) != 0) {
         diag_error(d, diag_at_file(r->file), "out of memory");
         goto done;
     }
@@ -992,6 +1120,7 @@ done:
     r->exit_class = rc;
     streams_free(&s);
     free(m.live), free(m.topo), free(m.part_of), free(m.mark), free(m.indeg), free(m.queue), free(m.parts);
+    free(m.out_first), free(m.out_edge), free(m.recurrent);
     return rc;
 }
 

@@ -42,7 +42,7 @@ void imp_report_print(FILE *out, const imp_report *r)
                 fprintf(out, " at (%d,%d)", unit->row, unit->col);
             fprintf(out, "  in %d out %d  ops", unit->in_streams, unit->out_streams);
             for (int k = 0; k < unit->n_ops && k < 16; k++)
-                fprintf(out, " %d", unit->ops[k]);
+                fprintf(out, " %s:%s", r->node_name[unit->ops[k]], r->node_op[unit->ops[k]]);
             if (unit->n_ops > 16)
                 fprintf(out, " ...");
             fprintf(out, "\n");
@@ -90,7 +90,8 @@ json_t *imp_report_json(const imp_report *r)
         const imp_unit *unit = &r->unit[u];
         json_t *ops = json_array();
         for (int k = 0; ops && k < unit->n_ops; k++)
-            json_array_append_new(ops, json_integer(unit->ops[k]));
+            json_array_append_new(ops, json_pack("{s:s, s:s, s:i}", "id", r->node_name[unit->ops[k]], "op",
+                                                 r->node_op[unit->ops[k]], "stage", k + 1));
         json_array_append_new(units, json_pack("{s:s, s:s, s:o, s:o, s:i, s:i, s:o}", "name", unit->name,
                                                "kind", kind_name(unit->kind), "row",
                                                unit->site >= 0 ? json_integer(unit->row) : json_null(), "col",

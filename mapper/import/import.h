@@ -140,6 +140,8 @@ typedef struct imp_report {
     imp_unit *unit;
     int *unit_of;           /* per node: its unit, -1 for an immediate */
     int *stage_of;          /* per node: its stage in its unit, from 1; 0 for none */
+    const char **node_name; /* per node: its id in the file */
+    const char **node_op;   /* per node: its opcode as written */
     int n_streams;          /* (value, consumer unit) pairs between units */
     int n_feedback;         /* of which carry a loop-carried edge */
     int max_stages_used;
