@@ -91,6 +91,11 @@ enum { LINE_MAX_CHARS = 196, VALUE_CAP = 256 };
 
 /* ------------------------------------------------------- the parse state */
 
+typedef struct pending_error {
+    int line;
+    char *msg;
+} pending_error;
+
 typedef struct cfg_state {
     const char *name;        /* the file name as given */
     const char *text;        /* the whole text */
@@ -106,6 +111,8 @@ typedef struct cfg_state {
     diag_list *d;
     const char *loc_file;    /* stable copy of name for diagnostics */
     int errors;
+    pending_error *pending;  /* errors not yet reported, see err() */
+    int n_pending, cap_pending;
 } cfg_state;
 
 /* The file name diagnostics point at.  diag_loc does not own its file, so
@@ -122,14 +129,59 @@ static diag_loc at(cfg_state *s, int line)
     return l;
 }
 
+/* Errors are held until the end and then reported in line order (those
+ * without a line last), whichever check found them. */
 __attribute__((format(printf, 3, 4)))
 static void err(cfg_state *s, int line, const char *fmt, ...)
 {
+    s->errors++;
+    if (s->n_pending == s->cap_pending) {
+        int cap = s->cap_pending ? 2 * s->cap_pending : 16;
+        pending_error *g = realloc(s->pending, (size_t)cap * sizeof *g);
+        if (!g) {
+            diag_error(s->d, at(s, line), "out of memory while reporting an error");
+            return;
+        }
+        s->pending = g;
+        s->cap_pending = cap;
+    }
     va_list ap;
     va_start(ap, fmt);
-    diag_vadd(s->d, DIAG_ERROR, at(s, line), fmt, ap);
+    int len = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    s->errors++;
+    char *msg = len >= 0 ? malloc((size_t)len + 1) : NULL;
+    if (!msg) {
+        diag_error(s->d, at(s, line), "out of memory while reporting an error");
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(msg, (size_t)len + 1, fmt, ap);
+    va_end(ap);
+    s->pending[s->n_pending].line = line;
+    s->pending[s->n_pending].msg = msg;
+    s->n_pending++;
+}
+
+/* Report the held errors, stably sorted by line, lineless ones last. */
+static void flush_errors(cfg_state *s)
+{
+    for (int i = 1; i < s->n_pending; i++) {
+        pending_error e = s->pending[i];
+        unsigned key = (unsigned)e.line - 1u;   /* line 0 sorts last */
+        int j = i;
+        while (j > 0 && (unsigned)s->pending[j - 1].line - 1u > key) {
+            s->pending[j] = s->pending[j - 1];
+            j--;
+        }
+        s->pending[j] = e;
+    }
+    for (int i = 0; i < s->n_pending; i++) {
+        diag_error(s->d, at(s, s->pending[i].line), "%s", s->pending[i].msg);
+        free(s->pending[i].msg);
+    }
+    free(s->pending);
+    s->pending = NULL;
+    s->n_pending = s->cap_pending = 0;
 }
 
 static int section_index(const char *name)
@@ -370,7 +422,8 @@ static bool check_value(cfg_state *s, int ki, fab_fabric *f)
         char *end;
         errno = 0;
         double x = strtod(v, &end);
-        if (end == v || *end != '\0' || !isfinite(x) || errno == ERANGE) {
+        /* ERANGE on underflow leaves a tiny x: let the range rule judge it. */
+        if (end == v || *end != '\0' || !isfinite(x) || (errno == ERANGE && fabs(x) > 1)) {
             err(s, line, "[%s] %s = %s: not a finite number (%s)", k->section, k->key, v, want);
             return false;
         }
@@ -465,6 +518,7 @@ static int load(const char *name, const char *text, fab_fabric *out, diag_list *
     else if (rc > 0 && s->errors == 0)
         err(s, rc, "cannot parse this line");
     check_all(s, out);
+    flush_errors(s);
     if (s->errors == 0) {
         out->n_pcus = (out->rows * out->cols + 1) / 2;
         out->n_pmus = out->rows * out->cols / 2;
@@ -491,6 +545,7 @@ int fab_load_file(const char *path, fab_fabric *out, diag_list *d)
     FILE *fp = fopen(path, "rb");
     if (!fp) {
         err(&probe, 0, "cannot open fabric file: %s", strerror(errno));
+        flush_errors(&probe);
         return -1;
     }
     size_t cap = 4096, n = 0;
@@ -513,17 +568,20 @@ int fab_load_file(const char *path, fab_fabric *out, diag_list *d)
     fclose(fp);
     if (!text) {
         err(&probe, 0, "cannot read fabric file: too large or out of memory");
+        flush_errors(&probe);
         return -1;
     }
     text[n] = '\0';
     if (bad) {
         free(text);
         err(&probe, 0, "cannot read fabric file: %s", strerror(saved));
+        flush_errors(&probe);
         return -1;
     }
     if (strlen(text) != n) {
         free(text);
         err(&probe, 0, "not a text file: it contains a NUL byte");
+        flush_errors(&probe);
         return -1;
     }
     int rc = fab_load_string(path, text, out, d);

@@ -361,6 +361,8 @@ static void gbps_must_be_positive(void **state)
                          "[dram] gbps = fast: not a finite number (a number > 0)");
     expect_variant_error(17, "gbps = inf", NULL, 17, "[dram] gbps = inf: not a finite number (a number > 0)");
     expect_variant_error(17, "gbps = nan", NULL, 17, "[dram] gbps = nan: not a finite number (a number > 0)");
+    expect_variant_error(17, "gbps = 1e-400", NULL, 17, "[dram] gbps = 1e-400: must be a number > 0");
+    expect_variant_error(17, "gbps = 1e400", NULL, 17, "[dram] gbps = 1e400: not a finite number (a number > 0)");
     expect_variant_error(17, "gbps = 12.8GB", NULL, 17,
                          "[dram] gbps = 12.8GB: not a finite number (a number > 0)");
 }
@@ -411,8 +413,9 @@ static void line_too_long(void **state)
 static void every_error_is_reported(void **state)
 {
     (void)state;
-    /* Three independent mistakes: all three are reported, in line order. */
-    char *t = variant(3, "rows = 0", NULL);
+    /* Four independent mistakes, found by different checks (the unknown key
+     * while parsing, the others after): all are reported, in line order. */
+    char *t = variant(3, "rows = 0", "speed = 3\n");
     char *p = strstr(t, "lanes = 8");
     p[8] = '6';   /* lanes = 6 */
     p = strstr(t, "gbps = 32");
@@ -421,10 +424,12 @@ static void every_error_is_reported(void **state)
     diag_init(&d);
     fab_fabric f;
     assert_int_equal(fab_load_string("t.cfg", t, &f, &d), -1);
-    assert_int_equal(d.n_errors, 3);
+    assert_int_equal(d.n_errors, 4);
     assert_int_equal(d.items[0].loc.line, 3);
     assert_int_equal(d.items[1].loc.line, 7);
     assert_int_equal(d.items[2].loc.line, 17);
+    assert_int_equal(d.items[3].loc.line, 18);
+    assert_non_null(strstr(d.items[3].msg, "[dram] speed: unknown key"));
     /* Printed with the file, the line and the quoted source line. */
     char *buf = NULL;
     size_t len = 0;
@@ -454,6 +459,25 @@ static void missing_file_is_an_error(void **state)
     assert_int_equal(d.n_errors, 1);
     assert_string_equal(d.items[0].msg, "cannot read fabric file: Is a directory");
     diag_free(&d);
+}
+
+static void file_with_nul_byte_is_an_error(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/rdumap-fabric-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *fp = fdopen(fd, "wb");
+    fwrite("[fabric]\0name = x\n", 1, 19, fp);
+    fclose(fp);
+    diag_list d;
+    diag_init(&d);
+    fab_fabric f;
+    assert_int_equal(fab_load_file(path, &f, &d), -1);
+    assert_int_equal(d.n_errors, 1);
+    assert_string_equal(d.items[0].msg, "not a text file: it contains a NUL byte");
+    diag_free(&d);
+    remove(path);
 }
 
 static void empty_text_reports_every_required_key(void **state)
@@ -690,6 +714,7 @@ int main(void)
         cmocka_unit_test(line_too_long),
         cmocka_unit_test(every_error_is_reported),
         cmocka_unit_test(missing_file_is_an_error),
+        cmocka_unit_test(file_with_nul_byte_is_an_error),
         cmocka_unit_test(empty_text_reports_every_required_key),
         cmocka_unit_test(checkerboard),
         cmocka_unit_test(agcu_sites),
