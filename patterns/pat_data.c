@@ -441,6 +441,12 @@ int pat_npy_read(const char *path, const pat_decl *decl, pat_tensor *out, diag_l
     int rc = -1;
     char *hdr = NULL;
     unsigned char pre[12];
+    struct stat fst;
+    if (fstat(fileno(f), &fst) == 0 && !S_ISREG(fst.st_mode)) {
+        diag_error(d, file_loc(d, path), "cannot read data for input '%s': not a regular file%s",
+                   decl->name, S_ISDIR(fst.st_mode) ? " (it is a directory)" : "");
+        goto done;
+    }
     size_t got = fread(pre, 1, 10, f);
     if (got < 6 || memcmp(pre, "\x93NUMPY", 6) != 0) {
         diag_error(d, file_loc(d, path), "not a NumPy .npy file: it does not begin with "
@@ -801,6 +807,11 @@ int pat_write_outputs(const pat_program *p, const char *dir, const pat_values *v
 int pat_load_inputs(const pat_program *p, const char *data_dir, bool gen_missing,
                     uint64_t seed, pat_values *vals, diag_list *d)
 {
+    struct stat st;
+    if (data_dir && stat(data_dir, &st) != 0)
+        return diag_error(d, file_loc(d, data_dir), "cannot read inputs: %s", strerror(errno));
+    if (data_dir && !S_ISDIR(st.st_mode))
+        return diag_error(d, file_loc(d, data_dir), "cannot read inputs: not a directory");
     int rc = 0;
     for (int i = 0; i < p->n_decls; i++) {
         const pat_decl *decl = p->decls[i];
@@ -816,10 +827,10 @@ int pat_load_inputs(const pat_program *p, const char *data_dir, bool gen_missing
             char *path = join_path(data_dir, decl->name, ".npy");
             if (!path)
                 return diag_error(d, decl->loc, "out of memory");
-            struct stat st;
-            if (stat(path, &st) != 0 && errno == ENOENT && gen_missing) {
+            bool missing = stat(path, &st) != 0 && errno == ENOENT;
+            if (missing && gen_missing) {
                 r = pat_generate(decl, seed, &t, d);
-            } else if (stat(path, &st) != 0 && errno == ENOENT) {
+            } else if (missing) {
                 r = diag_error(d, file_loc(d, path), "no data file for input '%s' (give it, or "
                                "use --gen-missing to generate missing inputs)", decl->name);
             } else {

@@ -301,6 +301,28 @@ def run_case(rdumap, examples, name, tmp, seed):
     return problems
 
 
+def run_bad_input(rdumap, examples, tmp):
+    """A Fortran-order input must stop the run with a diagnostic naming the
+    file, and no output may be written."""
+    data, out = os.path.join(tmp, "bad", "data"), os.path.join(tmp, "bad", "out")
+    os.makedirs(data)
+    os.makedirs(out)
+    rng = np.random.default_rng(7)
+    np.save(os.path.join(data, "A.npy"), np.asfortranarray(unif(rng, (256, 256))))
+    np.save(os.path.join(data, "B.npy"), unif(rng, (256, 256)))
+    cmd = [rdumap, os.path.join(examples, "gemm.pat"), "--interpret", "--data", data, "--out", out]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    problems = []
+    if r.returncode == 0:
+        problems.append("a Fortran-order input was accepted")
+    want = os.path.join(data, "A.npy") + ": error:"
+    if want not in r.stderr or "Fortran order" not in r.stderr:
+        problems.append("stderr does not name the file and the problem:\n" + r.stderr)
+    if os.listdir(out):
+        problems.append("outputs were written: %s" % os.listdir(out))
+    return problems
+
+
 def main():
     if len(sys.argv) < 3:
         print(__doc__)
@@ -315,7 +337,14 @@ def main():
             for p in problems:
                 print("    " + p)
             failed += bool(problems)
-    print("%d of %d examples agree with numpy" % (len(names) - failed, len(names)))
+        if not sys.argv[3:]:
+            problems = run_bad_input(rdumap, examples, tmp)
+            print("%-14s %s" % ("bad input", "ok" if not problems else "FAILED"))
+            for p in problems:
+                print("    " + p)
+            failed += bool(problems)
+            names = names + ["bad input"]
+    print("%d of %d checks agree with numpy" % (len(names) - failed, len(names)))
     return 1 if failed else 0
 
 

@@ -307,6 +307,8 @@ static void npy_rejects_bad_magic_and_version(void **state)
     expect_read_error("v0.npy", &decl, "version 0.0", NULL);
     expect_read_error("does-not-exist.npy", &decl, "cannot open data for input 'A'",
                       "No such file");
+    assert_int_equal(mkdir(in_tmp("dir.npy"), 0777), 0);
+    expect_read_error("dir.npy", &decl, "not a regular file", "it is a directory");
 }
 
 static void npy_rejects_bad_headers(void **state)
@@ -703,6 +705,15 @@ static void load_inputs_reads_generates_and_reports_missing(void **state)
     assert_memory_equal(h.t[0].data.p, want.data.p, 16);
     pat_tensor_free(&want);
     assert_false(diag_has_errors(&d));
+    diag_free(&d);
+
+    /* A data directory that does not exist is one error, not one per input. */
+    diag_init(&d);
+    const char *nodir = in_tmp("no-data-here");
+    assert_int_equal(pat_load_inputs(&h.p, nodir, true, 1, &h.v, &d), -1);
+    assert_int_equal(d.n_errors, 1);
+    assert_string_equal(d.items[0].loc.file, nodir);
+    assert_non_null(strstr(d.items[0].msg, "No such file"));
     diag_free(&d);
 
     /* A bad file is reported, not replaced by generated data. */
