@@ -1,0 +1,77 @@
+/*
+ * cli.h — the pieces of the rdumap command: options, the mapping job's
+ * results, verification and reports.  Private to cli/.
+ */
+#ifndef RDUMAP_CLI_CLI_H
+#define RDUMAP_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "emu/emu.h"
+#include "fabric/fab.h"
+#include "mapper/dfg.h"
+#include "mapper/place/place.h"
+#include "mapper/route/route.h"
+#include "patterns/pat.h"
+
+/* Exit statuses, as ../shared/design.md fixes them. */
+enum {
+    EXIT_OK = 0,          /* mapped and verified */
+    EXIT_INPUT = 1,       /* the program, fabric or data is wrong */
+    EXIT_NOFIT = 2,       /* it cannot be mapped */
+    EXIT_VERIFY = 3,      /* verification failed */
+    EXIT_USAGE = 4,       /* usage or I/O */
+};
+
+typedef struct cli_opts {
+    const char *program;
+    const char *fabric;        /* NULL: the built-in SN10 */
+    const char *dfg_file;      /* --dfg: an imported graph */
+    uint64_t seed;
+    const char *data_dir, *out_dir;
+    bool gen_missing;
+    const char *json, *dump_dfg, *svg, *placement_in;
+    bool dump_ir, interpret, describe, quiet;
+    bool metapipe;
+    place_opts place;
+    route_opts route;
+} cli_opts;
+
+/* Per output: the comparison of the emulated value with the reference. */
+typedef struct cli_verdict {
+    const char *name;
+    double max_abs_err, max_rel_err;
+    int64_t mismatches;
+    int64_t first_bad;         /* element index of the first mismatch, or -1 */
+    bool passed;
+} cli_verdict;
+
+typedef struct cli_job {
+    const cli_opts *opts;
+    const fab_fabric *fab;
+    const pat_program *prog;
+    dfg *g;
+    place_problem pp;
+    place_sites sites;
+    place_result place;
+    bool placed;
+    route_result route;
+    bool routed;
+    emu_result emu;
+    int n_verdicts;
+    cli_verdict *verdict;
+    bool verified;
+    double t_lower;
+} cli_job;
+
+/* Compare every output of the emulation with the reference (tolerance of
+ * the contract: |got - want| <= 1e-5 + 1e-4 |want| for f32, exact for i32). */
+int cli_verify(cli_job *job, const pat_values *want, const pat_values *got);
+
+void cli_report_text(FILE *out, const cli_job *job);
+/* Write the JSON report to path atomically; -1 with a diagnostic on I/O. */
+int cli_report_json(const char *path, const cli_job *job, diag_list *d);
+
+#endif

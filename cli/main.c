@@ -1,0 +1,436 @@
+/*
+ * main.c — the rdumap command.  The pipeline reads top to bottom in
+ * run_program(): parse, interpret (the reference), lower, form units,
+ * check, place, route, emulate, verify, report.  Only this file prints
+ * and exits; every stage below returns errors in a diag_list.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "mapper/import/import.h"
+#include "patterns/pat_data.h"
+
+static void usage(FILE *out)
+{
+    fputs("usage: rdumap PROGRAM.pat [options]\n"
+          "       rdumap --dfg GRAPH.{xml,dot} [options]\n"
+          "       rdumap --fabric F.cfg --describe\n"
+          "\n"
+          "  --fabric F.cfg      target fabric (default: the built-in SN10)\n"
+          "  --describe          print the fabric model and exit\n"
+          "  --seed N            seed for generated inputs and placement (default 1)\n"
+          "  --data DIR          read inputs from DIR/NAME.npy\n"
+          "  --gen-missing       generate inputs that have no file in DIR\n"
+          "  --out DIR           write outputs as DIR/NAME.npy (all or nothing)\n"
+          "  --interpret         run the reference interpreter only\n"
+          "  --dump-ir           print the typed pattern IR\n"
+          "  --dump-dfg FILE     write the dataflow graph as DOT ('-' for text on stdout)\n"
+          "  --place S           ilp | sa | greedy | random (default sa)\n"
+          "  --time-limit S      ilp time limit in seconds (default 60)\n"
+          "  --mip-gap G         ilp relative gap at which to stop (default 0)\n"
+          "  --effort E          sa effort multiplier (default 1)\n"
+          "  --route-iters N     PathFinder iterations (default 50)\n"
+          "  --no-metapipe       run the stages of outer loops one after another\n"
+          "  --json FILE         write the JSON report\n"
+          "  --dfg FILE          map an imported dataflow graph (Morpher XML, CGRA-ME DOT)\n"
+          "  -q, --quiet         print only errors\n"
+          "  -h, --help          this text\n"
+          "\n"
+          "exit status: 0 mapped and verified, 1 bad program/fabric/data, 2 does not fit,\n"
+          "3 verification failed, 4 usage or I/O\n",
+          out);
+}
+
+static int parse_number(const char *opt, const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || v < lo || v > hi || isnan(v)) {
+        fprintf(stderr, "rdumap: error: %s takes a number from %g to %g, not '%s'\n", opt, lo, hi, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Parse argv into o; returns 0, 1 for --help, or -1 on a usage error. */
+static int parse_args(int argc, char **argv, cli_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->seed = 1;
+    o->metapipe = true;
+    place_opts_default(&o->place);
+    o->place.strategy = PLACE_SA;
+    route_opts_default(&o->route);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        double num;
+#define NEED_VALUE()                                                                        \
+    do {                                                                                    \
+        if (!val) {                                                                         \
+            fprintf(stderr, "rdumap: error: %s needs a value\n", a);                        \
+            return -1;                                                                      \
+        }                                                                                   \
+        i++;                                                                                \
+    } while (0)
+        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+            return 1;
+        else if (!strcmp(a, "--fabric")) { NEED_VALUE(); o->fabric = val; }
+        else if (!strcmp(a, "--describe")) o->describe = true;
+        else if (!strcmp(a, "--seed")) {
+            NEED_VALUE();
+            if (parse_number(a, val, 0, 9007199254740992.0, &num))
+                return -1;
+            o->seed = (uint64_t)num;
+            o->place.seed = o->seed;
+        }
+        else if (!strcmp(a, "--data")) { NEED_VALUE(); o->data_dir = val; }
+        else if (!strcmp(a, "--out")) { NEED_VALUE(); o->out_dir = val; }
+        else if (!strcmp(a, "--gen-missing")) o->gen_missing = true;
+        else if (!strcmp(a, "--interpret")) o->interpret = true;
+        else if (!strcmp(a, "--dump-ir")) o->dump_ir = true;
+        else if (!strcmp(a, "--dump-dfg")) { NEED_VALUE(); o->dump_dfg = val; }
+        else if (!strcmp(a, "--json")) { NEED_VALUE(); o->json = val; }
+        else if (!strcmp(a, "--svg")) { NEED_VALUE(); o->svg = val; }
+        else if (!strcmp(a, "--dfg")) { NEED_VALUE(); o->dfg_file = val; }
+        else if (!strcmp(a, "--no-metapipe")) o->metapipe = false;
+        else if (!strcmp(a, "--place")) {
+            NEED_VALUE();
+            if (place_strategy_parse(val, &o->place.strategy) != 0) {
+                fprintf(stderr, "rdumap: error: --place takes ilp, sa, greedy or random, not '%s'\n", val);
+                return -1;
+            }
+        }
+        else if (!strcmp(a, "--time-limit")) {
+            NEED_VALUE();
+            if (parse_number(a, val, 0.001, 1e6, &o->place.time_limit))
+                return -1;
+        }
+        else if (!strcmp(a, "--mip-gap")) {
+            NEED_VALUE();
+            if (parse_number(a, val, 0, 1, &o->place.mip_gap))
+                return -1;
+        }
+        else if (!strcmp(a, "--effort")) {
+            NEED_VALUE();
+            if (parse_number(a, val, 0.001, 1000, &o->place.effort))
+                return -1;
+        }
+        else if (!strcmp(a, "--route-iters")) {
+            NEED_VALUE();
+            if (parse_number(a, val, 1, 100000, &num))
+                return -1;
+            o->route.max_iters = (int)num;
+        }
+        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o->quiet = true;
+        else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "rdumap: error: unknown option '%s' (see rdumap --help)\n", a);
+            return -1;
+        }
+        else if (!o->program) o->program = a;
+        else {
+            fprintf(stderr, "rdumap: error: more than one program given ('%s' and '%s')\n", o->program, a);
+            return -1;
+        }
+#undef NEED_VALUE
+    }
+    if (!o->program && !o->dfg_file && !o->describe) {
+        fprintf(stderr, "rdumap: error: no program given (see rdumap --help)\n");
+        return -1;
+    }
+    if (o->program && o->dfg_file) {
+        fprintf(stderr, "rdumap: error: give a .pat program or --dfg, not both\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* Print one line per output: shape and a few statistics of its values. */
+static void summarise_outputs(const pat_program *p, const pat_values *v)
+{
+    for (int k = 0; k < p->n_decls; k++) {
+        const pat_decl *dc = p->decls[k];
+        if (dc->kind != PAT_OUTPUT)
+            continue;
+        const pat_tensor *t = &v->t[k];
+        char ty[96];
+        double sum = 0, mn = INFINITY, mx = -INFINITY;
+        for (int64_t i = 0; i < t->count; i++) {
+            double x = dc->type.elem == PAT_F32 ? (double)t->data.f[i] : (double)t->data.i[i];
+            sum += x;
+            mn = x < mn ? x : mn;
+            mx = x > mx ? x : mx;
+        }
+        printf("%-12s %-16s sum %.6g  min %.6g  max %.6g  mean %.6g\n", dc->name,
+               pat_type_str(&dc->type, ty, sizeof ty), sum, mn, mx, t->count ? sum / (double)t->count : 0.0);
+    }
+}
+
+/* Build the placement problem of the graph's units and streams. */
+static int make_place_problem(cli_job *job, place_kind **kinds, const char ***names, place_net **nets)
+{
+    const dfg *g = job->g;
+    *kinds = calloc((size_t)g->n_units + 1, sizeof **kinds);
+    *names = calloc((size_t)g->n_units + 1, sizeof **names);
+    *nets = calloc((size_t)g->n_streams + 1, sizeof **nets);
+    if (!*kinds || !*names || !*nets)
+        return -1;
+    for (int u = 0; u < g->n_units; u++) {
+        (*kinds)[u] = g->units[u].kind == DFG_VPCU ? PLACE_PCU : g->units[u].kind == DFG_VPMU ? PLACE_PMU : PLACE_AGCU;
+        (*names)[u] = g->units[u].name;
+    }
+    for (int s = 0; s < g->n_streams; s++)
+        (*nets)[s] = (place_net){.src = g->streams[s].src, .dst = g->streams[s].dst, .width = g->streams[s].width};
+    job->pp = (place_problem){.fab = job->fab, .n_units = g->n_units, .kind = *kinds, .name = *names,
+                              .n_nets = g->n_streams, .nets = *nets};
+    return 0;
+}
+
+/* Route every stream: streams from one unit carrying one value form one
+ * multi-sink net.  Fills each stream's routed hops. */
+static int route_streams(cli_job *job, diag_list *d)
+{
+    dfg *g = job->g;
+    int n = g->n_streams;
+    route_net *nets = calloc((size_t)n + 1, sizeof *nets);
+    int *net_of = calloc((size_t)n + 1, sizeof *net_of);
+    int *sink_idx = calloc((size_t)n + 1, sizeof *sink_idx);
+    int *rows = calloc((size_t)n + 1, sizeof *rows);
+    int *cols = calloc((size_t)n + 1, sizeof *cols);
+    int *order = calloc((size_t)n + 1, sizeof *order);
+    int rc = -1;
+    if (!nets || !net_of || !sink_idx || !rows || !cols || !order) {
+        diag_error(d, diag_at_file(job->fab->source), "out of memory");
+        goto out;
+    }
+    int n_nets = 0, pos = 0;
+    for (int s = 0; s < n; s++)
+        net_of[s] = -1;
+    for (int s = 0; s < n; s++) {
+        if (net_of[s] >= 0)
+            continue;
+        const dfg_stream *st = &g->streams[s];
+        route_net *rn = &nets[n_nets];
+        const place_site *src = &job->sites.site[job->place.site[st->src]];
+        rn->cls = st->kind == DFG_STREAM_VECTOR ? ROUTE_VECTOR : st->kind == DFG_STREAM_SCALAR ? ROUTE_SCALAR : ROUTE_CONTROL;
+        rn->src_row = src->row;
+        rn->src_col = src->col;
+        rn->sink_row = rows + pos;
+        rn->sink_col = cols + pos;
+        rn->name = g->units[st->src].name;
+        for (int q = s; q < n; q++) {
+            const dfg_stream *sq = &g->streams[q];
+            if (net_of[q] >= 0 || sq->src != st->src || sq->reg != st->reg || sq->kind != st->kind)
+                continue;
+            if (st->reg == DFG_NONE && q != s)
+                continue;
+            const place_site *dst = &job->sites.site[job->place.site[sq->dst]];
+            rows[pos] = dst->row;
+            cols[pos] = dst->col;
+            net_of[q] = n_nets;
+            sink_idx[q] = rn->n_sinks++;
+            order[pos++] = q;
+        }
+        n_nets++;
+    }
+    int r = route_run(job->fab, nets, n_nets, &job->opts->route, &job->route, d);
+    job->routed = true;
+    if (r != 0)
+        goto out;
+    for (int s = 0; s < n; s++)
+        g->streams[s].hops = job->route.net[net_of[s]].sink_hops[sink_idx[s]];
+    rc = 0;
+out:
+    free(nets);
+    free(net_of);
+    free(sink_idx);
+    free(rows);
+    free(cols);
+    free(order);
+    return rc;
+}
+
+static int write_dump(const char *path, const dfg *g, diag_list *d)
+{
+    if (!strcmp(path, "-")) {
+        dfg_dump_text(stdout, g);
+        return 0;
+    }
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return diag_error(d, diag_at_file(path), "cannot write: %s", strerror(errno));
+    dfg_dump_dot(f, g);
+    if (fclose(f) != 0)
+        return diag_error(d, diag_at_file(path), "cannot write: %s", strerror(errno));
+    return 0;
+}
+
+/* The whole job for a .pat program; returns the exit status. */
+static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
+{
+    arena a;
+    arena_init(&a);
+    pat_values ref = {0}, emu_out = {0};
+    dfg g;
+    cli_job job = {.opts = o, .fab = fab, .g = &g};
+    place_kind *kinds = NULL;
+    const char **names = NULL;
+    place_net *nets = NULL;
+    int status = EXIT_INPUT;
+
+    /* 1. Parse and check. */
+    const pat_program *p = pat_load_file(o->program, &a, d);
+    if (!p) {
+        status = d->n_errors && d->items[0].loc.line == 0 && strstr(d->items[0].msg, "cannot") ? EXIT_USAGE : EXIT_INPUT;
+        goto done;
+    }
+    job.prog = p;
+    if (o->dump_ir)
+        pat_dump(stdout, p);
+
+    /* 2. Inputs and the reference. */
+    if (pat_values_init(&ref, p) != 0 ||
+        pat_load_inputs(p, o->data_dir, o->gen_missing, o->seed, &ref, d) != 0)
+        goto done;
+    if (pat_interpret(p, &ref, d) != 0)
+        goto done;
+    if (o->interpret) {
+        if (!o->quiet)
+            summarise_outputs(p, &ref);
+        if (o->out_dir && pat_write_outputs(p, o->out_dir, &ref, d) != 0) {
+            status = EXIT_USAGE;
+            goto done;
+        }
+        status = EXIT_OK;
+        goto done;
+    }
+
+    /* 3. Lower, form units, check. */
+    dfg_opts dop = {.metapipe = o->metapipe, .lanes = fab->lanes};
+    if (dfg_lower(&g, &a, p, fab, &dop, d) != 0)
+        goto done;
+    bool not_fit = false;
+    if (dfg_build_units(&g, d) != 0 || dfg_check(&g, &not_fit, d) != 0) {
+        status = EXIT_NOFIT;
+        if (o->dump_dfg)
+            write_dump(o->dump_dfg, &g, d);
+        goto done;
+    }
+    if (o->dump_dfg && write_dump(o->dump_dfg, &g, d) != 0) {
+        status = EXIT_USAGE;
+        goto done;
+    }
+
+    /* 4. Place and route. */
+    if (make_place_problem(&job, &kinds, &names, &nets) != 0 || place_sites_init(&job.sites, fab) != 0) {
+        diag_error(d, diag_at_file(fab->source), "out of memory");
+        goto done;
+    }
+    status = EXIT_NOFIT;
+    if (place_run(&job.pp, &job.sites, &o->place, &job.place, d) != 0)
+        goto done;
+    job.placed = true;
+    if (route_streams(&job, d) != 0)
+        goto done;
+
+    /* 5. Emulate and verify. */
+    status = EXIT_INPUT;
+    if (emu_run(&g, &ref, &emu_out, &job.emu, d) != 0)
+        goto done;
+    if (cli_verify(&job, &ref, &emu_out) != 0) {
+        diag_error(d, diag_at_file(p->file), "out of memory");
+        goto done;
+    }
+
+    /* 6. Report, then write outputs only for a verified mapping. */
+    if (!o->quiet)
+        cli_report_text(stdout, &job);
+    if (o->json && cli_report_json(o->json, &job, d) != 0) {
+        status = EXIT_USAGE;
+        goto done;
+    }
+    if (!job.verified) {
+        diag_error(d, diag_at_file(p->file), "the emulated outputs differ from the reference; nothing written");
+        status = EXIT_VERIFY;
+        goto done;
+    }
+    if (o->out_dir && pat_write_outputs(p, o->out_dir, &emu_out, d) != 0) {
+        status = EXIT_USAGE;
+        goto done;
+    }
+    status = EXIT_OK;
+
+done:
+    free(kinds);
+    free(names);
+    free(nets);
+    free(job.verdict);
+    if (job.placed)
+        place_result_free(&job.place);
+    if (job.routed)
+        route_result_free(&job.route);
+    if (job.sites.site)
+        place_sites_free(&job.sites);
+    emu_result_free(&job.emu);
+    pat_values_free(&ref);
+    pat_values_free(&emu_out);
+    arena_destroy(&a);
+    return status;
+}
+
+static int run_import(const cli_opts *o, const fab_fabric *fab, diag_list *d)
+{
+    imp_opts io;
+    imp_opts_default(&io);
+    io.place = o->place;
+    io.route = o->route;
+    imp_report r;
+    int status = imp_run(o->dfg_file, fab, &io, &r, d);
+    if (!o->quiet && status != IMP_EXIT_BAD_INPUT && status != IMP_EXIT_IO)
+        imp_report_print(stdout, &r);
+    if (o->json && status != IMP_EXIT_BAD_INPUT && status != IMP_EXIT_IO) {
+        json_t *j = imp_report_json(&r);
+        char tmp[4096];
+        snprintf(tmp, sizeof tmp, "%s.tmp", o->json);
+        if (!j || json_dump_file(j, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 || rename(tmp, o->json) != 0) {
+            remove(tmp);
+            diag_error(d, diag_at_file(o->json), "cannot write the JSON report");
+            status = EXIT_USAGE;
+        }
+        json_decref(j);
+    }
+    imp_report_free(&r);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    cli_opts o;
+    int pa = parse_args(argc, argv, &o);
+    if (pa != 0) {
+        usage(pa > 0 ? stdout : stderr);
+        return pa > 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    diag_list d;
+    diag_init(&d);
+    fab_fabric fab;
+    int status;
+    if ((o.fabric ? fab_load_file(o.fabric, &fab, &d) : fab_load_default(&fab, &d)) != 0)
+        status = EXIT_INPUT;
+    else if (o.describe && !o.program && !o.dfg_file) {
+        fab_describe(stdout, &fab);
+        status = EXIT_OK;
+    } else if (o.dfg_file)
+        status = run_import(&o, &fab, &d);
+    else
+        status = run_program(&o, &fab, &d);
+    diag_print(stderr, &d);
+    diag_free(&d);
+    return status;
+}

@@ -1,0 +1,236 @@
+/*
+ * report.c — verification against the reference interpreter, and the text
+ * and JSON reports.  Every number printed here was measured or computed by
+ * an earlier stage; this file only compares and formats.
+ */
+#include "cli/cli.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int cli_verify(cli_job *job, const pat_values *want, const pat_values *got)
+{
+    const pat_program *p = job->prog;
+    job->verdict = calloc((size_t)p->n_decls + 1, sizeof *job->verdict);
+    if (!job->verdict)
+        return -1;
+    job->n_verdicts = 0;
+    job->verified = true;
+    for (int k = 0; k < p->n_decls; k++) {
+        const pat_decl *dc = p->decls[k];
+        if (dc->kind != PAT_OUTPUT)
+            continue;
+        cli_verdict *v = &job->verdict[job->n_verdicts++];
+        v->name = dc->name;
+        v->first_bad = -1;
+        const pat_tensor *w = &want->t[k], *g = &got->t[k];
+        if (!g->data.p || g->count != w->count) {
+            v->passed = false;
+            v->mismatches = w->count;
+            job->verified = false;
+            continue;
+        }
+        for (int64_t i = 0; i < w->count; i++) {
+            double a, b;
+            bool ok;
+            if (dc->type.elem == PAT_F32) {
+                a = g->data.f[i];
+                b = w->data.f[i];
+                if (isnan(a) || isnan(b))
+                    ok = isnan(a) && isnan(b);
+                else if (isinf(a) || isinf(b))
+                    ok = a == b;
+                else
+                    ok = fabs(a - b) <= 1e-5 + 1e-4 * fabs(b);
+            } else {
+                a = g->data.i[i];
+                b = w->data.i[i];
+                ok = g->data.i[i] == w->data.i[i];
+            }
+            if (!isnan(a) && !isnan(b) && !isinf(a) && !isinf(b)) {
+                double err = fabs(a - b);
+                if (err > v->max_abs_err)
+                    v->max_abs_err = err;
+                if (b != 0 && err / fabs(b) > v->max_rel_err)
+                    v->max_rel_err = err / fabs(b);
+            }
+            if (!ok) {
+                if (v->first_bad < 0)
+                    v->first_bad = i;
+                v->mismatches++;
+            }
+        }
+        v->passed = v->mismatches == 0;
+        if (!v->passed)
+            job->verified = false;
+    }
+    return 0;
+}
+
+static void human(char *buf, size_t n, double v)
+{
+    if (v >= 1e9)
+        snprintf(buf, n, "%.3g G", v / 1e9);
+    else if (v >= 1e6)
+        snprintf(buf, n, "%.3g M", v / 1e6);
+    else if (v >= 1e3)
+        snprintf(buf, n, "%.3g k", v / 1e3);
+    else
+        snprintf(buf, n, "%.3g ", v);
+}
+
+void cli_report_text(FILE *out, const cli_job *job)
+{
+    const fab_fabric *f = job->fab;
+    const dfg *g = job->g;
+    fprintf(out, "program      %s\n", job->prog->file);
+    fprintf(out, "fabric       %s (%d x %d units: %d PCUs, %d PMUs, %d AGCUs)\n", f->name, f->rows,
+            f->cols, f->n_pcus, f->n_pmus, f->agcus);
+    fprintf(out, "graph        %d VPCUs, %d VPMUs, %d VAGs, %d streams (%d loops, %d operations)\n",
+            g->n_pcus, g->n_pmus, g->n_ags, g->n_streams, g->n_loops, g->n_ops);
+    if (job->placed) {
+        fprintf(out, "placement    %s: cost %.1f", place_strategy_name(job->opts->place.strategy),
+                job->place.cost);
+        if (!isnan(job->place.bound))
+            fprintf(out, ", bound %.1f%s", job->place.bound, job->place.optimal ? " (optimal)" : "");
+        fprintf(out, ", %.3f s\n", job->place.seconds);
+    }
+    if (job->routed)
+        fprintf(out, "routing      %d iteration%s, %d overused links, %ld hops (longest %d), max link use %.0f%%, %.3f s\n",
+                job->route.iterations, job->route.iterations == 1 ? "" : "s", job->route.overused_links,
+                job->route.total_hops, job->route.max_hops, 100.0 * job->route.max_link_util,
+                job->route.seconds);
+    const emu_result *e = &job->emu;
+    double us = (double)e->cycles / f->clock_mhz;
+    fprintf(out, "cycles       %lld (DRAM load %lld, compute %lld, DRAM store %lld) = %.1f us at %d MHz\n",
+            (long long)e->cycles, (long long)e->load_cycles, (long long)e->compute_cycles,
+            (long long)e->store_cycles, us, f->clock_mhz);
+    char fl[32], by[32];
+    human(fl, sizeof fl, (double)e->flops);
+    human(by, sizeof by, (double)e->dram_bytes);
+    fprintf(out, "work         %sFLOP, %sB DRAM, %lld vector issues, %lld bank-conflict stalls\n", fl, by,
+            (long long)e->vectors, (long long)e->conflict_cycles);
+    fprintf(out, "roofline     compute bound %.0f cycles, memory bound %.0f cycles: %.2f%% of the roofline\n",
+            e->compute_bound_cycles, e->memory_bound_cycles, 100.0 * e->roofline_fraction);
+    for (int k = 0; k < job->n_verdicts; k++) {
+        const cli_verdict *v = &job->verdict[k];
+        fprintf(out, "verify       %-10s max abs err %.3g, max rel err %.3g: %s", v->name, v->max_abs_err,
+                v->max_rel_err, v->passed ? "pass" : "FAIL");
+        if (!v->passed)
+            fprintf(out, " (%lld elements differ, first at flat index %lld)", (long long)v->mismatches,
+                    (long long)v->first_bad);
+        fputc('\n', out);
+    }
+    fprintf(out, "result       %s\n", job->verified ? "mapped and verified" : "VERIFICATION FAILED");
+}
+
+static json_t *placement_json(const cli_job *job)
+{
+    json_t *units = json_array();
+    const dfg *g = job->g;
+    for (int u = 0; u < g->n_units && job->placed; u++) {
+        const place_site *s = &job->sites.site[job->place.site[u]];
+        json_array_append_new(units, json_pack("{s:s, s:s, s:i, s:i, s:i}", "unit", g->units[u].name,
+                                               "kind", dfg_unit_kind_name(g->units[u].kind), "site",
+                                               job->place.site[u], "row", s->row, "col", s->col));
+    }
+    return units;
+}
+
+static json_t *routes_json(const cli_job *job)
+{
+    json_t *routes = json_array();
+    if (!job->routed)
+        return routes;
+    for (int n = 0; n < job->route.n_nets; n++) {
+        const route_net_result *nr = &job->route.net[n];
+        json_t *links = json_array();
+        for (int k = 0; k < nr->n_links; k++) {
+            route_link l = route_link_decode(job->fab, nr->links[k]);
+            static const char *const dirs[] = {"north", "east", "south", "west"};
+            json_array_append_new(links, json_pack("{s:i, s:i, s:s}", "row", l.row, "col", l.col, "dir",
+                                                   dirs[l.dir & 3]));
+        }
+        json_array_append_new(routes, json_pack("{s:i, s:o}", "net", n, "links", links));
+    }
+    return routes;
+}
+
+int cli_report_json(const char *path, const cli_job *job, diag_list *d)
+{
+    const cli_opts *o = job->opts;
+    const fab_fabric *f = job->fab;
+    const dfg *g = job->g;
+    const emu_result *e = &job->emu;
+    json_t *outputs = json_object();
+    for (int k = 0; k < job->n_verdicts; k++) {
+        const cli_verdict *v = &job->verdict[k];
+        json_object_set_new(outputs, v->name,
+                            json_pack("{s:f, s:f, s:b, s:I}", "max_abs_err", v->max_abs_err, "max_rel_err",
+                                      v->max_rel_err, "passed", v->passed, "mismatches",
+                                      (json_int_t)v->mismatches));
+    }
+    json_t *units = json_object();
+    for (int u = 0; u < g->n_units; u++)
+        json_object_set_new(units, g->units[u].name,
+                            json_pack("{s:s, s:I, s:I, s:I}", "kind", dfg_unit_kind_name(g->units[u].kind),
+                                      "busy", (json_int_t)e->unit[u].busy, "accesses",
+                                      (json_int_t)e->unit[u].accesses, "bank_conflicts",
+                                      (json_int_t)e->unit[u].conflicts));
+    json_t *root = json_pack(
+        "{s:s, s:{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f}, "
+        "s:{s:I, s:s, s:b, s:i, s:f, s:f}, "
+        "s:{s:i, s:i, s:i, s:i, s:i, s:i}}",
+        "program", job->prog->file,
+        "fabric", "name", f->name, "source", f->source, "rows", f->rows, "cols", f->cols, "pcus", f->n_pcus,
+        "pmus", f->n_pmus, "agcus", f->agcus, "lanes", f->lanes, "stages", f->stages, "clock_mhz",
+        (double)f->clock_mhz,
+        "options", "seed", (json_int_t)o->seed, "place", place_strategy_name(o->place.strategy), "metapipe",
+        o->metapipe, "route_iters", o->route.max_iters, "time_limit", o->place.time_limit, "effort",
+        o->place.effort,
+        "dfg", "pcus", g->n_pcus, "pmus", g->n_pmus, "ags", g->n_ags, "streams", g->n_streams, "loops",
+        g->n_loops, "operations", g->n_ops);
+    if (!root)
+        return diag_error(d, diag_at_file(path), "cannot build the JSON report");
+    json_t *place = json_pack("{s:s, s:f, s:o, s:f, s:b, s:o}", "strategy",
+                              place_strategy_name(o->place.strategy), "cost", job->place.cost, "bound",
+                              isnan(job->place.bound) ? json_null() : json_real(job->place.bound), "seconds",
+                              job->place.seconds, "optimal", job->place.optimal, "units", placement_json(job));
+    json_t *route = json_pack("{s:i, s:i, s:I, s:i, s:f, s:f, s:o}", "iterations", job->route.iterations,
+                              "overused_links", job->route.overused_links, "total_hops",
+                              (json_int_t)job->route.total_hops, "max_hops", job->route.max_hops,
+                              "max_link_util", job->route.max_link_util, "seconds", job->route.seconds,
+                              "nets", routes_json(job));
+    json_t *emu = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:I, s:o}", "cycles",
+                            (json_int_t)e->cycles, "load_cycles", (json_int_t)e->load_cycles, "compute_cycles",
+                            (json_int_t)e->compute_cycles, "store_cycles", (json_int_t)e->store_cycles, "flops",
+                            (json_int_t)e->flops, "dram_bytes", (json_int_t)e->dram_bytes,
+                            "compute_bound_cycles", e->compute_bound_cycles, "memory_bound_cycles",
+                            e->memory_bound_cycles, "roofline_fraction", e->roofline_fraction, "host_seconds",
+                            e->host_seconds, "vectors", (json_int_t)e->vectors, "bank_conflict_cycles",
+                            (json_int_t)e->conflict_cycles, "units", units);
+    json_t *verify = json_pack("{s:b, s:o}", "passed", job->verified, "outputs", outputs);
+    json_object_set_new(root, "place", place);
+    json_object_set_new(root, "route", route);
+    json_object_set_new(root, "emu", emu);
+    json_object_set_new(root, "verify", verify);
+
+    char *tmp = malloc(strlen(path) + 16);
+    if (!tmp) {
+        json_decref(root);
+        return diag_error(d, diag_at_file(path), "out of memory");
+    }
+    sprintf(tmp, "%s.tmp%d", path, (int)getpid());
+    int rc = json_dump_file(root, tmp, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_decref(root);
+    if (rc != 0 || rename(tmp, path) != 0) {
+        remove(tmp);
+        free(tmp);
+        return diag_error(d, diag_at_file(path), "cannot write the JSON report");
+    }
+    free(tmp);
+    return 0;
+}

@@ -1,0 +1,712 @@
+/*
+ * emu.c — executing the loop program of a mapped dataflow graph.
+ *
+ * Registers hold `lanes` 32-bit words each (f32 bit patterns or i32).  A
+ * register defined inside the innermost loop being executed is read per
+ * lane; any other register was defined at an outer, scalar level and is
+ * broadcast from lane 0.  Arithmetic follows the language contract exactly
+ * as the reference interpreter does (binary32 with the C library's float
+ * functions, wrapping i32, C division); only the order of reductions
+ * differs, as the cross-lane tree reorders them.
+ *
+ * Cycles are computed alongside the values from what actually happens: trip
+ * counts read at run time, active lanes, the bank of every address; see
+ * emu.h for the model.
+ */
+#include "emu/emu.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct emu_mem {
+    uint32_t *data;
+    int64_t count;
+    int64_t stride[PAT_MAX_RANK];
+    int bank_dim;
+} emu_mem;
+
+typedef struct emu {
+    const dfg *g;
+    const fab_fabric *f;
+    diag_list *d;
+    int lanes;
+    uint32_t *regs;            /* n_regs x lanes */
+    emu_mem *mem;
+    emu_result *res;
+    int64_t *latency;          /* per loop */
+    int64_t *loop_busy;        /* per loop: issue cycles */
+    int *bank_count;           /* scratch, banks entries */
+    const dfg_def *def;
+    int failed;
+    /* the vector being executed */
+    const dfg_loop *vloop;
+    int n;                     /* valid lanes */
+    int stall;                 /* extra bank cycles of this vector */
+} emu;
+
+static inline float as_f(uint32_t w)
+{
+    float f;
+    memcpy(&f, &w, sizeof f);
+    return f;
+}
+
+static inline uint32_t from_f(float f)
+{
+    uint32_t w;
+    memcpy(&w, &f, sizeof w);
+    return w;
+}
+
+/* Lane l of register r as the current vector sees it. */
+static inline uint32_t rd(const emu *E, int r, int l)
+{
+    const dfg_reg *reg = &E->g->regs[r];
+    int lane = reg->level == E->vloop && E->vloop ? l : 0;
+    return E->regs[(size_t)r * (size_t)E->lanes + (size_t)lane];
+}
+
+static inline uint32_t *wr(emu *E, int r)
+{
+    return &E->regs[(size_t)r * (size_t)E->lanes];
+}
+
+static int32_t f32_to_i32(float x)
+{
+    /* The contract: truncation toward zero.  Out-of-range values and NaN
+     * have no C meaning; saturate (NaN to 0), as the interpreter does. */
+    if (isnan(x))
+        return 0;
+    if (x >= 2147483648.0f)
+        return INT32_MAX;
+    if (x <= -2147483648.0f)
+        return INT32_MIN;
+    return (int32_t)x;
+}
+
+static uint32_t identity(pat_redop op, pat_elem t)
+{
+    if (t == PAT_F32) {
+        float v = op == PAT_RED_ADD ? 0.0f : op == PAT_RED_MUL ? 1.0f
+                : op == PAT_RED_MAX ? -INFINITY : INFINITY;
+        return from_f(v);
+    }
+    int32_t v = op == PAT_RED_ADD ? 0 : op == PAT_RED_MUL ? 1
+              : op == PAT_RED_MAX ? INT32_MIN : INT32_MAX;
+    return (uint32_t)v;
+}
+
+static uint32_t combine(pat_redop op, pat_elem t, uint32_t a, uint32_t b)
+{
+    if (t == PAT_F32) {
+        float x = as_f(a), y = as_f(b);
+        switch (op) {
+        case PAT_RED_ADD: return from_f(x + y);
+        case PAT_RED_MUL: return from_f(x * y);
+        case PAT_RED_MAX: return from_f(y > x ? y : x);
+        case PAT_RED_MIN: return from_f(y < x ? y : x);
+        }
+    }
+    int32_t x = (int32_t)a, y = (int32_t)b;
+    switch (op) {
+    case PAT_RED_ADD: return a + b;
+    case PAT_RED_MUL: return a * b;
+    case PAT_RED_MAX: return (uint32_t)(y > x ? y : x);
+    case PAT_RED_MIN: return (uint32_t)(y < x ? y : x);
+    }
+    return a;
+}
+
+static const char *def_name(const emu *E)
+{
+    return E->def ? E->def->target->name : "?";
+}
+
+static int runtime_error(emu *E, const dfg_op *op, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int runtime_error(emu *E, const dfg_op *op, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!E->failed)
+        diag_error(E->d, op->loc, "in definition of '%s' (emulated): %s", def_name(E), msg);
+    E->failed = 1;
+    return -1;
+}
+
+/* The linear address of lane l of a memory op; -1 after a run-time error. */
+static int64_t address(emu *E, const dfg_op *op, int l, int *bank)
+{
+    const dfg_mem *m = &E->g->mems[op->mem];
+    const emu_mem *em = &E->mem[op->mem];
+    int64_t a = 0;
+    *bank = 0;
+    for (int k = 0; k < op->n_idx; k++) {
+        int32_t i = (int32_t)rd(E, op->idx[k], l);
+        if (i < 0 || i >= m->type.dims[k]) {
+            runtime_error(E, op, "index %d out of bounds for dimension %d of '%s' (size %d)", i, k,
+                          m->name, m->type.dims[k]);
+            return -1;
+        }
+        a += (int64_t)i * em->stride[k];
+        if (k == em->bank_dim)
+            *bank = i;
+    }
+    return a;
+}
+
+/* Base and lane stride of register r for the current vector: stride 1 for
+ * a per-lane value, 0 for a broadcast scalar. */
+static void operand(const emu *E, int r, const uint32_t **base, size_t *stride)
+{
+    if (r == DFG_NONE)
+        return;
+    *base = &E->regs[(size_t)r * (size_t)E->lanes];
+    *stride = E->vloop && E->g->regs[r].level == E->vloop ? 1 : 0;
+}
+
+static bool lane_on(const emu *E, int pred, int l)
+{
+    return pred == DFG_NONE || rd(E, pred, l) != 0;
+}
+
+static bool is_flop(dfg_opcode c)
+{
+    switch (c) {
+    case DFG_ADD: case DFG_SUB: case DFG_MUL: case DFG_DIV: case DFG_NEG:
+    case DFG_EXP: case DFG_LOG: case DFG_SQRT: case DFG_TANH: case DFG_ABS:
+    case DFG_MAX: case DFG_MIN:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Bank-conflict cycles of one vector access: the most distinct addresses
+ * that fall in one bank. */
+static int bank_cycles(emu *E, const int64_t *addr, const int *bank, const bool *on, int n)
+{
+    int banks = E->f->pmu_banks;
+    int worst = 0;
+    for (int l = 0; l < n; l++) {
+        if (!on[l])
+            continue;
+        int b = bank[l] % banks;
+        bool dup = false;
+        for (int q = 0; q < l && !dup; q++)
+            dup = on[q] && bank[q] % banks == b && addr[q] == addr[l];
+        if (dup)
+            continue;
+        int c = ++E->bank_count[b];
+        if (c > worst)
+            worst = c;
+    }
+    for (int l = 0; l < n; l++)
+        if (on[l])
+            E->bank_count[bank[l] % banks] = 0;
+    return worst;
+}
+
+static int exec_mem_op(emu *E, const dfg_op *op)
+{
+    int n = E->n;
+    int64_t addr[256];
+    int bank[256];
+    bool on[256];
+    const dfg_mem *m = &E->g->mems[op->mem];
+    uint32_t *data = E->mem[op->mem].data;
+    uint32_t *dst = op->dst != DFG_NONE ? wr(E, op->dst) : NULL;
+    int any = 0;
+    for (int l = 0; l < n; l++) {
+        on[l] = lane_on(E, op->pred, l);
+        if (!on[l]) {
+            if (dst)
+                dst[l] = 0;
+            continue;
+        }
+        any = 1;
+        addr[l] = address(E, op, l, &bank[l]);
+        if (addr[l] < 0)
+            return -1;
+        switch (op->code) {
+        case DFG_LOAD:
+            dst[l] = data[addr[l]];
+            break;
+        case DFG_STORE:
+            data[addr[l]] = rd(E, op->a, l);
+            break;
+        case DFG_RMW:
+            data[addr[l]] = combine(op->redop, m->type.elem, data[addr[l]], rd(E, op->a, l));
+            if (m->type.elem == PAT_F32)
+                E->res->flops++;
+            break;
+        default:
+            break;
+        }
+    }
+    if (!any)
+        return 0;
+    int cycles = E->vloop ? bank_cycles(E, addr, bank, on, n) : 1;
+    emu_unit_stats *st = &E->res->unit[m->vpmu];
+    st->accesses++;
+    if (cycles > 1) {
+        st->conflicts += cycles - 1;
+        if (cycles - 1 > E->stall)
+            E->stall = cycles - 1;
+    }
+    return 0;
+}
+
+static int exec_op(emu *E, const dfg_op *op)
+{
+    int n = E->n;
+    switch (op->code) {
+    case DFG_LOAD:
+    case DFG_STORE:
+    case DFG_RMW:
+        return exec_mem_op(E, op);
+    case DFG_CHECK:
+        for (int l = 0; l < n; l++) {
+            if (!lane_on(E, op->pred, l))
+                continue;
+            int32_t k = (int32_t)rd(E, op->a, l);
+            if (k < 0 || k >= op->imm.i)
+                return runtime_error(E, op, "%s is %d, outside [0, %d)", op->what, k, op->imm.i);
+        }
+        return 0;
+    default:
+        break;
+    }
+    uint32_t *dst = wr(E, op->dst);
+    bool f = op->type == PAT_F32;
+    if (f && is_flop(op->code)) {
+        int64_t useful = 0;
+        for (int l = 0; l < n; l++)
+            useful += lane_on(E, op->guard, l);
+        E->res->flops += useful;
+    }
+    /* Operand types decide comparisons; the result type decides the rest. */
+    bool fa = op->a != DFG_NONE && E->g->regs[op->a].type == PAT_F32;
+    static const uint32_t zero_reg[1] = {0};
+    const uint32_t *pa = zero_reg, *pb = zero_reg;
+    size_t sa = 0, sb = 0;
+    operand(E, op->a, &pa, &sa);
+    operand(E, op->b, &pb, &sb);
+    for (int l = 0; l < n; l++) {
+        uint32_t a = pa[(size_t)l * sa];
+        uint32_t b = pb[(size_t)l * sb];
+        uint32_t r = 0;
+        switch (op->code) {
+        case DFG_CONST: r = op->type == PAT_F32 ? from_f(op->imm.f) : (uint32_t)op->imm.i; break;
+        case DFG_COPY: r = a; break;
+        case DFG_ADD: r = f ? from_f(as_f(a) + as_f(b)) : a + b; break;
+        case DFG_SUB: r = f ? from_f(as_f(a) - as_f(b)) : a - b; break;
+        case DFG_MUL: r = f ? from_f(as_f(a) * as_f(b)) : a * b; break;
+        case DFG_DIV:
+        case DFG_MOD:
+            if (f) {
+                r = op->code == DFG_DIV ? from_f(as_f(a) / as_f(b)) : from_f(fmodf(as_f(a), as_f(b)));
+                break;
+            }
+            if (!lane_on(E, op->pred, l)) {
+                r = 0;
+                break;
+            }
+            if (b == 0)
+                return runtime_error(E, op, "i32 division by zero");
+            if ((int32_t)a == INT32_MIN && (int32_t)b == -1)
+                r = op->code == DFG_DIV ? a : 0;
+            else
+                r = op->code == DFG_DIV ? (uint32_t)((int32_t)a / (int32_t)b)
+                                        : (uint32_t)((int32_t)a % (int32_t)b);
+            break;
+        case DFG_NEG: r = f ? from_f(-as_f(a)) : 0u - a; break;
+        case DFG_LT: r = fa ? as_f(a) < as_f(b) : (int32_t)a < (int32_t)b; break;
+        case DFG_LE: r = fa ? as_f(a) <= as_f(b) : (int32_t)a <= (int32_t)b; break;
+        case DFG_GT: r = fa ? as_f(a) > as_f(b) : (int32_t)a > (int32_t)b; break;
+        case DFG_GE: r = fa ? as_f(a) >= as_f(b) : (int32_t)a >= (int32_t)b; break;
+        case DFG_EQ: r = fa ? as_f(a) == as_f(b) : a == b; break;
+        case DFG_NE: r = fa ? as_f(a) != as_f(b) : a != b; break;
+        case DFG_LAND: r = a != 0 && b != 0; break;
+        case DFG_LNOT: r = a == 0; break;
+        case DFG_EXP: r = from_f(expf(as_f(a))); break;
+        case DFG_LOG: r = from_f(logf(as_f(a))); break;
+        case DFG_SQRT: r = from_f(sqrtf(as_f(a))); break;
+        case DFG_TANH: r = from_f(tanhf(as_f(a))); break;
+        case DFG_ABS:
+            r = f ? from_f(fabsf(as_f(a))) : ((int32_t)a < 0 ? 0u - a : a);
+            break;
+        case DFG_MAX:
+            r = f ? from_f(as_f(b) > as_f(a) ? as_f(b) : as_f(a)) : ((int32_t)b > (int32_t)a ? b : a);
+            break;
+        case DFG_MIN:
+            r = f ? from_f(as_f(b) < as_f(a) ? as_f(b) : as_f(a)) : ((int32_t)b < (int32_t)a ? b : a);
+            break;
+        case DFG_TOF32: r = from_f((float)(int32_t)a); break;
+        case DFG_TOI32: r = (uint32_t)f32_to_i32(as_f(a)); break;
+        case DFG_SELECT: r = a != 0 ? b : rd(E, op->c, l); break;
+        default:
+            return runtime_error(E, op, "internal: cannot execute %s", dfg_op_name(op->code));
+        }
+        dst[l] = r;
+    }
+    return 0;
+}
+
+static int64_t exec_loop(emu *E, const dfg_loop *lp, int64_t *lat);
+
+/* Run the statements of a block at a scalar level (one lane); returns the
+ * cycles of its child loops one after another (the caller overlaps them
+ * when it is a meta-pipeline) plus one cycle for its scalar operations.
+ * When the block is a perfect nest — one child loop and nothing else — the
+ * child's pipeline need not drain between iterations: *lat (if given) is
+ * then the child's latency, which the caller pays once, not per iteration. */
+static int64_t exec_scalar_block(emu *E, const dfg_block *b, int64_t *stage_t, int *n_stages,
+                                 int64_t *lat)
+{
+    int64_t total = 0, child_lat = 0;
+    int s = 0;
+    bool direct = false;
+    for (int k = 0; k < b->n && !E->failed; k++) {
+        if (b->s[k].is_loop) {
+            int64_t t = exec_loop(E, b->s[k].loop, &child_lat);
+            total += t;
+            if (stage_t)
+                stage_t[++s] = t;
+        } else {
+            const dfg_op *op = b->s[k].op;
+            E->vloop = NULL;
+            E->n = 1;
+            exec_op(E, op);
+            /* Loads and stores ride the PMUs' pipelines; only lane
+             * operations cost the scalar level an issue cycle. */
+            if (dfg_op_is_lane(op->code))
+                direct = true;
+        }
+    }
+    if (direct)
+        total += 1;
+    if (stage_t) {
+        stage_t[0] = direct ? 1 : 0;
+        *n_stages = s + 1;
+    }
+    if (lat)
+        *lat = !direct && s == 1 ? child_lat : 0;
+    return total;
+}
+
+static int64_t exec_loop(emu *E, const dfg_loop *lp, int64_t *lat_out)
+{
+    const dfg *g = E->g;
+    int L = E->lanes;
+    int32_t lo = (int32_t)E->regs[(size_t)lp->lo * (size_t)L];
+    int32_t hi = (int32_t)E->regs[(size_t)lp->hi * (size_t)L];
+    if (lp->pred != DFG_NONE && E->regs[(size_t)lp->pred * (size_t)L] == 0)
+        hi = lo;
+    for (int a = 0; a < lp->n_acc; a++)
+        wr(E, lp->acc[a].reg)[0] = identity(lp->acc[a].op, lp->acc[a].type);
+    int64_t cycles = 0;
+    *lat_out = 0;
+    if (hi <= lo)
+        return 0;
+
+    if (lp->innermost) {
+        uint32_t *ctr = wr(E, lp->counter);
+        int64_t vectors = 0;
+        for (int64_t base = lo; base < hi && !E->failed; base += L) {
+            int n = (int)(hi - base < L ? hi - base : L);
+            for (int l = 0; l < n; l++)
+                ctr[l] = (uint32_t)(int32_t)(base + l);
+            E->vloop = lp;
+            E->n = n;
+            E->stall = 0;
+            for (int k = 0; k < lp->body.n && !E->failed; k++)
+                exec_op(E, lp->body.s[k].op);
+            /* Reductions: a tree across the lanes, then into the accumulator. */
+            for (int a = 0; a < lp->n_acc; a++) {
+                const dfg_acc *ac = &lp->acc[a];
+                uint32_t tree[256] = {0};
+                uint32_t id = identity(ac->op, ac->type);
+                for (int l = 0; l < L; l++) {
+                    bool on = l < n && lane_on(E, ac->pred, l);
+                    tree[l] = on ? rd(E, ac->val, l) : id;
+                    if (on && ac->type == PAT_F32)
+                        E->res->flops++;
+                }
+                for (int stride = 1; stride < L; stride *= 2)
+                    for (int l = 0; l + stride < L; l += 2 * stride)
+                        tree[l] = combine(ac->op, ac->type, tree[l], tree[l + stride]);
+                uint32_t *acc = wr(E, ac->reg);
+                acc[0] = combine(ac->op, ac->type, acc[0], tree[0]);
+            }
+            cycles += 1 + E->stall;
+            E->res->conflict_cycles += E->stall;
+            vectors++;
+        }
+        E->vloop = NULL;
+        E->res->vectors += vectors;
+        E->loop_busy[lp->id] += vectors;
+        *lat_out = E->latency[lp->id];
+        return cycles + E->latency[lp->id];
+    }
+
+    /* An outer loop: scalar iterations, children as stages. */
+    int nb = lp->body.n + 2;
+    int64_t small[3][16];
+    int64_t *buf = nb <= 16 ? &small[0][0] : calloc((size_t)nb * 3, sizeof *buf);
+    int64_t *f1 = buf, *f2 = buf + nb, *t = buf + 2 * nb;
+    if (nb <= 16)
+        memset(small, 0, sizeof small);
+    if (!buf) {
+        E->failed = 1;
+        diag_error(E->d, diag_at_file("emu"), "out of memory");
+        return 0;
+    }
+    int64_t *f0 = calloc((size_t)nb, sizeof *f0);
+    if (!f0) {
+        if (buf != &small[0][0])
+            free(buf);
+        E->failed = 1;
+        diag_error(E->d, diag_at_file("emu"), "out of memory");
+        return 0;
+    }
+    uint32_t *ctr = wr(E, lp->counter);
+    int64_t seq = 0, max_lat = 0;
+    for (int32_t it = lo; it < hi && !E->failed; it++) {
+        ctr[0] = (uint32_t)it;
+        int ns = 0;
+        int64_t lat = 0;
+        seq += exec_scalar_block(E, &lp->body, t, &ns, &lat);
+        seq -= lat;
+        if (lat > max_lat)
+            max_lat = lat;
+        if (lp->metapipe) {
+            /* finish[s][i] = max(finish[s][i-1], finish[s-1][i], finish[s+1][i-2]) + t[s][i] */
+            for (int s = 0; s < ns; s++) {
+                int64_t start = f1[s];
+                if (s > 0 && f0[s - 1] > start)
+                    start = f0[s - 1];
+                if (s + 1 < ns && f2[s + 1] > start)
+                    start = f2[s + 1];
+                f0[s] = start + t[s];
+            }
+            memcpy(f2, f1, (size_t)ns * sizeof *f2);
+            memcpy(f1, f0, (size_t)ns * sizeof *f1);
+            cycles = f0[ns - 1];
+            for (int s = 0; s < ns; s++)
+                if (f0[s] > cycles)
+                    cycles = f0[s];
+        }
+        for (int a = 0; a < lp->n_acc; a++) {
+            const dfg_acc *ac = &lp->acc[a];
+            if (!lane_on(E, ac->pred, 0))
+                continue;
+            uint32_t *acc = wr(E, ac->reg);
+            acc[0] = combine(ac->op, ac->type, acc[0], E->regs[(size_t)ac->val * (size_t)L]);
+            if (ac->type == PAT_F32)
+                E->res->flops++;
+        }
+        E->loop_busy[lp->id]++;
+    }
+    if (!lp->metapipe) {
+        cycles = seq + max_lat;
+        *lat_out = max_lat;
+    }
+    free(f0);
+    if (buf != &small[0][0])
+        free(buf);
+    (void)g;
+    return cycles;
+}
+
+/* Pipeline latency of one execution of an innermost loop. */
+static int64_t loop_latency(const dfg *g, const dfg_loop *lp)
+{
+    const fab_fabric *f = g->fab;
+    int64_t lat = 0;
+    int max_hops = 0;
+    bool reduce = false, mem = false;
+    for (int u = 0; u < g->n_units; u++) {
+        const dfg_unit *un = &g->units[u];
+        if (un->kind != DFG_VPCU || un->loop != lp)
+            continue;
+        lat += un->n_stages;
+        reduce |= un->reduces;
+        for (int s = 0; s < g->n_streams; s++)
+            if (g->streams[s].dst == u && g->streams[s].hops > max_hops)
+                max_hops = g->streams[s].hops;
+    }
+    for (int k = 0; k < lp->body.n; k++)
+        if (!lp->body.s[k].is_loop && lp->body.s[k].op->mem != DFG_NONE)
+            mem = true;
+    if (reduce) {
+        int l = 0;
+        while ((1 << l) < g->opts.lanes)
+            l++;
+        lat += l;
+    }
+    if (mem)
+        lat += 1;
+    return lat + (int64_t)max_hops * f->hop_cycles;
+}
+
+static void free_mems(emu *E)
+{
+    if (!E->mem)
+        return;
+    for (int m = 0; m < E->g->n_mems; m++)
+        free(E->mem[m].data);
+    free(E->mem);
+    E->mem = NULL;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int emu_run(const dfg *g, const pat_values *vals, pat_values *out, emu_result *res, diag_list *d)
+{
+    double t0 = now_seconds();
+    const fab_fabric *f = g->fab;
+    memset(res, 0, sizeof *res);
+    memset(out, 0, sizeof *out);
+    emu E = {.g = g, .f = f, .d = d, .lanes = g->opts.lanes, .res = res};
+    if (E.lanes > 256)
+        return diag_error(d, diag_at_file(f->source), "the emulator supports at most 256 lanes");
+    E.regs = calloc((size_t)g->n_regs * (size_t)E.lanes + 1, sizeof *E.regs);
+    E.mem = calloc((size_t)g->n_mems + 1, sizeof *E.mem);
+    E.latency = calloc((size_t)g->n_loops + 1, sizeof *E.latency);
+    E.loop_busy = calloc((size_t)g->n_loops + 1, sizeof *E.loop_busy);
+    E.bank_count = calloc((size_t)f->pmu_banks + 1, sizeof *E.bank_count);
+    res->unit = calloc((size_t)g->n_units + 1, sizeof *res->unit);
+    res->def_cycles = calloc((size_t)g->n_defs + 1, sizeof *res->def_cycles);
+    res->n_units = g->n_units;
+    int rc = -1;
+    if (!E.regs || !E.mem || !E.latency || !E.loop_busy || !E.bank_count || !res->unit || !res->def_cycles) {
+        diag_error(d, diag_at_file(f->source), "out of memory in the emulator");
+        goto done;
+    }
+
+    /* Memories: inputs copied from the data, everything else zeroed. */
+    int64_t in_bytes = 0, out_bytes = 0;
+    for (int m = 0; m < g->n_mems; m++) {
+        const dfg_mem *mm = &g->mems[m];
+        emu_mem *em = &E.mem[m];
+        if (mm->decl && mm->decl->kind == PAT_CONST)
+            continue;
+        em->count = pat_type_count(&mm->type);
+        em->data = calloc((size_t)em->count, sizeof *em->data);
+        if (!em->data) {
+            diag_error(d, diag_at_file(f->source), "out of memory for '%s'", mm->name);
+            goto done;
+        }
+        int64_t stride = 1;
+        for (int k = mm->type.rank - 1; k >= 0; k--) {
+            em->stride[k] = stride;
+            stride *= mm->type.dims[k];
+        }
+        em->bank_dim = mm->type.rank - 1;
+        if (mm->kind == DFG_MEM_INPUT) {
+            const pat_tensor *t = &vals->t[mm->decl->id];
+            if (!t->data.p || t->count != em->count) {
+                diag_error(d, mm->decl->loc, "input '%s' has no data", mm->name);
+                goto done;
+            }
+            memcpy(em->data, t->data.p, (size_t)em->count * 4);
+            if (mm->vpmu != DFG_NONE)
+                in_bytes += em->count * 4;
+        } else if (mm->kind == DFG_MEM_OUTPUT) {
+            out_bytes += em->count * 4;
+        }
+    }
+    /* Bank each memory along the dimension its vector accesses index with
+     * the innermost counter, so that lane-parallel reads hit distinct banks. */
+    for (int k = 0; k < g->n_ops; k++) {
+        const dfg_op *op = g->ops[k];
+        if (op->mem == DFG_NONE)
+            continue;
+        for (int q = 0; q < op->n_idx; q++) {
+            const dfg_reg *r = &g->regs[op->idx[q]];
+            if (r->def_op == DFG_NONE && r->level && r->level->innermost && r->level->counter == op->idx[q])
+                E.mem[op->mem].bank_dim = q;
+        }
+    }
+    for (int l = 0; l < g->n_loops; l++)
+        E.latency[l] = g->loops[l]->innermost ? loop_latency(g, g->loops[l]) : 0;
+
+    double bpc = fab_dram_bytes_per_cycle(f);
+    int64_t lat = fab_dram_latency_cycles(f);
+    res->load_cycles = in_bytes ? lat + (int64_t)ceil((double)in_bytes / bpc) : 0;
+    res->store_cycles = out_bytes ? lat + (int64_t)ceil((double)out_bytes / bpc) : 0;
+    res->dram_bytes = in_bytes + out_bytes;
+
+    for (int k = 0; k < g->n_defs && !E.failed; k++) {
+        E.def = &g->defs[k];
+        E.vloop = NULL;
+        res->def_cycles[k] = exec_scalar_block(&E, &g->defs[k].body, NULL, NULL, NULL);
+        res->compute_cycles += res->def_cycles[k];
+    }
+    if (E.failed)
+        goto done;
+    res->cycles = res->load_cycles + res->compute_cycles + res->store_cycles;
+
+    for (int u = 0; u < g->n_units; u++)
+        if (g->units[u].kind == DFG_VPCU && g->units[u].loop)
+            res->unit[u].busy = E.loop_busy[g->units[u].loop->id];
+
+    /* Results: one tensor per declaration. */
+    if (pat_values_init(out, g->prog) != 0) {
+        diag_error(d, diag_at_file(f->source), "out of memory");
+        goto done;
+    }
+    for (int m = 0; m < g->n_mems; m++) {
+        const dfg_mem *mm = &g->mems[m];
+        if (!mm->decl || (mm->kind != DFG_MEM_OUTPUT && mm->kind != DFG_MEM_BUFFER))
+            continue;
+        if (mm->decl->kind == PAT_CONST)
+            continue;
+        pat_tensor *t = &out->t[mm->decl->id];
+        if (pat_tensor_alloc(t, &mm->type) != 0) {
+            diag_error(d, diag_at_file(f->source), "out of memory");
+            goto done;
+        }
+        memcpy(t->data.p, E.mem[m].data, (size_t)t->count * 4);
+    }
+
+    double peak = fab_peak_flop_per_cycle(f);
+    res->compute_bound_cycles = peak > 0 ? (double)res->flops / peak : 0;
+    res->memory_bound_cycles = bpc > 0 ? (double)res->dram_bytes / bpc : 0;
+    double bound = res->compute_bound_cycles > res->memory_bound_cycles ? res->compute_bound_cycles
+                                                                         : res->memory_bound_cycles;
+    res->roofline_fraction = res->cycles > 0 ? bound / (double)res->cycles : 0;
+    rc = 0;
+
+done:
+    if (rc != 0) {
+        pat_values_free(out);
+        memset(out, 0, sizeof *out);
+    }
+    free_mems(&E);
+    free(E.regs);
+    free(E.latency);
+    free(E.loop_busy);
+    free(E.bank_count);
+    res->host_seconds = now_seconds() - t0;
+    return rc;
+}
+
+void emu_result_free(emu_result *res)
+{
+    free(res->unit);
+    free(res->def_cycles);
+    memset(res, 0, sizeof *res);
+}

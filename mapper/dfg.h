@@ -1,0 +1,259 @@
+/*
+ * dfg.h — the dataflow graph of virtual units: the one structure shared by
+ * the mapper and the emulator.
+ *
+ * A program is lowered (lower.c) into three layers that always stay
+ * consistent:
+ *
+ *  1. The loop program.  Every definition becomes a tree of counted loops
+ *     (static bounds, or bounds read at run time: CSR row ranges) whose
+ *     bodies are straight-line lists of lane operations on typed virtual
+ *     registers, predicated so that a guarded or unselected computation
+ *     neither runs nor faults.  Reductions are accumulators carried by a
+ *     loop; group-bys and tensor-valued sub-expressions are materialised
+ *     into memories with read-modify-write.  This layer carries the whole
+ *     meaning of the program: the emulator executes it, so a wrong lowering
+ *     is a wrong output.
+ *
+ *  2. Memories (VPMUs): every input, output and buffer tensor, and every
+ *     scratch tile the lowering materialises, with element type, shape,
+ *     banking and buffer depth; and VAGs, the DRAM load/store streams of
+ *     inputs and outputs through AGCUs.
+ *
+ *  3. Units and streams (build.c).  The operations directly inside one
+ *     loop form one pipeline, a VPCU, whose counter chain is the chain of
+ *     enclosing loops; a VPCU with more lane operations (or ports) than a
+ *     PCU has is partitioned into a chain of PCUs.  Loads and stores run in
+ *     the PMU that holds the memory.  A stream is every value that crosses
+ *     from one unit to another: a vector stream inside a vectorised
+ *     (innermost) loop, a scalar stream for a value produced once per outer
+ *     iteration (a reduction result, a dynamic bound).  The controller tree
+ *     is the loop tree: the children of a loop run one after another, or
+ *     overlapped as the stages of a meta-pipeline.
+ *
+ * Everything lives in the arena of the dfg.
+ */
+#ifndef RDUMAP_MAPPER_DFG_H
+#define RDUMAP_MAPPER_DFG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fabric/fab.h"
+#include "patterns/pat.h"
+#include "util/arena.h"
+#include "util/diag.h"
+
+/* ------------------------------------------------------------------ */
+/* Lane operations                                                     */
+
+/* grep DFG_OPCODES when changing: dfg_op_name, dfg_op_is_lane, emu.c. */
+typedef enum dfg_opcode {
+    DFG_CONST,      /* dst = imm */
+    DFG_COPY,       /* dst = a */
+    DFG_ADD, DFG_SUB, DFG_MUL, DFG_DIV, DFG_MOD,
+    DFG_NEG,
+    DFG_LT, DFG_LE, DFG_GT, DFG_GE, DFG_EQ, DFG_NE,
+    DFG_LAND,       /* (a != 0) & (b != 0), on i32: predicate algebra */
+    DFG_LNOT,       /* a == 0 */
+    DFG_EXP, DFG_LOG, DFG_SQRT, DFG_TANH, DFG_ABS,
+    DFG_MAX, DFG_MIN,
+    DFG_TOF32,      /* i32 -> f32 */
+    DFG_TOI32,      /* f32 -> i32, toward zero */
+    DFG_SELECT,     /* dst = a != 0 ? b : c */
+    DFG_LOAD,       /* dst = mem[idx...]            (runs in the PMU) */
+    DFG_STORE,      /* mem[idx...] = a              (runs in the PMU) */
+    DFG_RMW,        /* mem[idx...] = mem[idx...] redop a  (group-by scatter) */
+    DFG_CHECK,      /* run-time check: 0 <= a < imm, else error (key range) */
+    DFG_N_OPCODES
+} dfg_opcode;
+
+enum { DFG_NONE = -1 };
+
+typedef struct dfg_op {
+    dfg_opcode code;
+    pat_elem type;         /* type of dst, or of the stored value */
+    int dst;               /* register written, or DFG_NONE */
+    int a, b, c;           /* operand registers, or DFG_NONE */
+    int pred;              /* the op runs on lanes where pred != 0; DFG_NONE: always */
+    int guard;             /* the predicate it was lowered under, kept on pure ops for
+                            * accounting: its work is useful only where guard != 0 */
+    union { int32_t i; float f; } imm;
+    int mem;               /* LOAD, STORE, RMW: memory index */
+    int n_idx;             /* LOAD, STORE, RMW: one index register per dimension */
+    int idx[PAT_MAX_RANK];
+    pat_redop redop;       /* RMW */
+    diag_loc loc;          /* source position, for run-time errors */
+    const char *what;      /* LOAD/STORE/CHECK: name used in run-time errors */
+    int unit;              /* the unit that executes it (build.c) */
+    int id;                /* position in dfg.ops, for dumps and mutation */
+} dfg_op;
+
+/* ------------------------------------------------------------------ */
+/* The loop program                                                    */
+
+typedef struct dfg_loop dfg_loop;
+
+/* A statement of a loop body: an operation or a nested loop. */
+typedef struct dfg_stmt {
+    bool is_loop;
+    dfg_op *op;
+    dfg_loop *loop;
+} dfg_stmt;
+
+typedef struct dfg_block {
+    int n, cap;
+    dfg_stmt *s;
+} dfg_block;
+
+/* A reduction carried by a loop: before the first iteration reg = the
+ * identity of op; in each iteration where pred holds, reg = reg op val;
+ * after the loop, reg holds the result. */
+typedef struct dfg_acc {
+    int reg;
+    int val;               /* register in the body */
+    int pred;              /* register in the body, or DFG_NONE */
+    pat_redop op;
+    pat_elem type;
+} dfg_acc;
+
+struct dfg_loop {
+    int id;
+    int counter;           /* register holding the index in each iteration */
+    int lo, hi;            /* registers of the enclosing level: [lo, hi) */
+    int32_t trip;          /* static trip count, or -1 when the bounds are dynamic */
+    int pred;              /* the loop runs only where pred != 0 (enclosing level) */
+    dfg_block body;
+    int n_acc;
+    dfg_acc *acc;
+    dfg_loop *parent;      /* NULL for a definition's top-level loops */
+    int depth;             /* 1 for top-level loops */
+    bool innermost;        /* has no nested loop: vectorised across lanes */
+    bool metapipe;         /* its child loops run as overlapped stages */
+    int vpcu;              /* the VPCU of the operations directly in its body, or -1 */
+    const char *label;     /* the source index name, for dumps */
+};
+
+/* ------------------------------------------------------------------ */
+/* Registers and memories                                              */
+
+typedef struct dfg_reg {
+    pat_elem type;
+    dfg_loop *level;       /* innermost loop that defines it; NULL: definition level */
+    int def_op;            /* defining op id, or DFG_NONE (counter, accumulator) */
+    const char *name;      /* source name (index, let), or NULL */
+} dfg_reg;
+
+typedef enum dfg_mem_kind {
+    DFG_MEM_INPUT,         /* loaded from DRAM by a VAG */
+    DFG_MEM_OUTPUT,        /* stored to DRAM by a VAG */
+    DFG_MEM_BUFFER,        /* an intermediate tensor of the program */
+    DFG_MEM_SCRATCH,       /* a tile materialised by the lowering */
+} dfg_mem_kind;
+
+typedef struct dfg_mem {
+    dfg_mem_kind kind;
+    const char *name;
+    pat_type type;
+    const pat_decl *decl;  /* input/output/buffer: its declaration */
+    int64_t bytes;         /* one copy */
+    int depth;             /* buffer copies (2+ when it feeds a meta-pipeline) */
+    int banks;
+    int vpmu;              /* unit index */
+    int vag;               /* unit index of its VAG, or -1 */
+} dfg_mem;
+
+/* ------------------------------------------------------------------ */
+/* Units and streams                                                   */
+
+typedef enum dfg_unit_kind { DFG_VPCU, DFG_VPMU, DFG_VAG } dfg_unit_kind;
+
+typedef struct dfg_unit {
+    dfg_unit_kind kind;
+    const char *name;
+    dfg_loop *loop;        /* VPCU: the loop whose body it runs (NULL: top level) */
+    int part;              /* VPCU: partition index within its loop's pipeline */
+    int n_stages;          /* VPCU: lane operations it holds */
+    bool reduces;          /* VPCU: finishes a reduction with the lane tree */
+    int vec_in, vec_out, scal_in, scal_out;  /* streams, counted by build.c */
+    int mem;               /* VPMU, VAG: the memory */
+    bool store;            /* VAG: store (true) or load */
+    int def;               /* index of the definition it belongs to, or -1 */
+} dfg_unit;
+
+typedef enum dfg_stream_kind { DFG_STREAM_VECTOR, DFG_STREAM_SCALAR, DFG_STREAM_CONTROL } dfg_stream_kind;
+
+typedef struct dfg_stream {
+    dfg_stream_kind kind;
+    int src, dst;          /* units */
+    int reg;               /* the value carried, or DFG_NONE for memory traffic */
+    double width;          /* words per cycle: lanes (vector) or 1 */
+    int hops;              /* routed hops, filled after routing */
+} dfg_stream;
+
+/* One definition of the program: its loop tree. */
+typedef struct dfg_def {
+    const pat_def *src;
+    dfg_mem *target;
+    dfg_block body;        /* top-level statements (ops and loops) */
+} dfg_def;
+
+typedef struct dfg_opts {
+    bool metapipe;         /* overlap the child loops of an outer loop (default on) */
+    int lanes;             /* from the fabric */
+} dfg_opts;
+
+typedef struct dfg {
+    arena *a;
+    const pat_program *prog;
+    const fab_fabric *fab;
+    dfg_opts opts;
+
+    int n_regs, cap_regs;
+    dfg_reg *regs;
+    int n_ops, cap_ops;
+    dfg_op **ops;          /* every op, by id */
+    int n_loops, cap_loops;
+    dfg_loop **loops;
+    int n_mems, cap_mems;
+    dfg_mem *mems;
+    int n_defs;
+    dfg_def *defs;
+
+    int n_units, cap_units;
+    dfg_unit *units;
+    int n_streams, cap_streams;
+    dfg_stream *streams;
+    int n_pcus, n_pmus, n_ags;   /* units by kind */
+} dfg;
+
+/* Lower a checked program into the loop program and its memories.
+ * Returns 0, or -1 with a diagnostic for a construct it cannot lower
+ * (never a silent mis-lowering). */
+int dfg_lower(dfg *g, arena *a, const pat_program *p, const fab_fabric *f,
+              const dfg_opts *o, diag_list *d);
+
+/* Form the units and streams of a lowered graph for fabric f: VPCUs per
+ * loop, partitioned by the PCU's stages and ports; VPMUs; VAGs.  Returns 0,
+ * or -1 with the reason a unit cannot fit any PCU or PMU (exit code 2). */
+int dfg_build_units(dfg *g, diag_list *d);
+
+/* Check every invariant of the graph against its fabric: register types
+ * and levels, op operands defined before use, stage and port counts,
+ * memory capacity.  Returns 0, or -1 with what is wrong.  `fits` errors
+ * (capacity, stages, ports) are distinguished from internal errors by
+ * *not_fit being set. */
+int dfg_check(const dfg *g, bool *not_fit, diag_list *d);
+
+/* Write the graph as DOT (units, streams, memories, the loop tree). */
+void dfg_dump_dot(FILE *out, const dfg *g);
+/* Write the loop program as text. */
+void dfg_dump_text(FILE *out, const dfg *g);
+
+const char *dfg_op_name(dfg_opcode c);
+/* True for operations that occupy a PCU stage. */
+bool dfg_op_is_lane(dfg_opcode c);
+const char *dfg_unit_kind_name(dfg_unit_kind k);
+
+#endif

@@ -1,0 +1,20 @@
+/*
+ * dfg_internal.h — construction helpers shared by the files of mapper/.
+ * Not part of the folder's face; nothing outside mapper/ includes it.
+ */
+#ifndef RDUMAP_MAPPER_DFG_INTERNAL_H
+#define RDUMAP_MAPPER_DFG_INTERNAL_H
+
+#include "mapper/dfg.h"
+
+/* Grow an arena array of elem-sized items so it can take one more; returns
+ * the (possibly moved) array, or NULL when out of memory. */
+void *dfg_grow(arena *a, void *old, int n, int *cap, size_t elem);
+
+int dfg_new_reg(dfg *g, pat_elem type, dfg_loop *level, const char *name);
+dfg_op *dfg_new_op(dfg *g, dfg_opcode code, pat_elem type);
+int dfg_block_add(dfg *g, dfg_block *b, dfg_stmt s);
+int dfg_new_unit(dfg *g, dfg_unit_kind kind, const char *name);
+int dfg_new_stream(dfg *g, dfg_stream_kind kind, int src, int dst, int reg, double width);
+
+#endif
