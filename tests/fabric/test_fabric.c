@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "fabric/fab.h"
+#include "util/prng.h"
 
 #ifndef FABRIC_DIR
 #error "FABRIC_DIR must name the folder of the shipped .cfg files"
@@ -493,6 +494,53 @@ static void empty_text_reports_every_required_key(void **state)
     diag_free(&d);
 }
 
+/* Thousands of random corruptions of a real fabric file: each must load,
+ * or fail with at least one error, every error inside the text's lines. */
+static void corrupted_files_never_crash(void **state)
+{
+    (void)state;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/plasticine.cfg", FABRIC_DIR);
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    char orig[8192];
+    size_t n = fread(orig, 1, sizeof orig - 1, fp);
+    fclose(fp);
+    orig[n] = '\0';
+    int lines = 1;
+    for (size_t i = 0; i < n; i++)
+        lines += orig[i] == '\n';
+    static const char alphabet[] = "[]=:;# \t\n0123456789-+.exaz_\xff";
+    prng p;
+    prng_seed(&p, 7);
+    int failed = 0;
+    for (int round = 0; round < 3000; round++) {
+        char text[8192];
+        memcpy(text, orig, n + 1);
+        int edits = 1 + (int)prng_below(&p, 4);
+        for (int e = 0; e < edits; e++) {
+            size_t at = (size_t)prng_below(&p, n);
+            text[at] = alphabet[prng_below(&p, sizeof alphabet - 1)];
+        }
+        diag_list d;
+        diag_init(&d);
+        fab_fabric f;
+        int rc = fab_load_string("c.cfg", text, &f, &d);
+        assert_true((rc == 0) == (d.n_errors == 0));
+        for (int i = 0; i < d.n; i++)
+            assert_true(d.items[i].loc.line >= 0 && d.items[i].loc.line <= lines + 1);
+        if (rc == 0) {   /* what loads obeys the contract */
+            assert_true(f.lanes >= 1 && (f.lanes & (f.lanes - 1)) == 0);
+            assert_true(f.agcus % 2 == 0 && f.agcus <= 2 * f.rows);
+            assert_true(f.n_pcus + f.n_pmus == f.rows * f.cols);
+        }
+        failed += rc != 0;
+        diag_free(&d);
+    }
+    /* Most corruptions break something; some (in comments) do not. */
+    assert_true(failed > 300 && failed < 3000);
+}
+
 /* ------------------------------------------------------------- the model */
 
 static void checkerboard(void **state)
@@ -716,6 +764,7 @@ int main(void)
         cmocka_unit_test(missing_file_is_an_error),
         cmocka_unit_test(file_with_nul_byte_is_an_error),
         cmocka_unit_test(empty_text_reports_every_required_key),
+        cmocka_unit_test(corrupted_files_never_crash),
         cmocka_unit_test(checkerboard),
         cmocka_unit_test(agcu_sites),
         cmocka_unit_test(plasticine_peaks),
