@@ -66,6 +66,19 @@ int main(int argc, char **argv)
            r.iterations, r.overused_links);
     printf("  total hops %ld, longest route %d hops, max link use %.2f of capacity\n", r.total_hops,
            r.max_hops, r.max_link_util);
+    /* Stretch: routed hops over Manhattan distance, per sink. */
+    long manhattan = 0, routed = 0;
+    int worst_extra = 0;
+    for (int i = 0; i < n && r.net; i++)
+        for (int k = 0; k < nets[i].n_sinks; k++) {
+            int m = abs(nets[i].sink_row[k] - nets[i].src_row) + abs(nets[i].sink_col[k] - nets[i].src_col);
+            manhattan += m;
+            routed += r.net[i].sink_hops[k];
+            if (r.net[i].sink_hops[k] - m > worst_extra)
+                worst_extra = r.net[i].sink_hops[k] - m;
+        }
+    printf("  source-to-sink hops %ld against %ld Manhattan (stretch %.3f); worst detour +%d hops\n",
+           routed, manhattan, manhattan ? (double)routed / manhattan : 1.0, worst_extra);
     printf("  %.3f s (%.1f us per net per iteration)\n", r.seconds,
            r.seconds * 1e6 / ((double)n * (r.iterations ? r.iterations : 1)));
     route_result_free(&r);

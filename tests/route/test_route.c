@@ -432,6 +432,46 @@ static void routing_is_deterministic(void **state)
     diag_free(&d);
 }
 
+/* With tracks to spare nothing negotiates: one iteration, and every
+ * single-sink net takes a shortest path. */
+static void uncongested_nets_take_shortest_paths(void **state)
+{
+    (void)state;
+    fab_fabric f = mesh_fabric(9, 11, 64, 64, 64);
+    prng p;
+    prng_seed(&p, 3);
+    enum { N = 200 };
+    int rows[N], cols[N];
+    route_net nets[N];
+    for (int i = 0; i < N; i++) {
+        nets[i].cls = (route_class)prng_below(&p, 3);
+        nets[i].src_row = (int)prng_below(&p, 9);
+        nets[i].src_col = (int)prng_below(&p, 11);
+        rows[i] = (int)prng_below(&p, 9);
+        cols[i] = (int)prng_below(&p, 11);
+        nets[i].n_sinks = 1;
+        nets[i].sink_row = &rows[i];
+        nets[i].sink_col = &cols[i];
+        nets[i].name = NULL;
+    }
+    route_result r;
+    diag_list d;
+    diag_init(&d);
+    assert_int_equal(run(&f, nets, N, NULL, &r, &d), 0);
+    assert_int_equal(r.iterations, 1);
+    long manhattan = 0;
+    for (int i = 0; i < N; i++) {
+        int m = abs(rows[i] - nets[i].src_row) + abs(cols[i] - nets[i].src_col);
+        assert_int_equal(r.net[i].sink_hops[0], m);
+        assert_int_equal(r.net[i].n_links, m);
+        manhattan += m;
+    }
+    assert_int_equal(r.total_hops, manhattan);
+    assert_true(r.max_link_util <= 1.0);
+    route_result_free(&r);
+    diag_free(&d);
+}
+
 static void no_nets_is_a_legal_routing(void **state)
 {
     (void)state;
@@ -459,6 +499,7 @@ int main(void)
         cmocka_unit_test(impossible_cut_names_the_worst_link),
         cmocka_unit_test(multi_sink_tree_shares_links),
         cmocka_unit_test(routing_is_deterministic),
+        cmocka_unit_test(uncongested_nets_take_shortest_paths),
         cmocka_unit_test(no_nets_is_a_legal_routing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
