@@ -58,6 +58,7 @@ typedef struct checker {
     int *state;            /* CONST_* for consts; CONST_BAD marks a decl whose type failed */
     bool *defined;         /* by decl id: its definition has been checked */
     bool *broken;          /* by decl id: a definition of it failed to parse */
+    int *def_line;         /* by decl id: line of its first definition, or 0 */
     int n_slots;           /* slots handed out in the current definition */
     const pat_decl *cur;   /* target of the definition being checked */
     bool oom;
@@ -417,9 +418,9 @@ static pat_expr *chk_name(checker *ck, const ast *e, scope *sc, bool as_base)
         if (dl == ck->cur)
             diag_error(ck->d, e->loc, "'%s' is read in its own definition; a definition may only "
                        "read inputs and tensors defined above it", dl->name);
-        else if (dl->def)
+        else if (ck->def_line[id])
             diag_error(ck->d, e->loc, "'%s' is read before its definition at line %d",
-                       dl->name, dl->def->loc.line);
+                       dl->name, ck->def_line[id]);
         else
             diag_error(ck->d, e->loc, "'%s' is read before it is defined", dl->name);
         return NULL;
@@ -857,8 +858,9 @@ pat_program *pat_check(const ast_program *ap, const char *file, arena *a, diag_l
     ck.state = arena_calloc(a, (size_t)nd + 1, sizeof *ck.state);
     ck.defined = arena_calloc(a, (size_t)nd + 1, sizeof *ck.defined);
     ck.broken = arena_calloc(a, (size_t)nd + 1, sizeof *ck.broken);
+    ck.def_line = arena_calloc(a, (size_t)nd + 1, sizeof *ck.def_line);
     pat_program *p = arena_alloc(a, sizeof *p);
-    if (!ck.adecl || !ck.decl || !ck.state || !ck.defined || !ck.broken || !p)
+    if (!ck.adecl || !ck.decl || !ck.state || !ck.defined || !ck.broken || !ck.def_line || !p)
         return NULL;
     p->file = file;
     int errors_before = d->n_errors;
@@ -897,6 +899,11 @@ pat_program *pat_check(const ast_program *ap, const char *file, arena *a, diag_l
         int id;
         if (find(&ck, ap->broken[i], &id))
             ck.broken[id] = true;
+    }
+    for (int i = ap->n_defs - 1; i >= 0; i--) {
+        int id;
+        if (find(&ck, ap->defs[i]->name, &id))
+            ck.def_line[id] = ap->defs[i]->loc.line;
     }
 
     ptr_vec defs = {0};

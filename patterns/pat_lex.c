@@ -281,8 +281,16 @@ int pat_lex(const char *file, const char *src, arena *a, diag_list *d, token **o
         else
             lex_punct(&lx);
     }
-    if (!lx.oom)
-        push(&lx, T_EOF, lx.p, 0);
+    if (!lx.oom) {
+        token *eof = push(&lx, T_EOF, lx.p, 0);
+        /* "found end of file" points just past the last token, on a line
+         * that has something to show, not at an empty last line. */
+        if (eof && lx.n > 1) {
+            const token *last = &lx.toks[lx.n - 2];
+            eof->loc = last->loc;
+            eof->loc.col += last->len;
+        }
+    }
     if (lx.oom)
         return -1;
     *out = lx.toks;
