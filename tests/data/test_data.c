@@ -421,6 +421,64 @@ static void npy_rejects_truncated_and_trailing_data(void **state)
     expect_read_error("tb2.npy", &decl, "24 trailing bytes", NULL);
 }
 
+/* Thousands of corrupted copies of a good file (bytes flipped, cut short,
+ * extended): the reader must never crash, and must either accept the file
+ * or reject it with exactly one error naming it.  A deterministic cousin of
+ * the libFuzzer target fuzz_npy.c that runs in every test build. */
+static void npy_reader_survives_corrupted_files(void **state)
+{
+    (void)state;
+    pat_decl decl = make_decl("A", PAT_INPUT, PAT_F32, 2, 2, 3);
+    pat_tensor t;
+    assert_int_equal(pat_tensor_alloc(&t, &decl.type), 0);
+    diag_list d;
+    diag_init(&d);
+    assert_int_equal(pat_npy_write(in_tmp("good.npy"), &t, &d), 0);
+    pat_tensor_free(&t);
+    size_t len = 0;
+    unsigned char *good = slurp(in_tmp("good.npy"), &len);
+    assert_int_equal(len, 128 + 24);
+    unsigned char buf[256];
+    prng g;
+    prng_seed(&g, 2026);
+    int accepted = 0;
+    for (int it = 0; it < 3000; it++) {
+        memcpy(buf, good, len);
+        size_t n = len;
+        int edits = 1 + (int)prng_below(&g, 3);
+        for (int e = 0; e < edits; e++) {
+            switch (prng_below(&g, 4)) {
+            case 0: buf[prng_below(&g, n)] = (unsigned char)prng_below(&g, 256); break;
+            case 1: buf[prng_below(&g, n)] ^= (unsigned char)(1u << prng_below(&g, 8)); break;
+            case 2: n = (size_t)prng_below(&g, n + 1); break;
+            default: /* a printable byte in the header, where the grammar lives */
+                if (n > 11)
+                    buf[10 + prng_below(&g, n - 10 < 60 ? n - 10 : 60)] =
+                        (unsigned char)(' ' + prng_below(&g, 95));
+            }
+            if (n == 0)
+                break;
+        }
+        write_bytes(in_tmp("bad.npy"), buf, n);
+        int rc = pat_npy_read(in_tmp("bad.npy"), &decl, &t, &d);
+        if (rc == 0) {
+            accepted++;
+            assert_int_equal(d.n_errors, 0);
+            pat_tensor_free(&t);
+        } else {
+            assert_null(t.data.p);
+            assert_int_equal(d.n_errors, 1);
+            assert_string_equal(d.items[0].loc.file, in_tmp("bad.npy"));
+        }
+        diag_free(&d);
+        diag_init(&d);
+    }
+    /* Flips inside the data or the padding are harmless: some pass. */
+    assert_true(accepted > 0 && accepted < 3000);
+    free(good);
+    diag_free(&d);
+}
+
 /* ------------------------------------------------------------------ */
 /* The generator                                                       */
 
@@ -753,6 +811,14 @@ static void write_outputs_writes_every_output(void **state)
     pat_tensor_free(&back);
     assert_false(diag_has_errors(&d));
 
+    /* A single file into a missing directory: an error naming the file. */
+    const char *lost = in_tmp("nowhere/C.npy");
+    assert_int_equal(pat_npy_write(lost, &h.t[2], &d), -1);
+    assert_string_equal(d.items[0].loc.file, lost);
+    assert_non_null(strstr(d.items[0].msg, "cannot create a temporary file"));
+    diag_free(&d);
+    diag_init(&d);
+
     /* A missing directory is an error; it is not created. */
     const char *missing = in_tmp("no-such-dir");
     assert_int_equal(pat_write_outputs(&h.p, missing, &h.v, &d), -1);
@@ -824,6 +890,7 @@ int main(void)
         cmocka_unit_test(npy_rejects_wrong_dtype_and_byte_order),
         cmocka_unit_test(npy_rejects_fortran_order_and_wrong_shape),
         cmocka_unit_test(npy_rejects_truncated_and_trailing_data),
+        cmocka_unit_test(npy_reader_survives_corrupted_files),
         cmocka_unit_test(generator_is_deterministic_per_seed_and_name),
         cmocka_unit_test(generator_respects_default_and_given_ranges),
         cmocka_unit_test(generator_f32_never_reaches_hi),
