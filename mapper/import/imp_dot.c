@@ -294,7 +294,24 @@ int imp_read_dot(imp_graph *g, const char *file, const char *text, diag_list *d)
         capture.last_line += *p == '\n' && p[1] != '\0';
     agusererrf old = agseterrf(on_cgraph_message);
     agerrlevel_t old_level = agseterr(AGWARN);
-    Agraph_t *dot = agmemread(text);
+    /* cgraph's lexer keeps what follows the closing brace of one graph and
+     * lexes it before the next one (a trailing newline shifts every line
+     * number of the next read by one), and keeps its line count: give it
+     * no trailing blanks, and reset the count. */
+    size_t len = strlen(text);
+    while (len > 0 && isspace((unsigned char)text[len - 1]))
+        len--;
+    char *trimmed = malloc(len + 1);
+    if (!trimmed) {
+        agseterrf(old);
+        agseterr(old_level);
+        return diag_error(d, diag_at_file(file), "out of memory reading the graph");
+    }
+    memcpy(trimmed, text, len);
+    trimmed[len] = '\0';
+    agreadline(1);
+    Agraph_t *dot = agmemread(trimmed);
+    free(trimmed);
     flush_capture();
     agseterrf(old);
     agseterr(old_level);

@@ -560,7 +560,7 @@ static int build_units(mapper *m)
             continue;
         imp_unit *unit = &r->unit[u];
         unit->kind = m->parts[p].kind;
-        unit->array = m->parts[p].array;
+        unit->array = m->parts[p].array ? arena_strdup(&r->arena, m->parts[p].array) : NULL;
         unit->site = -1;
         unit->ops = arena_calloc(&r->arena, (size_t)m->parts[p].size, sizeof *unit->ops);
         if (!unit->ops) {

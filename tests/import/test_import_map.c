@@ -1,0 +1,500 @@
+/*
+ * test_import_map.c — mapping imported graphs: clustering within the PCU's
+ * stages and ports, legal placement and routing through place_run and
+ * route_run, the II from the recurrences (exact maximum cycle ratio), the
+ * latency, the exit classes and the JSON report.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mapper/import/import.h"
+
+#ifndef DFGS_DIR
+#error "DFGS_DIR must name shared/dfgs"
+#endif
+#ifndef FABRIC_DIR
+#error "FABRIC_DIR must name fabric/"
+#endif
+
+/* A fabric with the given stages and lanes on rows x cols, 2 vector links. */
+static void make_fabric(fab_fabric *f, int rows, int cols, int lanes, int stages)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "[fabric]\nname = test\nrows = %d\ncols = %d\nclock_mhz = 1000\n"
+             "[pcu]\nlanes = %d\nstages = %d\n[pmu]\nkib = 16\nbanks = 4\n"
+             "[network]\nvector_links = 2\nscalar_links = 1\n[dram]\nagcus = %d\ngbps = 16\n",
+             rows, cols, lanes, stages, 2 * rows);
+    diag_list d;
+    diag_init(&d);
+    if (fab_load_string("test.cfg", text, f, &d) != 0) {
+        diag_print(stderr, &d);
+        fail_msg("test fabric refused");
+    }
+    diag_free(&d);
+}
+
+static void load_fabric(fab_fabric *f, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, FABRIC_DIR "/%s", name);
+    diag_list d;
+    diag_init(&d);
+    if (fab_load_file(path, f, &d) != 0) {
+        diag_print(stderr, &d);
+        fail_msg("%s refused", path);
+    }
+    diag_free(&d);
+}
+
+/* Map DOT or XML text; returns the exit class. */
+static int map_text(const char *name, const char *text, const fab_fabric *f, place_strategy s, imp_report *r,
+                    diag_list *d)
+{
+    imp_graph g;
+    if (imp_load_string(name, text, &g, d) != 0) {
+        diag_print(stderr, d);
+        fail_msg("%s did not load", name);
+    }
+    imp_opts o;
+    imp_opts_default(&o);
+    o.place.strategy = s;
+    o.place.seed = 7;
+    memset(r, 0, sizeof *r);
+    int rc = imp_map(&g, f, &o, r, d);
+    imp_graph_free(&g);
+    return rc;
+}
+
+static int map_file(const char *file, const fab_fabric *f, place_strategy s, imp_report *r, diag_list *d)
+{
+    char path[512];
+    snprintf(path, sizeof path, DFGS_DIR "/morpher/%s", file);
+    imp_opts o;
+    imp_opts_default(&o);
+    o.place.strategy = s;
+    o.place.seed = 7;
+    o.place.time_limit = 20;
+    return imp_run(path, f, &o, r, d);
+}
+
+/* The invariants of every mapped design, checked from the report alone. */
+static void check_design(const imp_report *r, const fab_fabric *f)
+{
+    assert_true(r->placed);
+    int ops = 0;
+    for (int u = 0; u < r->n_units; u++) {
+        const imp_unit *a = &r->unit[u];
+        ops += a->n_ops;
+        assert_true(a->n_ops >= 1);
+        if (a->kind == PLACE_PCU)
+            assert_true(a->n_ops <= f->stages);
+        if (a->kind != PLACE_AGCU) {
+            assert_true(a->in_streams <= f->vector_in);
+            assert_true(a->out_streams <= f->vector_out);
+        }
+        assert_true(a->site >= 0);
+        for (int v = 0; v < u; v++)
+            assert_int_not_equal(r->unit[v].site, a->site);
+        for (int k = 0; k < a->n_ops; k++) {
+            assert_int_equal(r->unit_of[a->ops[k]], u);
+            assert_int_equal(r->stage_of[a->ops[k]], k + 1);
+        }
+        if (a->kind == PLACE_PCU)
+            assert_int_equal((a->row + a->col) % 2, 0);
+        else if (a->kind == PLACE_PMU)
+            assert_int_equal((a->row + a->col) % 2, 1);
+    }
+    assert_int_equal(ops, r->n_nodes - r->n_immediate);
+    assert_int_equal(r->n_pcus + r->n_pmus + r->n_ags, r->n_units);
+    assert_true(r->ii >= r->recmii);
+    assert_true(r->recmii >= 1);
+    assert_true(r->latency >= r->depth);
+    assert_true(r->place_cost >= 0);
+}
+
+/* ------------------------------------------------------------ the samples */
+
+static void sum_maps_on_tiny_with_every_strategy(void **state)
+{
+    (void)state;
+    fab_fabric f;
+    load_fabric(&f, "tiny.cfg");
+    const place_strategy all[] = {PLACE_RANDOM, PLACE_GREEDY, PLACE_SA, PLACE_ILP};
+    double ilp_cost = -1, others_min = INFINITY;
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        imp_report r;
+        diag_list d;
+        diag_init(&d);
+        int rc = map_file("sum.xml", &f, all[i], &r, &d);
+        if (rc != 0)
+            diag_print(stderr, &d);
+        assert_int_equal(rc, IMP_EXIT_OK);
+        assert_int_equal(r.exit_class, IMP_EXIT_OK);
+        check_design(&r, &f);
+        assert_true(r.routed);
+        assert_int_equal(r.route_overused, 0);
+        assert_int_equal(r.n_nodes, 7);
+        if (all[i] == PLACE_ILP) {
+            assert_true(r.place_optimal);
+            ilp_cost = r.place_cost;
+        } else if (r.place_cost < others_min) {
+            others_min = r.place_cost;
+        }
+        imp_report_free(&r);
+        diag_free(&d);
+    }
+    /* the proven optimum is no worse than any heuristic */
+    assert_true(ilp_cost >= 0 && ilp_cost <= others_min + 1e-9);
+}
+
+static void one_operation_per_pe_on_cgra4x4(void **state)
+{
+    (void)state;
+    fab_fabric f;
+    load_fabric(&f, "cgra4x4.cfg");
+    assert_int_equal(f.stages, 1);
+    assert_int_equal(f.lanes, 1);
+    imp_report r;
+    diag_list d;
+    diag_init(&d);
+    assert_int_equal(map_file("mac.xml", &f, PLACE_SA, &r, &d), IMP_EXIT_OK);
+    check_design(&r, &f);
+    assert_int_equal(r.n_pcus, r.n_compute);
+    assert_int_equal(r.n_compute, 6);
+    for (int u = 0; u < r.n_pcus; u++)
+        assert_int_equal(r.unit[u].n_ops, 1);
+    imp_report_free(&r);
+    diag_free(&d);
+}
+
+static void too_big_exits_2_with_the_numbers(void **state)
+{
+    (void)state;
+    fab_fabric f;
+    load_fabric(&f, "cgra4x4.cfg");
+    imp_report r;
+    diag_list d;
+    diag_init(&d);
+    assert_int_equal(map_file("fix_fft.xml", &f, PLACE_SA, &r, &d), IMP_EXIT_NO_FIT);
+    bool pcus = false, pmus = false;
+    for (int i = 0; i < d.n; i++) {
+        pcus |= strstr(d.items[i].msg, "needs 41 PCUs") && strstr(d.items[i].msg, "has 8");
+        pmus |= strstr(d.items[i].msg, "PMUs") && strstr(d.items[i].msg, "has 8");
+    }
+    assert_true(pcus);
+    assert_true(pmus);
+    assert_false(r.placed);
+    imp_report_free(&r);
+    diag_free(&d);
+}
+
+static void bad_graph_exits_1_and_missing_file_4(void **state)
+{
+    (void)state;
+    fab_fabric f;
+    load_fabric(&f, "plasticine.cfg");
+    imp_report r;
+    diag_list d;
+    diag_init(&d);
+    assert_int_equal(map_file("dct.xml", &f, PLACE_GREEDY, &r, &d), IMP_EXIT_BAD_INPUT);
+    imp_report_free(&r);
+    assert_int_equal(map_file("no-such-graph.xml", &f, PLACE_GREEDY, &r, &d), IMP_EXIT_IO);
+    imp_report_free(&r);
+    diag_free(&d);
+}
+
+static void every_readable_sample_maps_on_plasticine(void **state)
+{
+    (void)state;
+    fab_fabric f;
+    load_fabric(&f, "plasticine.cfg");
+    const char *files[] = {"accumulate.xml", "array_add.xml", "cap.xml",   "conv2.xml",
+                           "conv3.xml",      "fix_fft.xml",   "mac.xml",   "mac2.xml",
+                           "matrixmultiply.xml", "mults1.xml", "mults2.xml", "sum.xml"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        imp_report r;
+        diag_list d;
+        diag_init(&d);
+        int rc = map_file(files[i], &f, PLACE_GREEDY, &r, &d);
+        if (rc != 0) {
+            diag_print(stderr, &d);
+            fail_msg("%s did not map", files[i]);
+        }
+        check_design(&r, &f);
+        assert_true(r.routed);
+        imp_report_free(&r);
+        diag_free(&d);
+    }
+}
+
+/* --------------------------------------------------------------- timing */
+
+static const char *ring3 =
+    "digraph G {\n  a[opcode=add];\n  b[opcode=mul];\n  c[opcode=sub];\n"
+    "  a -> b;\n  b -> c;\n  c -> a[backedge=true];\n}\n";
+
+static void recurrence_in_one_pcu_costs_its_stages(void **state)
+{
+    (void)state;
+    fab_fabric f;
+    make_fabric(&f, 4, 4, 4, 4);
+    imp_report r;
+    diag_list d;
+    diag_init(&d);
+    assert_int_equal(map_text("ring3.dot", ring3, &f, PLACE_GREEDY, &r, &d), IMP_EXIT_OK);
+    check_design(&r, &f);
+    assert_int_equal(r.n_pcus, 1);
+    assert_int_equal(r.n_streams, 0);
+    assert_int_equal(r.recmii, 3);
+    assert_int_equal(r.ii, 3);
+    assert_int_equal(r.latency, 3);
+    assert_non_null(r.ii_cycle);
+    assert_non_null(strstr(r.ii_cycle, "a"));
+    assert_non_null(strstr(r.ii_cycle, "b"));
+    assert_non_null(strstr(r.ii_cycle, "c"));
+    assert_int_equal(r.ii_cycle_latency, 3);
+    assert_int_equal(r.ii_cycle_distance, 1);
+    imp_report_free(&r);
+    diag_free(&d);
+}
+
+static void recurrence_across_pes_pays_its_hops(void **state)
+{
+    (void)state;
+    fab_fabric f;
+    make_fabric(&f, 4, 4, 1, 1);
+    imp_report r;
+    diag_list d;
+    diag_init(&d);
+    assert_int_equal(map_text("ring3.dot", ring3, &f, PLACE_SA, &r, &d), IMP_EXIT_OK);
+    check_design(&r, &f);
+    assert_int_equal(r.n_pcus, 3);
+    assert_int_equal(r.recmii, 3);
+    /* two PCUs of a checkerboard are at least 2 hops apart: 3 stages + 3 x >= 2 hops */
+    assert_true(r.ii >= 9);
+    assert_int_equal(r.ii, r.ii_cycle_latency);
+    /* the II is the cycle's stages plus its routed hops */
+    int hops = r.ii - 3;
+    assert_true(hops >= 6);
+    assert_true(r.timing_routed);
+    imp_report_free(&r);
+    diag_free(&d);
+}
+
+static void ii_is_the_maximum_cycle_ratio(void **state)
+{
+    (void)state;
+    /* Two recurrences: a 5-operation ring over 2 iterations (ratio 2.5)
+     * and a 2-operation ring over 1 (ratio 2).  RecMII = ceil(2.5) = 3. */
+    const char *two =
+        "digraph G {\n  a[opcode=add];\n  b[opcode=add];\n  c[opcode=add];\n  d[opcode=add];\n  e[opcode=add];\n"
+        "  x[opcode=mul];\n  y[opcode=mul];\n"
+        "  a -> b;\n  b -> c;\n  c -> d;\n  d -> e;\n  e -> a[dist=2];\n"
+        "  x -> y;\n  y -> x[dist=1];\n  e -> x;\n}\n";
+    fab_fabric f;
+    make_fabric(&f, 4, 4, 4, 6);
+    imp_report r;
+    diag_list d;
+    diag_init(&d);
+    assert_int_equal(map_text("two.dot", two, &f, PLACE_GREEDY, &r, &d), IMP_EXIT_OK);
+    assert_int_equal(r.recmii, 3);
+    check_design(&r, &f);
+    imp_report_free(&r);
+    diag_free(&d);
+    /* Over 5 iterations the ring's ratio is 1: the 2-ring (ratio 2) sets it. */
+    char five[1024];
+    snprintf(five, sizeof five, "%s", two);
+    char *dist = strstr(five, "dist=2");
+    dist[5] = '5';
+    diag_init(&d);
+    assert_int_equal(map_text("five.dot", five, &f, PLACE_GREEDY, &r, &d), IMP_EXIT_OK);
+    assert_int_equal(r.recmii, 2);
+    imp_report_free(&r);
+    diag_free(&d);
+}
+
+static void no_recurrence_means_ii_1(void **state)
+{
+    (void)state;
+    const char *chain = "digraph G {\n  i[opcode=input];\n  a[opcode=add];\n  k[opcode=const];\n"
+                        "  o[opcode=output];\n  i -> a;\n  k -> a;\n  a -> o;\n}\n";
+    fab_fabric f;
+    make_fabric(&f, 4, 4, 4, 4);
+    imp_report r;
+    diag_list d;
+    diag_init(&d);
+    assert_int_equal(map_text("chain.dot", chain, &f, PLACE_ILP, &r, &d), IMP_EXIT_OK);
+    check_design(&r, &f);
+    assert_int_equal(r.ii, 1);
+    assert_int_equal(r.recmii, 1);
+    assert_null(r.ii_cycle);
+    assert_int_equal(r.n_ags, 2);
+    assert_int_equal(r.n_immediate, 1);
+    assert_int_equal(r.n_streams, 2);
+    /* input -> add -> output: 3 stages plus the hops of two streams (an
+     * AGCU shares the switch of its edge unit, so a hop count may be 0) */
+    int manhattan = 0;
+    for (int u = 0; u < r.n_units; u++)
+        if (r.unit[u].kind == PLACE_AGCU)
+            manhattan += abs(r.unit[u].row - r.unit[0].row) + abs(r.unit[u].col - r.unit[0].col);
+    assert_int_equal(r.unit[0].kind, PLACE_PCU);
+    assert_true(r.latency >= 3 + manhattan);
+    assert_true(r.place_optimal);
+    imp_report_free(&r);
+    diag_free(&d);
+}
+
+/* ---------------------------------------------------------- the limits */
+
+static void ports_split_a_wide_operation_set(void **state)
+{
+    (void)state;
+    /* Six independent inputs summed by a chain: one PCU of 8 stages would
+     * need 6 input streams; vector_in is 4, so the chain is split. */
+    const char *wide =
+        "digraph G {\n  i0[opcode=input];\n  i1[opcode=input];\n  i2[opcode=input];\n  i3[opcode=input];\n"
+        "  i4[opcode=input];\n  i5[opcode=input];\n  a1[opcode=add];\n  a2[opcode=add];\n  a3[opcode=add];\n"
+        "  a4[opcode=add];\n  a5[opcode=add];\n  o[opcode=output];\n"
+        "  i0 -> a1;\n  i1 -> a1;\n  a1 -> a2;\n  i2 -> a2;\n  a2 -> a3;\n  i3 -> a3;\n  a3 -> a4;\n  i4 -> a4;\n"
+        "  a4 -> a5;\n  i5 -> a5;\n  a5 -> o;\n}\n";
+    fab_fabric f;
+    make_fabric(&f, 4, 6, 4, 8);
+    assert_int_equal(f.vector_in, 4);
+    imp_report r;
+    diag_list d;
+    diag_init(&d);
+    assert_int_equal(map_text("wide.dot", wide, &f, PLACE_GREEDY, &r, &d), IMP_EXIT_OK);
+    check_design(&r, &f);
+    assert_int_equal(r.n_pcus, 2);
+    imp_report_free(&r);
+    diag_free(&d);
+}
+
+static void stages_bound_the_cluster(void **state)
+{
+    (void)state;
+    /* a chain of 7 compute operations on 3-stage PCUs: 3 PCUs */
+    const char *chain =
+        "digraph G {\n  i[opcode=input];\n  a[opcode=add];\n  b[opcode=add];\n  c[opcode=add];\n  d[opcode=add];\n"
+        "  e[opcode=add];\n  f[opcode=add];\n  g[opcode=add];\n  o[opcode=output];\n"
+        "  i -> a;\n  a -> b;\n  b -> c;\n  c -> d;\n  d -> e;\n  e -> f;\n  f -> g;\n  g -> o;\n}\n";
+    fab_fabric f;
+    make_fabric(&f, 4, 4, 4, 3);
+    imp_report r;
+    diag_list d;
+    diag_init(&d);
+    assert_int_equal(map_text("chain7.dot", chain, &f, PLACE_GREEDY, &r, &d), IMP_EXIT_OK);
+    check_design(&r, &f);
+    assert_int_equal(r.n_pcus, 3);
+    /* a chain cut into 3 pipelines: 2 streams between PCUs + 2 to the AGCUs */
+    assert_int_equal(r.n_streams, 4);
+    imp_report_free(&r);
+    diag_free(&d);
+}
+
+static void memory_ops_share_a_pmu_by_array(void **state)
+{
+    (void)state;
+    const char *mem =
+        "digraph G {\n  i[opcode=input];\n  l1[opcode=load, array=A];\n  l2[opcode=load, array=A];\n"
+        "  l3[opcode=load, array=B];\n  s[opcode=add];\n  t[opcode=add];\n  st[opcode=store, array=A];\n"
+        "  i -> l1;\n  i -> l2;\n  i -> l3;\n  l1 -> s;\n  l2 -> s;\n  s -> t;\n  l3 -> t;\n  t -> st;\n  i -> st;\n}\n";
+    fab_fabric f;
+    make_fabric(&f, 4, 4, 4, 4);
+    imp_report r;
+    diag_list d;
+    diag_init(&d);
+    assert_int_equal(map_text("mem.dot", mem, &f, PLACE_GREEDY, &r, &d), IMP_EXIT_OK);
+    check_design(&r, &f);
+    assert_int_equal(r.n_pmus, 2);
+    bool a = false, b = false;
+    for (int u = 0; u < r.n_units; u++) {
+        if (r.unit[u].kind != PLACE_PMU)
+            continue;
+        if (strcmp(r.unit[u].array, "A") == 0) {
+            a = true;
+            assert_int_equal(r.unit[u].n_ops, 3);
+        } else if (strcmp(r.unit[u].array, "B") == 0) {
+            b = true;
+        }
+    }
+    assert_true(a && b);
+    imp_report_free(&r);
+    diag_free(&d);
+}
+
+/* ----------------------------------------------------------- the report */
+
+static void json_report_has_the_contract_keys(void **state)
+{
+    (void)state;
+    fab_fabric f;
+    load_fabric(&f, "tiny.cfg");
+    imp_report r;
+    diag_list d;
+    diag_init(&d);
+    assert_int_equal(map_file("mac.xml", &f, PLACE_GREEDY, &r, &d), IMP_EXIT_OK);
+    json_t *j = imp_report_json(&r);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "fabric")), "tiny");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "dfg"), "pcus")), r.n_pcus);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "dfg"), "streams")), r.n_streams);
+    json_t *place = json_object_get(j, "place");
+    assert_string_equal(json_string_value(json_object_get(place, "strategy")), "greedy");
+    assert_true(fabs(json_real_value(json_object_get(place, "cost")) - r.place_cost) < 1e-9);
+    assert_true(json_is_null(json_object_get(place, "bound")));
+    json_t *route = json_object_get(j, "route");
+    assert_int_equal(json_integer_value(json_object_get(route, "overused_links")), 0);
+    json_t *imp = json_object_get(j, "import");
+    assert_int_equal(json_integer_value(json_object_get(imp, "ii")), r.ii);
+    assert_int_equal(json_integer_value(json_object_get(imp, "recmii")), r.recmii);
+    assert_int_equal(json_integer_value(json_object_get(imp, "latency_cycles")), r.latency);
+    assert_int_equal((int)json_array_size(json_object_get(imp, "units")), r.n_units);
+    assert_true(json_is_null(json_object_get(j, "emu")));
+    assert_int_equal(json_integer_value(json_object_get(j, "exit")), 0);
+    json_decref(j);
+    /* and the text report says the same numbers */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    imp_report_print(out, &r);
+    fclose(out);
+    char want[64];
+    snprintf(want, sizeof want, "II       %d cycles", r.ii);
+    assert_non_null(strstr(buf, want));
+    snprintf(want, sizeof want, "%d PCUs", r.n_pcus);
+    assert_non_null(strstr(buf, want));
+    assert_non_null(strstr(buf, "status   mapped"));
+    free(buf);
+    imp_report_free(&r);
+    diag_free(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sum_maps_on_tiny_with_every_strategy),
+        cmocka_unit_test(one_operation_per_pe_on_cgra4x4),
+        cmocka_unit_test(too_big_exits_2_with_the_numbers),
+        cmocka_unit_test(bad_graph_exits_1_and_missing_file_4),
+        cmocka_unit_test(every_readable_sample_maps_on_plasticine),
+        cmocka_unit_test(recurrence_in_one_pcu_costs_its_stages),
+        cmocka_unit_test(recurrence_across_pes_pays_its_hops),
+        cmocka_unit_test(ii_is_the_maximum_cycle_ratio),
+        cmocka_unit_test(no_recurrence_means_ii_1),
+        cmocka_unit_test(ports_split_a_wide_operation_set),
+        cmocka_unit_test(stages_bound_the_cluster),
+        cmocka_unit_test(memory_ops_share_a_pmu_by_array),
+        cmocka_unit_test(json_report_has_the_contract_keys),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

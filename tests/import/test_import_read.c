@@ -1,0 +1,470 @@
+/*
+ * test_import_read.c — the Morpher XML and CGRA-ME DOT readers: the shared
+ * sample graphs as they are, and small inline cases of every kind of
+ * malformed input (truncated, unknown opcode, dangling edge, duplicate id,
+ * a cycle without a loop-carried edge), each expected at its line.
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "mapper/import/import.h"
+
+#ifndef DFGS_DIR
+#error "DFGS_DIR must name shared/dfgs"
+#endif
+
+/* ----------------------------------------------------------------- helpers */
+
+/* The first diagnostic of severity sev whose message contains text, or NULL. */
+static const diag *find_diag(const diag_list *d, diag_severity sev, const char *text)
+{
+    for (int i = 0; i < d->n; i++)
+        if (d->items[i].sev == sev && strstr(d->items[i].msg, text))
+            return &d->items[i];
+    return NULL;
+}
+
+static int count_sev(const diag_list *d, diag_severity sev)
+{
+    int n = 0;
+    for (int i = 0; i < d->n; i++)
+        n += d->items[i].sev == sev;
+    return n;
+}
+
+static int find_edge(const imp_graph *g, const char *src, const char *dst)
+{
+    for (int e = 0; e < g->n_edges; e++)
+        if (strcmp(g->node[g->edge[e].src].name, src) == 0 && strcmp(g->node[g->edge[e].dst].name, dst) == 0)
+            return e;
+    return -1;
+}
+
+static int find_node(const imp_graph *g, const char *name)
+{
+    for (int v = 0; v < g->n_nodes; v++)
+        if (strcmp(g->node[v].name, name) == 0)
+            return v;
+    return -1;
+}
+
+/* Load text; expect failure with an error containing `text` at `line`. */
+static void expect_error(const char *name, const char *src, const char *text, int line)
+{
+    diag_list d;
+    diag_init(&d);
+    imp_graph g;
+    int rc = imp_load_string(name, src, &g, &d);
+    if (rc == 0 || !find_diag(&d, DIAG_ERROR, text)) {
+        diag_print(stderr, &d);
+        fail_msg("%s: expected an error containing \"%s\"", name, text);
+    }
+    const diag *e = find_diag(&d, DIAG_ERROR, text);
+    assert_int_equal(e->loc.line, line);
+    assert_string_equal(e->loc.file, name);
+    imp_graph_free(&g);
+    diag_free(&d);
+}
+
+static void load_ok(const char *name, const char *src, imp_graph *g, diag_list *d)
+{
+    diag_init(d);
+    int rc = imp_load_string(name, src, g, d);
+    if (rc != 0) {
+        diag_print(stderr, d);
+        fail_msg("%s did not load", name);
+    }
+}
+
+/* -------------------------------------------------------- Morpher samples */
+
+static void morpher_mac_reads_as_written(void **state)
+{
+    (void)state;
+    diag_list d;
+    diag_init(&d);
+    imp_graph g;
+    bool io = true;
+    assert_int_equal(imp_load(DFGS_DIR "/morpher/mac.xml", &g, &d, &io), 0);
+    assert_false(io);
+    assert_int_equal(g.format, IMP_MORPHER_XML);
+    assert_int_equal(g.n_nodes, 10);
+    assert_int_equal(g.n_edges, 14);
+    int loops = 0;
+    for (int e = 0; e < g.n_edges; e++)
+        loops += g.edge[e].distance == 1;
+    assert_int_equal(loops, 4);
+    int add = find_node(&g, "4");
+    assert_true(add >= 0);
+    assert_string_equal(g.node[add].op, "ADD");
+    assert_true(g.node[add].has_const);
+    assert_int_equal(g.node[add].const_value, 1);
+    assert_int_equal(g.node[add].asap, 1);
+    assert_int_equal(g.node[add].alap, 2);
+    assert_int_equal(g.node[add].line, 15);
+    int self = find_edge(&g, "4", "4");
+    assert_true(self >= 0);
+    assert_int_equal(g.edge[self].distance, 1);
+    int pred = find_edge(&g, "5", "8");
+    assert_true(pred >= 0);
+    assert_true(g.edge[pred].predicate);
+    assert_int_equal(g.edge[pred].distance, 0);
+    /* the run-together attributes are one warning, at the first line */
+    const diag *w = find_diag(&d, DIAG_WARNING, "run together");
+    assert_non_null(w);
+    assert_int_equal(w->loc.line, 4);
+    assert_int_equal(count_sev(&d, DIAG_ERROR), 0);
+    imp_graph_free(&g);
+    diag_free(&d);
+}
+
+static void morpher_matrixmultiply_is_recovered_at_line_24(void **state)
+{
+    (void)state;
+    diag_list d;
+    diag_init(&d);
+    imp_graph g;
+    assert_int_equal(imp_load(DFGS_DIR "/morpher/matrixmultiply.xml", &g, &d, NULL), 0);
+    const diag *w = find_diag(&d, DIAG_WARNING, "malformed XML, recovered");
+    bool at_24 = false;
+    for (int i = 0; i < d.n; i++)
+        at_24 |= d.items[i].sev == DIAG_WARNING && d.items[i].loc.line == 24;
+    assert_non_null(w);
+    assert_true(at_24);
+    /* both run-together <Output>s survive, loop-carried */
+    int a = find_edge(&g, "4", "7"), b = find_edge(&g, "4", "11");
+    assert_true(a >= 0 && b >= 0);
+    assert_int_equal(g.edge[a].distance, 1);
+    assert_int_equal(g.edge[b].distance, 1);
+    assert_int_equal(g.n_nodes, 10);
+    imp_graph_free(&g);
+    diag_free(&d);
+}
+
+static void morpher_samples_read_or_are_refused_precisely(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *file;
+        int nodes;       /* -1: refused */
+        const char *why;
+        int line;
+    } cases[] = {
+        {"accumulate.xml", 15, NULL, 0},  {"array_add.xml", 20, NULL, 0}, {"cap.xml", 18, NULL, 0},
+        {"conv2.xml", 12, NULL, 0},       {"conv3.xml", 17, NULL, 0},     {"fix_fft.xml", 58, NULL, 0},
+        {"mac.xml", 10, NULL, 0},         {"mac2.xml", 20, NULL, 0},      {"matrixmultiply.xml", 10, NULL, 0},
+        {"mults1.xml", 15, NULL, 0},      {"mults2.xml", 19, NULL, 0},    {"sum.xml", 7, NULL, 0},
+        {"dct.xml", -1, "duplicate node idx 88 (first declared at line 1179)", 1192},
+        {"gemm_nt.xml", -1, "duplicate node idx 52 (first declared at line 674)", 687},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[512];
+        snprintf(path, sizeof path, DFGS_DIR "/morpher/%s", cases[i].file);
+        diag_list d;
+        diag_init(&d);
+        imp_graph g;
+        int rc = imp_load(path, &g, &d, NULL);
+        if (cases[i].nodes >= 0) {
+            if (rc != 0)
+                diag_print(stderr, &d);
+            assert_int_equal(rc, 0);
+            assert_int_equal(g.n_nodes, cases[i].nodes);
+            for (int v = 0; v < g.n_nodes; v++)
+                assert_non_null(g.node[v].info);
+        } else {
+            assert_int_equal(rc, -1);
+            const diag *e = find_diag(&d, DIAG_ERROR, cases[i].why);
+            assert_non_null(e);
+            assert_int_equal(e->loc.line, cases[i].line);
+        }
+        imp_graph_free(&g);
+        diag_free(&d);
+    }
+}
+
+/* --------------------------------------------------- Morpher, malformed */
+
+#define NODE(idx, op, outputs) \
+    "<Node idx=\"" idx "\" ASAP=\"0\" ALAP=\"0\"BB=\"b\">\n<OP>" op "</OP>\n<Inputs>\n</Inputs>\n<Outputs>\n" \
+    outputs "</Outputs>\n</Node>\n"
+#define OUT(idx, next) "\t<Output idx=\"" idx "\" nextiter=\"" next "\" type=\"I1\"/>\n"
+
+static void morpher_truncated_file_is_an_error(void **state)
+{
+    (void)state;
+    /* cut inside the second node */
+    expect_error("cut.xml",
+                 "<DFG count=\"2\">\n" NODE("1", "LOAD", OUT("2", "0")) "<Node idx=\"2\" ASAP=\"0\">\n<OP>ADD</OP>\n<Inp",
+                 "truncated", 12);
+    /* cut after a whole node: the count says what is missing */
+    expect_error("short.xml", "<DFG count=\"3\">\n" NODE("1", "LOAD", "") NODE("2", "ADD", "") "</DFG>\n",
+                 "count=\"3\"", 1);
+    /* nothing but a start */
+    expect_error("start.xml", "<DFG count=\"1\">\n<Node idx=\"1\"", "truncated", 2);
+}
+
+static void morpher_unknown_opcode_names_it(void **state)
+{
+    (void)state;
+    expect_error("op.xml", "<DFG count=\"2\">\n" NODE("1", "LOAD", OUT("2", "0")) NODE("2", "FROB", "") "</DFG>\n",
+                 "unknown opcode 'FROB' (node 2)", 10);
+}
+
+static void morpher_dangling_edge_is_an_error(void **state)
+{
+    (void)state;
+    expect_error("dangle.xml", "<DFG count=\"1\">\n" NODE("1", "ADD", OUT("9", "0")) "</DFG>\n",
+                 "dangling edge: node 1 has an output to node 9", 7);
+}
+
+static void morpher_duplicate_idx_is_an_error(void **state)
+{
+    (void)state;
+    expect_error("dup.xml", "<DFG count=\"2\">\n" NODE("1", "ADD", "") NODE("1", "SUB", "") "</DFG>\n",
+                 "duplicate node idx 1 (first declared at line 2)", 9);
+}
+
+static void morpher_cycle_needs_a_loop_carried_edge(void **state)
+{
+    (void)state;
+    expect_error("comb.xml",
+                 "<DFG count=\"2\">\n" NODE("1", "ADD", OUT("2", "0")) NODE("2", "ADD", OUT("1", "0")) "</DFG>\n",
+                 "combinational loop", 2);
+    /* the same cycle, closed by nextiter="1", is a recurrence */
+    imp_graph g;
+    diag_list d;
+    load_ok("rec.xml", "<DFG count=\"2\">\n" NODE("1", "ADD", OUT("2", "0")) NODE("2", "ADD", OUT("1", "1")) "</DFG>\n",
+            &g, &d);
+    assert_int_equal(g.edge[find_edge(&g, "2", "1")].distance, 1);
+    imp_graph_free(&g);
+    diag_free(&d);
+}
+
+static void morpher_missing_dfg_and_garbage(void **state)
+{
+    (void)state;
+    expect_error("nodfg.xml", "<MutexBB>\n</MutexBB>\n", "no <DFG>", 1);
+    expect_error("junk.txt", "\n\nhello world\n", "neither a Morpher DFG XML", 3);
+    expect_error("edge.xml", "<DFG count=\"1\">\n" NODE("1", "ADD", OUT("1", "x")) "</DFG>\n",
+                 "nextiter=\"x\"", 7);
+}
+
+/* ------------------------------------------------------------ CGRA-ME DOT */
+
+static const char *dot_mac =
+    "// a multiply-accumulate\n"
+    "digraph G {\n"
+    "  a[opcode=input];\n"
+    "  b[opcode=load];\n"
+    "  k[opcode=const, value=3];\n"
+    "  m[opcode=mul];\n"
+    "  acc[opcode=add];\n"
+    "  o[opcode=output];\n"
+    "  a -> m[operand=0];\n"
+    "  b -> m[operand=1];\n"
+    "  m -> acc[operand=0];\n"
+    "  acc -> acc[operand=1, backedge=true];\n"
+    "  k -> b[operand=0];\n"
+    "  acc -> o[operand=0];\n"
+    "}\n";
+
+static void dot_reads_nodes_edges_and_attributes(void **state)
+{
+    (void)state;
+    imp_graph g;
+    diag_list d;
+    load_ok("mac.dot", dot_mac, &g, &d);
+    assert_int_equal(g.format, IMP_CGRAME_DOT);
+    assert_int_equal(g.n_nodes, 6);
+    assert_int_equal(g.n_edges, 6);
+    int k = find_node(&g, "k");
+    assert_int_equal(g.node[k].info->cls, IMP_IMMEDIATE);
+    assert_true(g.node[k].has_const);
+    assert_int_equal(g.node[k].const_value, 3);
+    assert_int_equal(g.node[k].line, 5);
+    assert_int_equal(g.node[find_node(&g, "a")].info->cls, IMP_INPUT);
+    assert_int_equal(g.node[find_node(&g, "o")].info->cls, IMP_OUTPUT);
+    int e = find_edge(&g, "b", "m");
+    assert_int_equal(g.edge[e].operand, 1);
+    assert_int_equal(g.edge[e].line, 10);
+    assert_int_equal(g.edge[find_edge(&g, "acc", "acc")].distance, 1);
+    assert_int_equal(g.edge[find_edge(&g, "m", "acc")].distance, 0);
+    imp_graph_free(&g);
+    diag_free(&d);
+}
+
+static void dot_syntax_error_has_its_line(void **state)
+{
+    (void)state;
+    expect_error("syntax.dot", "digraph G {\n  a[opcode=add];\n  a -> ;\n}\n", "DOT syntax", 3);
+}
+
+static void dot_truncated_is_an_error(void **state)
+{
+    (void)state;
+    diag_list d;
+    diag_init(&d);
+    imp_graph g;
+    assert_int_equal(imp_load_string("cut.dot", "digraph G {\n  a[opcode=add];\n  a -> b[oper", &g, &d), -1);
+    assert_true(count_sev(&d, DIAG_ERROR) >= 1);
+    assert_true(d.items[0].loc.line >= 1 && d.items[0].loc.line <= 3);
+    imp_graph_free(&g);
+    diag_free(&d);
+}
+
+static void dot_unknown_opcode_names_it(void **state)
+{
+    (void)state;
+    expect_error("op.dot", "digraph G {\n  a[opcode=add];\n  b[opcode=frobnicate];\n  a -> b;\n}\n",
+                 "unknown opcode 'frobnicate' (node b)", 3);
+}
+
+static void dot_undeclared_node_is_a_dangling_edge(void **state)
+{
+    (void)state;
+    expect_error("dangle.dot", "digraph G {\n  a[opcode=add];\n  a -> ghost[operand=0];\n}\n",
+                 "dangling edge: node 'ghost'", 3);
+}
+
+static void dot_duplicate_declaration_is_an_error(void **state)
+{
+    (void)state;
+    expect_error("dup.dot", "digraph G {\n  a[opcode=add];\n  b[opcode=mul];\n  a[opcode=sub];\n  a -> b;\n}\n",
+                 "duplicate node 'a' (first declared at line 2)", 4);
+}
+
+static void dot_cycles_need_a_phi_or_a_marked_backedge(void **state)
+{
+    (void)state;
+    expect_error("comb.dot",
+                 "digraph G {\n  a[opcode=add];\n  b[opcode=mul];\n  a -> b[operand=0];\n  b -> a[operand=0];\n}\n",
+                 "combinational loop", 2);
+    imp_graph g;
+    diag_list d;
+    /* a phi closes the cycle: its input from the body is from the last iteration */
+    load_ok("phi.dot",
+            "digraph G {\n  p[opcode=phi];\n  i[opcode=input];\n  a[opcode=add];\n  i -> p;\n  p -> a;\n  a -> p;\n}\n",
+            &g, &d);
+    assert_int_equal(g.edge[find_edge(&g, "a", "p")].distance, 1);
+    assert_int_equal(g.edge[find_edge(&g, "i", "p")].distance, 0);
+    assert_int_equal(g.edge[find_edge(&g, "p", "a")].distance, 0);
+    imp_graph_free(&g);
+    diag_free(&d);
+    load_ok("dist.dot", "digraph G {\n  a[opcode=add];\n  b[opcode=add];\n  a -> b;\n  b -> a[dist=2];\n}\n", &g, &d);
+    assert_int_equal(g.edge[find_edge(&g, "b", "a")].distance, 2);
+    imp_graph_free(&g);
+    diag_free(&d);
+}
+
+static void dot_undirected_graph_is_refused(void **state)
+{
+    (void)state;
+    expect_error("undirected.dot", "graph G {\n  a[opcode=add];\n  b[opcode=add];\n  a -- b;\n}\n", "undirected", 1);
+}
+
+/* ----------------------------------------------------- the opcode table */
+
+static void every_opcode_is_found_in_any_case(void **state)
+{
+    (void)state;
+    assert_true(imp_opcode_count() >= 50);
+    for (int i = 0; i < imp_opcode_count(); i++) {
+        const imp_opcode *op = imp_opcode_at(i);
+        assert_ptr_equal(imp_opcode_find(op->name), op);
+        char upper[32];
+        size_t n = strlen(op->name);
+        assert_true(n < sizeof upper);
+        for (size_t k = 0; k <= n; k++)
+            upper[k] = (char)(op->name[k] >= 'a' && op->name[k] <= 'z' ? op->name[k] - 32 : op->name[k]);
+        assert_ptr_equal(imp_opcode_find(upper), op);
+        assert_non_null(op->meaning);
+        /* no name twice */
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal(imp_opcode_at(j)->name, op->name);
+    }
+    assert_null(imp_opcode_find("frobnicate"));
+    assert_int_equal(imp_opcode_find("OSTORE")->cls, IMP_STORE);
+    assert_int_equal(imp_opcode_find("LOADB")->cls, IMP_LOAD);
+    assert_int_equal(imp_opcode_find("MOVC")->cls, IMP_IMMEDIATE);
+    assert_int_equal(imp_opcode_find("icmp")->cls, IMP_COMPUTE);
+}
+
+/* ------------------------------------------ the libraries never print */
+
+static void readers_never_print(void **state)
+{
+    (void)state;
+    fflush(stderr);
+    int saved = dup(2);
+    FILE *sink = tmpfile();
+    assert_non_null(sink);
+    dup2(fileno(sink), 2);
+    diag_list d;
+    diag_init(&d);
+    imp_graph g;
+    imp_load(DFGS_DIR "/morpher/matrixmultiply.xml", &g, &d, NULL);
+    imp_graph_free(&g);
+    imp_load_string("bad.xml", "<DFG count=\"1\">\n<Node idx=\"1\"<<<>", &g, &d);
+    imp_graph_free(&g);
+    imp_load_string("bad.dot", "digraph { a -> ; ] }", &g, &d);
+    imp_graph_free(&g);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    fseek(sink, 0, SEEK_END);
+    long size = ftell(sink);
+    fclose(sink);
+    assert_true(count_sev(&d, DIAG_ERROR) >= 2);
+    diag_free(&d);
+    assert_int_equal(size, 0);
+}
+
+static void unreadable_file_is_an_io_error(void **state)
+{
+    (void)state;
+    diag_list d;
+    diag_init(&d);
+    imp_graph g;
+    bool io = false;
+    assert_int_equal(imp_load("/nonexistent/graph.xml", &g, &d, &io), -1);
+    assert_true(io);
+    assert_non_null(find_diag(&d, DIAG_ERROR, "cannot read"));
+    imp_graph_free(&g);
+    diag_free(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(morpher_mac_reads_as_written),
+        cmocka_unit_test(morpher_matrixmultiply_is_recovered_at_line_24),
+        cmocka_unit_test(morpher_samples_read_or_are_refused_precisely),
+        cmocka_unit_test(morpher_truncated_file_is_an_error),
+        cmocka_unit_test(morpher_unknown_opcode_names_it),
+        cmocka_unit_test(morpher_dangling_edge_is_an_error),
+        cmocka_unit_test(morpher_duplicate_idx_is_an_error),
+        cmocka_unit_test(morpher_cycle_needs_a_loop_carried_edge),
+        cmocka_unit_test(morpher_missing_dfg_and_garbage),
+        cmocka_unit_test(dot_reads_nodes_edges_and_attributes),
+        cmocka_unit_test(dot_syntax_error_has_its_line),
+        cmocka_unit_test(dot_truncated_is_an_error),
+        cmocka_unit_test(dot_unknown_opcode_names_it),
+        cmocka_unit_test(dot_undeclared_node_is_a_dangling_edge),
+        cmocka_unit_test(dot_duplicate_declaration_is_an_error),
+        cmocka_unit_test(dot_cycles_need_a_phi_or_a_marked_backedge),
+        cmocka_unit_test(dot_undirected_graph_is_refused),
+        cmocka_unit_test(every_opcode_is_found_in_any_case),
+        cmocka_unit_test(readers_never_print),
+        cmocka_unit_test(unreadable_file_is_an_io_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
