@@ -106,6 +106,29 @@ static void shape_str(const int64_t *dims, int rank, char *buf, size_t size)
         snprintf(buf + n, size - n, rank == 1 ? ",)" : ")");
 }
 
+/* The first bytes of a header, fit to quote in a one-line message:
+ * trailing padding dropped, newlines as \n, other non-printables as '?'. */
+static void printable(const char *s, size_t n, char *buf, size_t size)
+{
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\n'))
+        n--;
+    size_t k = 0, i = 0;
+    for (; i < n && k + 5 < size; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\n') {
+            buf[k++] = '\\';
+            buf[k++] = 'n';
+        } else {
+            buf[k++] = c >= ' ' && c < 127 ? (char)c : '?';
+        }
+    }
+    if (i < n) {
+        memcpy(buf + k, "...", 3);
+        k += 3;
+    }
+    buf[k] = '\0';
+}
+
 static const char *elem_descr(pat_elem e)
 {
     return e == PAT_F32 ? "<f4" : "<i4";
@@ -442,7 +465,12 @@ int pat_npy_read(const char *path, const pat_decl *decl, pat_tensor *out, diag_l
     char *hdr = NULL;
     unsigned char pre[12];
     struct stat fst;
-    if (fstat(fileno(f), &fst) == 0 && !S_ISREG(fst.st_mode)) {
+    if (fstat(fileno(f), &fst) != 0) {
+        diag_error(d, file_loc(d, path), "cannot read data for input '%s': %s", decl->name,
+                   strerror(errno));
+        goto done;
+    }
+    if (!S_ISREG(fst.st_mode)) {
         diag_error(d, file_loc(d, path), "cannot read data for input '%s': not a regular file%s",
                    decl->name, S_ISDIR(fst.st_mode) ? " (it is a directory)" : "");
         goto done;
@@ -496,8 +524,9 @@ int pat_npy_read(const char *path, const pat_decl *decl, pat_tensor *out, diag_l
     npy_header h;
     memset(&h, 0, sizeof h);
     if (!hdr_parse(&p, &h)) {
-        diag_error(d, file_loc(d, path), "malformed .npy header: %s (header: %.*s)", p.err,
-                   (int)(hlen > 120 ? 120 : hlen), hdr);
+        char quoted[128];
+        printable(hdr, hlen, quoted, sizeof quoted);
+        diag_error(d, file_loc(d, path), "malformed .npy header: %s (header: %s)", p.err, quoted);
         goto done;
     }
     if (check_descr(path, h.descr, decl->type.elem, d) != 0)
@@ -542,19 +571,14 @@ int pat_npy_read(const char *path, const pat_decl *decl, pat_tensor *out, diag_l
     }
     if (k < n) {
         /* Report the bytes really there, a partial last element included. */
-        struct stat st;
-        long long have = fstat(fileno(f), &st) == 0
-                             ? (long long)st.st_size - (long long)(8 + len_bytes + hlen)
-                             : (long long)k * 4;
+        long long have = (long long)fst.st_size - (long long)(8 + len_bytes + hlen);
         diag_error(d, file_loc(d, path), "truncated .npy file: %" PRId64 " elements (%" PRId64
                    " bytes) of data expected, found %lld bytes", n, n * 4, have);
         goto done;
     }
-    long extra = 0;
-    while (fgetc(f) != EOF)
-        extra++;
-    if (extra > 0) {
-        diag_error(d, file_loc(d, path), "%ld trailing byte%s after the %" PRId64 " elements "
+    if (fgetc(f) != EOF) {
+        long long extra = (long long)fst.st_size - (long long)(8 + len_bytes + hlen) - 4 * n;
+        diag_error(d, file_loc(d, path), "%lld trailing byte%s after the %" PRId64 " elements "
                    "of data: the file is larger than its header says", extra,
                    extra == 1 ? "" : "s", n);
         goto done;
