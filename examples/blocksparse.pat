@@ -1,5 +1,5 @@
-# Pixelated-butterfly linear layer (Dao et al., 2022): Y = X · (W ⊙ M) +
-# (X · U) · Vt, with a block-sparse weight of 16 × 16 blocks whose layout M
+# Pixelated-butterfly linear layer (Dao et al., 2022): Y = (X · (W ⊙ M) +
+# (X · U / 16) · Vt) / 16, with a block-sparse weight of 16 × 16 blocks whose layout M
 # is a flat block butterfly, plus a rank-16 dense term.  128 tokens, 256 →
 # 256 features.
 #
@@ -10,7 +10,9 @@
 # guard on the mask, and inside each kept block over its 16 offsets: a
 # skipped block costs one guard, not 16 multiply-adds, which is what the
 # mapper's sparsity (versus --dense) measures.  The low-rank term goes
-# through a small buffer.  Exercises a where-guarded reduction over a mask
+# through a small buffer.  Weights are uniform in [-1, 1) scaled by 1/16
+# after each sum (1/sqrt(fan-in), as initialised networks are), which keeps
+# outputs of order one.  Exercises a where-guarded reduction over a mask
 # tensor whose body is itself a reduction, nested selects, || and ==, and
 # block index arithmetic.
 const M  = 128     # tokens
@@ -32,10 +34,10 @@ layout = map (a: NB, b: NB) {
     a == b || b == (a / s % 2 == 0 ? a + s : a - s)
   }
 }
-XU = map (m: M, r: RK) { reduce (k: K) + { X[m][k] * U[k][r] } }
+XU = map (m: M, r: RK) { reduce (k: K) + { X[m][k] * U[k][r] } * 0.0625 }
 Y = map (m: M, n: N) {
   let sparse = reduce (kb: NB) + where layout[kb][n / BS] != 0 {
     reduce (kk: BS) + { X[m][kb * BS + kk] * W[kb * BS + kk][n] }
   }
-  sparse + reduce (r: RK) + { XU[m][r] * Vt[r][n] }
+  (sparse + reduce (r: RK) + { XU[m][r] * Vt[r][n] }) * 0.0625
 }

@@ -7,7 +7,9 @@
 # position and the offset, and a `? :` select reads the image only inside
 # its borders (the unselected side is never evaluated, so the out-of-range
 # read at the border is no error).  Exercises multi-index reductions,
-# i32 index arithmetic, && chains and the padding select.
+# i32 index arithmetic, && chains and the padding select.  The weights are
+# uniform in [-1, 1) scaled by 1/sqrt(fan-in) = 1/12 after the sum, as an
+# initialised network's are, so activations stay of order one.
 const C  = 16      # input channels
 const F  = 16      # output channels (filters)
 const H  = 32      # image height
@@ -22,5 +24,5 @@ Y = map (f: F, y: H, x: W) {
     let ix = x + dx - 1
     iy >= 0 && iy < H && ix >= 0 && ix < W ? X[c][iy][ix] * Wt[f][c][dy][dx] : 0.0
   }
-  max(acc + bias[f], 0.0)
+  max(acc * 0.083333336 + bias[f], 0.0)
 }

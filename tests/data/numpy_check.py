@@ -104,8 +104,8 @@ def mlp_in(rng):
 
 
 def mlp_ref(x):
-    h = np.maximum(d(x["X"]) @ d(x["W1"]) + d(x["b1"]), 0.0)
-    return {"Y": h @ d(x["W2"]) + d(x["b2"])}
+    h = np.maximum(d(x["X"]) @ d(x["W1"]) * 0.0625 + d(x["b1"]), 0.0)
+    return {"Y": h @ d(x["W2"]) * 0.0625 + d(x["b2"])}
 
 
 def layernorm_in(rng):
@@ -141,7 +141,7 @@ def conv2d_ref(x):
     for dy in range(3):
         for dx in range(3):
             y += np.einsum("fc,cyx->fyx", W[:, :, dy, dx], X[:, dy:dy + 32, dx:dx + 32])
-    return {"Y": np.maximum(y + d(x["bias"])[:, None, None], 0.0)}
+    return {"Y": np.maximum(y * d(f32(0.083333336)) + d(x["bias"])[:, None, None], 0.0)}
 
 
 def tpch_q6_in(rng):
@@ -223,7 +223,8 @@ def blocksparse_ref(x):
     layout = (xor & (xor - 1)) == 0
     mask = np.kron(layout, np.ones((16, 16)))
     X = d(x["X"])
-    return {"Y": X @ (d(x["W"]) * mask) + (X @ d(x["U"])) @ d(x["Vt"])}
+    xu = d((X @ d(x["U"]) * 0.0625).astype(f32))  # the program's f32 buffer
+    return {"Y": (X @ (d(x["W"]) * mask) + xu @ d(x["Vt"])) * 0.0625}
 
 
 def logreg_in(rng):
