@@ -653,6 +653,12 @@ static int build_streams(mapper *m, streams *s)
             s->feedback[k] = true;
     }
     r->n_streams = s->n;
+    r->stream = arena_calloc(&r->arena, (size_t)s->n + 1, sizeof *r->stream);
+    if (!r->stream)
+        return -1;
+    for (int k = 0; k < s->n; k++)
+        r->stream[k] = (imp_stream){r->unit_of[s->value[k]], s->dst_unit[k],
+                                    arena_strdup(&r->arena, g->node[s->value[k]].name), s->feedback[k], -1};
     r->n_feedback = 0;
     for (int k = 0; k < s->n; k++)
         r->n_feedback += s->feedback[k];
@@ -944,6 +950,8 @@ static int place_and_route(mapper *m, const imp_opts *o, streams *s)
     r->routed = true;
     rc = IMP_EXIT_OK;
 done:
+    for (int k = 0; r->placed && k < s->n; k++)
+        r->stream[k].hops = hops[k];
     if (r->placed) {
         double t1 = imp_now();
         time_design(m, s, hops);

@@ -123,10 +123,119 @@ json_t *imp_report_json(const imp_report *r)
         r->max_stages_used, "timing_routed", r->timing_routed, "units", units ? units : json_null(), "seconds",
         "read", r->t_read, "cluster", r->t_cluster, "place", r->t_place, "route", r->t_route, "timing",
         r->t_timing);
+    json_t *streams = json_array();
+    for (int k = 0; import && streams && k < r->n_streams; k++) {
+        const imp_stream *st = &r->stream[k];
+        json_array_append_new(streams, json_pack("{s:s, s:s, s:s, s:b, s:o}", "from", r->unit[st->src_unit].name,
+                                                 "to", r->unit[st->dst_unit].name, "value", st->value,
+                                                 "feedback", st->feedback,
+                                                 "hops", st->hops >= 0 ? json_integer(st->hops) : json_null()));
+    }
+    if (import && streams)
+        json_object_set_new(import, "streams", streams);
+    else
+        json_decref(streams);
     return json_pack("{s:s, s:s, s:{s:s}, s:{s:i, s:i, s:i, s:i}, s:o, s:o, s:n, s:n, s:o, s:s, s:i}", "program",
                      r->file ? r->file : "", "fabric", r->fabric ? r->fabric : "", "options", "place",
                      r->strategy ? r->strategy : "", "dfg", "pcus", r->n_pcus, "pmus", r->n_pmus, "ags", r->n_ags,
                      "streams", r->n_streams, "place", place ? place : json_null(), "route",
                      route ? route : json_null(), "emu", "verify", "import", import ? import : json_null(),
                      "status", r->status ? r->status : "", "exit", r->exit_class);
+}
+
+/* ------------------------------------------------------------------ SVG */
+
+enum { CELL = 56, MARGIN = 40 };
+
+static void cell_centre(int row, int col, double *x, double *y)
+{
+    *x = MARGIN + col * CELL + CELL / 2.0;
+    *y = MARGIN + row * CELL + CELL / 2.0;
+}
+
+/* Escape the few characters XML cares about. */
+static void svg_text(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '<')
+            fputs("&lt;", out);
+        else if (*s == '>')
+            fputs("&gt;", out);
+        else if (*s == '&')
+            fputs("&amp;", out);
+        else if (*s == '"')
+            fputs("&quot;", out);
+        else
+            fputc(*s, out);
+    }
+}
+
+int imp_report_svg(FILE *out, const imp_report *r, const fab_fabric *f)
+{
+    if (!r->placed)
+        return -1;
+    int width = 2 * MARGIN + f->cols * CELL, height = 2 * MARGIN + f->rows * CELL + 40;
+    fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+                 "font-family=\"sans-serif\" font-size=\"9\">\n", width, height);
+    fprintf(out, "<title>");
+    svg_text(out, r->file);
+    fprintf(out, " on %s</title>\n", f->name);
+    /* the checkerboard */
+    for (int row = 0; row < f->rows; row++)
+        for (int col = 0; col < f->cols; col++)
+            fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" stroke=\"#bbb\"/>\n",
+                    MARGIN + col * CELL + 2, MARGIN + row * CELL + 2, CELL - 4, CELL - 4,
+                    fab_unit_at(f, row, col) == FAB_PCU ? "#eef3fb" : "#eef8ee");
+    /* the AGCUs, outside the west and east edges */
+    for (int k = 0; k < f->agcus; k++) {
+        int row, col;
+        fab_agcu_site(f, k, &row, &col);
+        double x, y;
+        cell_centre(row, col, &x, &y);
+        x += col == 0 ? -CELL / 2.0 - 14 : CELL / 2.0 + 2;
+        fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"#f4f4f4\" stroke=\"#999\"/>\n",
+                x, y - 6);
+    }
+    /* the units */
+    for (int u = 0; u < r->n_units; u++) {
+        const imp_unit *unit = &r->unit[u];
+        double x, y;
+        cell_centre(unit->row, unit->col, &x, &y);
+        if (unit->kind == PLACE_AGCU) {
+            x += unit->col == 0 ? -CELL / 2.0 - 8 : CELL / 2.0 + 8;
+            fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"#f0b000\"/>\n", x - 6,
+                    y - 6);
+            continue;
+        }
+        fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%d\" height=\"%d\" fill=\"%s\" stroke=\"#333\"/>\n",
+                x - CELL / 2.0 + 4, y - CELL / 2.0 + 4, CELL - 8, CELL - 8,
+                unit->kind == PLACE_PCU ? "#8fb3e8" : "#93d193");
+        fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x, y - 8);
+        svg_text(out, unit->name);
+        fprintf(out, "</text>\n");
+        for (int k = 0; k < unit->n_ops && k < 3; k++) {
+            fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x, y + 2 + 9 * k);
+            svg_text(out, r->node_op[unit->ops[k]]);
+            fprintf(out, "</text>\n");
+        }
+    }
+    /* the streams */
+    for (int k = 0; k < r->n_streams; k++) {
+        const imp_stream *s = &r->stream[k];
+        double x1, y1, x2, y2;
+        cell_centre(r->unit[s->src_unit].row, r->unit[s->src_unit].col, &x1, &y1);
+        cell_centre(r->unit[s->dst_unit].row, r->unit[s->dst_unit].col, &x2, &y2);
+        fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1.5\"%s "
+                     "opacity=\"0.7\"><title>",
+                x1 + 3, y1 + 3, x2 - 3, y2 - 3, s->feedback ? "#c0392b" : "#34495e",
+                s->feedback ? " stroke-dasharray=\"4 3\"" : "");
+        svg_text(out, s->value);
+        fprintf(out, ": %d hops</title></line>\n", s->hops);
+    }
+    fprintf(out, "<text x=\"%d\" y=\"%d\">", MARGIN, height - 20);
+    svg_text(out, r->file);
+    fprintf(out, " on %s: %d PCUs, %d PMUs, %d AGCUs; II %d, latency %d cycles; %s cost %.6g</text>\n", f->name,
+            r->n_pcus, r->n_pmus, r->n_ags, r->ii, r->latency, r->strategy ? r->strategy : "", r->place_cost);
+    fprintf(out, "</svg>\n");
+    return 0;
 }

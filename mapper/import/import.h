@@ -121,6 +121,14 @@ typedef struct imp_unit {
     int row, col;           /* the site's switch */
 } imp_unit;
 
+/* A stream of the mapped design: one value sent to one other unit. */
+typedef struct imp_stream {
+    int src_unit, dst_unit;
+    const char *value;      /* the producing operation's id */
+    bool feedback;          /* carries a loop-carried edge */
+    int hops;               /* routed hops (Manhattan when not routed); -1 before placement */
+} imp_stream;
+
 /* Exit classes, as the CLI's exit status. */
 enum { IMP_EXIT_OK = 0, IMP_EXIT_BAD_INPUT = 1, IMP_EXIT_NO_FIT = 2, IMP_EXIT_IO = 4 };
 
@@ -143,6 +151,7 @@ typedef struct imp_report {
     const char **node_name; /* per node: its id in the file */
     const char **node_op;   /* per node: its opcode as written */
     int n_streams;          /* (value, consumer unit) pairs between units */
+    imp_stream *stream;     /* n_streams entries */
     int n_feedback;         /* of which carry a loop-carried edge */
     int max_stages_used;
     /* timing */
@@ -185,6 +194,12 @@ void imp_report_free(imp_report *r);
 /* The text report: units used, placement cost, routing, II, latency, and
  * the time of each phase. */
 void imp_report_print(FILE *out, const imp_report *r);
+
+/* An SVG picture of the mapping: the fabric's checkerboard, the units
+ * placed on it with their operations, the AGCUs, and every stream as a
+ * line (feedback streams dashed).  Returns 0, or -1 when nothing was
+ * placed. */
+int imp_report_svg(FILE *out, const imp_report *r, const fab_fabric *f);
 
 /* The JSON report (keys of design.md's contract where they apply, plus
  * "import"); a new reference, NULL when out of memory. */

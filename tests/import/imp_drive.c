@@ -3,7 +3,7 @@
  * benchmarks, until the CLI's `rdumap --dfg` lands:
  *
  *   imp_drive FILE [--fabric F.cfg] [--place ilp|sa|greedy|random]
- *             [--seed N] [--time-limit S] [--json] [--no-route]
+ *             [--seed N] [--time-limit S] [--json] [--svg FILE] [--no-route]
  *
  * Prints the diagnostics to stderr and the report (text, or JSON with
  * --json) to stdout; exits with the report's exit class.
@@ -15,7 +15,7 @@
 
 int main(int argc, char **argv)
 {
-    const char *file = NULL, *fabric = NULL;
+    const char *file = NULL, *fabric = NULL, *svg = NULL;
     bool json = false;
     imp_opts o;
     imp_opts_default(&o);
@@ -32,6 +32,8 @@ int main(int argc, char **argv)
             o.place.seed = strtoull(argv[++i], NULL, 10);
         } else if (strcmp(a, "--time-limit") == 0 && i + 1 < argc) {
             o.place.time_limit = atof(argv[++i]);
+        } else if (strcmp(a, "--svg") == 0 && i + 1 < argc) {
+            svg = argv[++i];
         } else if (strcmp(a, "--json") == 0) {
             json = true;
         } else if (strcmp(a, "--no-route") == 0) {
@@ -68,6 +70,13 @@ int main(int argc, char **argv)
         }
     } else {
         imp_report_print(stdout, &r);
+    }
+    if (svg) {
+        FILE *out = fopen(svg, "w");
+        if (!out || imp_report_svg(out, &r, &f) != 0)
+            fprintf(stderr, "imp_drive: no picture written to %s\n", svg);
+        if (out)
+            fclose(out);
     }
     imp_report_free(&r);
     diag_free(&d);

@@ -475,6 +475,19 @@ static void json_report_has_the_contract_keys(void **state)
     assert_non_null(strstr(buf, want));
     assert_non_null(strstr(buf, "status   mapped"));
     free(buf);
+    /* the picture: one line per stream, one box per PCU or PMU */
+    out = open_memstream(&buf, &len);
+    assert_int_equal(imp_report_svg(out, &r, &f), 0);
+    fclose(out);
+    int lines = 0, boxes = 0;
+    for (const char *p = buf; (p = strstr(p, "<line ")); p++)
+        lines++;
+    for (const char *p = buf; (p = strstr(p, "stroke=\"#333\"")); p++)
+        boxes++;
+    assert_int_equal(lines, r.n_streams);
+    assert_int_equal(boxes, r.n_pcus + r.n_pmus);
+    assert_non_null(strstr(buf, "</svg>"));
+    free(buf);
     imp_report_free(&r);
     diag_free(&d);
 }
