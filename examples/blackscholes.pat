@@ -3,7 +3,7 @@
 # polynomial, 26.2.17).
 #
 # Purely element-wise and transcendental-heavy: log, sqrt, exp and abs, a
-# long chain of `let`s (about 60 operations per option, more than one PCU's
+# long chain of `let`s (more lane operations per option than one PCU has
 # stages, so the pipeline must be partitioned), selects on the sign of d1 and
 # d2, and a two-element row result (call, put) per option.  Inputs are in
 # market units: spot and strike 10 .. 200, days to expiry 30 .. 730, volatility
