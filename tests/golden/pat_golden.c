@@ -6,6 +6,8 @@
  *   pat_golden PROG.pat --dump-ir       the typed IR
  *   pat_golden PROG.pat --interpret     run the reference interpreter and
  *                                       print every output
+ *   pat_golden PROG.pat --write-inputs DIR   write the inputs it would use
+ *                                       as DIR/NAME.npy (to run the CLI on)
  *
  * Inputs for --interpret come from PROG.in when it exists — lines
  * `NAME = v v v ...` in row-major order — and otherwise from a fixed
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #include "patterns/pat.h"
+#include "patterns/pat_data.h"
 
 /* Element k of input `d` when no .in file gives it: small exact values. */
 static void default_fill(const pat_decl *d, pat_tensor *t)
@@ -102,8 +105,11 @@ int main(int argc, char **argv)
 {
     const char *path = NULL;
     bool dump = false, interpret = false;
+    const char *write_dir = NULL;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--dump-ir") == 0)
+        if (strcmp(argv[i], "--write-inputs") == 0 && i + 1 < argc)
+            write_dir = argv[++i];
+        else if (strcmp(argv[i], "--dump-ir") == 0)
             dump = true;
         else if (strcmp(argv[i], "--interpret") == 0)
             interpret = true;
@@ -129,6 +135,24 @@ int main(int argc, char **argv)
     }
     if (dump)
         pat_dump(stdout, p);
+    if (write_dir) {
+        pat_values v;
+        if (pat_values_init(&v, p) < 0 || read_inputs(path, p, &v) < 0) {
+            rc = 4;
+        } else {
+            for (int i = 0; i < p->n_decls && rc == 0; i++) {
+                if (p->decls[i]->kind != PAT_INPUT)
+                    continue;
+                char out[4096];
+                snprintf(out, sizeof out, "%s/%s.npy", write_dir, p->decls[i]->name);
+                if (pat_npy_write(out, &v.t[i], &d) < 0) {
+                    diag_print(stderr, &d);
+                    rc = 4;
+                }
+            }
+        }
+        pat_values_free(&v);
+    }
     if (interpret) {
         pat_values v;
         if (pat_values_init(&v, p) < 0 || read_inputs(path, p, &v) < 0) {
