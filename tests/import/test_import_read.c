@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "mapper/import/import.h"
+#include "util/prng.h"
 
 #ifndef DFGS_DIR
 #error "DFGS_DIR must name shared/dfgs"
@@ -442,6 +443,121 @@ static void unreadable_file_is_an_io_error(void **state)
     diag_free(&d);
 }
 
+/* ------------------------------------------------- every truncation */
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *text = malloc((size_t)n + 1);
+    assert_non_null(text);
+    assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
+    text[n] = '\0';
+    fclose(f);
+    return text;
+}
+
+/* Cut a sample at many points: every cut before the end of </DFG> is an
+ * error (never a crash, never a graph that silently lost nodes), every cut
+ * after it still reads. */
+static void morpher_every_truncation_is_caught(void **state)
+{
+    (void)state;
+    char *text = slurp(DFGS_DIR "/morpher/cap.xml");
+    size_t n = strlen(text);
+    size_t end = (size_t)(strstr(text, "</DFG>") - text) + strlen("</DFG>");
+    for (size_t cut = 0; cut <= n; cut += cut < end - 40 ? 13 : 1) {
+        char saved = text[cut];
+        text[cut] = '\0';
+        diag_list d;
+        diag_init(&d);
+        imp_graph g;
+        int rc = imp_load_string("cap.xml", text, &g, &d);
+        if ((rc == 0) != (cut >= end)) {
+            diag_print(stderr, &d);
+            fail_msg("cut at byte %zu of %zu (</DFG> ends at %zu): rc %d", cut, n, end, rc);
+        }
+        imp_graph_free(&g);
+        diag_free(&d);
+        text[cut] = saved;
+    }
+    free(text);
+}
+
+static void dot_every_truncation_is_caught(void **state)
+{
+    (void)state;
+    size_t n = strlen(dot_mac);
+    size_t end = (size_t)(strrchr(dot_mac, '}') - dot_mac) + 1;
+    char *text = malloc(n + 1);
+    assert_non_null(text);
+    for (size_t cut = 0; cut <= n; cut++) {
+        memcpy(text, dot_mac, cut);
+        text[cut] = '\0';
+        diag_list d;
+        diag_init(&d);
+        imp_graph g;
+        int rc = imp_load_string("mac.dot", text, &g, &d);
+        /* a cut that leaves a whole statement list may still be a smaller
+         * legal graph only if the closing brace survives */
+        if (cut < end && rc == 0)
+            fail_msg("cut at byte %zu of %zu read as a graph", cut, n);
+        if (cut >= end && rc != 0) {
+            diag_print(stderr, &d);
+            fail_msg("cut at byte %zu after the graph failed", cut);
+        }
+        imp_graph_free(&g);
+        diag_free(&d);
+    }
+    free(text);
+}
+
+/* Random damage (a fuzz pass with a fixed seed): a few bytes of a sample
+ * replaced by bytes that matter to the syntax.  Whatever the reader says,
+ * it must say it without crashing, leaking or printing, and a graph it
+ * accepts must be consistent. */
+static void damaged_files_never_crash(void **state)
+{
+    (void)state;
+    static const char alphabet[] = "<>/\"= \n{}[];-abcI1P0";
+    char *xml = slurp(DFGS_DIR "/morpher/mults1.xml");
+    prng p;
+    prng_seed(&p, 2026);
+    for (int round = 0; round < 400; round++) {
+        bool dot = round % 2 == 1;
+        const char *base = dot ? dot_mac : xml;
+        size_t n = strlen(base);
+        char *text = malloc(n + 1);
+        assert_non_null(text);
+        memcpy(text, base, n + 1);
+        int hits = 1 + (int)prng_below(&p, 4);
+        for (int h = 0; h < hits; h++)
+            text[prng_below(&p, n)] = alphabet[prng_below(&p, sizeof alphabet - 1)];
+        diag_list d;
+        diag_init(&d);
+        imp_graph g;
+        int rc = imp_load_string(dot ? "fuzz.dot" : "fuzz.xml", text, &g, &d);
+        if (rc == 0) {
+            assert_int_equal(count_sev(&d, DIAG_ERROR), 0);
+            for (int e = 0; e < g.n_edges; e++) {
+                assert_true(g.edge[e].src >= 0 && g.edge[e].src < g.n_nodes);
+                assert_true(g.edge[e].dst >= 0 && g.edge[e].dst < g.n_nodes);
+            }
+            for (int v = 0; v < g.n_nodes; v++)
+                assert_non_null(g.node[v].info);
+        } else {
+            assert_true(count_sev(&d, DIAG_ERROR) >= 1);
+        }
+        imp_graph_free(&g);
+        diag_free(&d);
+        free(text);
+    }
+    free(xml);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -465,6 +581,9 @@ int main(void)
         cmocka_unit_test(every_opcode_is_found_in_any_case),
         cmocka_unit_test(readers_never_print),
         cmocka_unit_test(unreadable_file_is_an_io_error),
+        cmocka_unit_test(morpher_every_truncation_is_caught),
+        cmocka_unit_test(dot_every_truncation_is_caught),
+        cmocka_unit_test(damaged_files_never_crash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
