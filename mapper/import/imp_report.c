@@ -19,6 +19,12 @@ static const char *kind_name(place_kind k)
     return k == PLACE_PCU ? "PCU" : k == PLACE_PMU ? "PMU" : "AGCU";
 }
 
+/* The plural ending for n things. */
+static const char *plural(long n)
+{
+    return n == 1 ? "" : "s";
+}
+
 void imp_report_print(FILE *out, const imp_report *r)
 {
     fprintf(out, "graph    %s (%s)\n", r->file, r->format && *r->format ? r->format : "unread");
@@ -32,9 +38,10 @@ void imp_report_print(FILE *out, const imp_report *r)
             r->n_pred_edges);
     fprintf(out, "fabric   %s\n", r->fabric);
     if (r->n_units > 0) {
-        fprintf(out, "units    %d PCUs (up to %d stages used), %d PMUs, %d AGCUs; %d streams between units, "
+        fprintf(out, "units    %d PCU%s (up to %d stage%s used), %d PMU%s, %d AGCU%s; %d stream%s between units, "
                      "%d of them feedback\n",
-                r->n_pcus, r->max_stages_used, r->n_pmus, r->n_ags, r->n_streams, r->n_feedback);
+                r->n_pcus, plural(r->n_pcus), r->max_stages_used, plural(r->max_stages_used), r->n_pmus,
+                plural(r->n_pmus), r->n_ags, plural(r->n_ags), r->n_streams, plural(r->n_streams), r->n_feedback);
         for (int u = 0; u < r->n_units; u++) {
             const imp_unit *unit = &r->unit[u];
             fprintf(out, "         %-12s %-4s", unit->name, kind_name(unit->kind));
@@ -55,19 +62,21 @@ void imp_report_print(FILE *out, const imp_report *r)
         fprintf(out, "\n");
     }
     if (r->n_route_nets > 0 || r->routed) {
-        fprintf(out, "route    %d nets, %d iterations, %d links over capacity, %ld hops in all, longest route %d "
-                     "hops, worst link %.0f%% used\n",
-                r->n_route_nets, r->route_iterations, r->route_overused, r->route_total_hops, r->route_max_hops,
-                100.0 * r->route_max_util);
+        fprintf(out, "route    %d net%s, %d iteration%s, %d link%s over capacity, %ld hop%s in all, longest route "
+                     "%d hop%s, worst link %.0f%% used\n",
+                r->n_route_nets, plural(r->n_route_nets), r->route_iterations, plural(r->route_iterations),
+                r->route_overused, plural(r->route_overused), r->route_total_hops, plural(r->route_total_hops),
+                r->route_max_hops, plural(r->route_max_hops), 100.0 * r->route_max_util);
     }
     if (r->n_units > 0) {
-        fprintf(out, "RecMII   %d cycles (before placement: stages only)\n", r->recmii);
+        fprintf(out, "RecMII   %d cycle%s (before placement: stages only)\n", r->recmii, plural(r->recmii));
         if (r->placed) {
-            fprintf(out, "II       %d cycles (stages + %s hops x hop_cycles)", r->ii,
+            fprintf(out, "II       %d cycle%s (stages + %s hops x hop_cycles)", r->ii, plural(r->ii),
                     r->timing_routed ? "routed" : "Manhattan");
             if (r->ii_cycle)
-                fprintf(out, "; set by the recurrence %s: %d cycles over %d iteration%s", r->ii_cycle,
-                        r->ii_cycle_latency, r->ii_cycle_distance, r->ii_cycle_distance == 1 ? "" : "s");
+                fprintf(out, "; set by the recurrence %s: %d cycle%s over %d iteration%s", r->ii_cycle,
+                        r->ii_cycle_latency, plural(r->ii_cycle_latency), r->ii_cycle_distance,
+                        plural(r->ii_cycle_distance));
             fprintf(out, "\n");
             fprintf(out, "latency  %d cycles for one iteration (longest path; %d operations deep)\n", r->latency,
                     r->depth);

@@ -496,9 +496,9 @@ static void json_report_has_the_contract_keys(void **state)
     imp_report_print(out, &r);
     fclose(out);
     char want[64];
-    snprintf(want, sizeof want, "II       %d cycles", r.ii);
+    snprintf(want, sizeof want, "II       %d cycle%s (", r.ii, r.ii == 1 ? "" : "s");
     assert_non_null(strstr(buf, want));
-    snprintf(want, sizeof want, "%d PCUs", r.n_pcus);
+    snprintf(want, sizeof want, "units    %d PCU%s (", r.n_pcus, r.n_pcus == 1 ? "" : "s");
     assert_non_null(strstr(buf, want));
     assert_non_null(strstr(buf, "status   mapped"));
     free(buf);
