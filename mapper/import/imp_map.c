@@ -860,7 +860,7 @@ static int place_and_route(mapper *m, const imp_opts *o, streams *s)
     route_result rr = {0};
     bool have_sites = false, have_pr = false, have_rr = false;
     if (!kind || !names || !nets || !hops || !rnets || !sink_row || !sink_col || !net_of || !sink_of) {
-        diag_error(d, diag_at_file(r->file), "out of memory");
+        diag_error(d, diag_at_file(m->g->file), "out of memory");
         goto done;
     }
     for (int u = 0; u < r->n_units; u++) {
@@ -872,7 +872,7 @@ static int place_and_route(mapper *m, const imp_opts *o, streams *s)
         nets[k] = (place_net){r->unit_of[s->value[k]], s->dst_unit[k], width};
     place_problem prob = {f, r->n_units, kind, names, s->n, nets};
     if (place_sites_init(&sites, f) != 0) {
-        diag_error(d, diag_at_file(r->file), "cannot list the sites of the fabric");
+        diag_error(d, diag_at_file(m->g->file), "cannot list the sites of the fabric");
         goto done;
     }
     have_sites = true;
@@ -1015,7 +1015,7 @@ static bool fits(mapper *m)
     const imp_report *r = m->r;
     const fab_fabric *f = m->f;
     diag_list *d = m->d;
-    diag_loc at = diag_at_file(r->file);
+    diag_loc at = diag_at_file(m->g->file);   /* g->file outlives the report (see imp_load) */
     bool ok = true;
     if (r->n_pcus > f->n_pcus) {
         diag_error(d, at, "needs %d PCUs (%d compute operations, at most %d stage%s each), the fabric %s has %d",
@@ -1051,10 +1051,9 @@ static bool fits(mapper *m)
     return ok;
 }
 
-int imp_map(const imp_graph *g, const fab_fabric *f, const imp_opts *o, imp_report *r, diag_list *d)
+/* The mapping proper, into an initialised report. */
+static int map_graph(const imp_graph *g, const fab_fabric *f, const imp_opts *o, imp_report *r, diag_list *d)
 {
-    if (!r->file)
-        report_init(r, g->file, f);
     r->format = imp_format_name(g->format);
     r->strategy = place_strategy_name(o->place.strategy);
     count_graph(g, r);
@@ -1080,7 +1079,7 @@ int imp_map(const imp_graph *g, const fab_fabric *f, const imp_opts *o, imp_repo
     double t0 = imp_now();
     if (!m.live || !m.topo || !m.part_of || !m.mark || !m.indeg || !m.queue || !r->unit_of || !r->stage_of ||
         !r->node_name || !r->node_op) {
-        diag_error(d, diag_at_file(r->file), "out of memory");
+        diag_error(d, diag_at_file(g->file), "out of memory");
         goto done;
     }
     for (int v = 0; v < m.n; v++) {
@@ -1090,22 +1089,22 @@ int imp_map(const imp_graph *g, const fab_fabric *f, const imp_opts *o, imp_repo
         m.part_of[v] = -1;
     }
     if (index_edges(&m) != 0) {
-        diag_error(d, diag_at_file(r->file), "out of memory");
+        diag_error(d, diag_at_file(g->file), "out of memory");
         goto done;
     }
     if (order_nodes(&m) != 0) {
-        diag_error(d, diag_at_file(r->file), "the graph has a combinational loop");
+        diag_error(d, diag_at_file(g->file), "the graph has a combinational loop");
         goto done;
     }
     /* indeg/queue must hold parts + nodes: parts never exceed nodes. */
     if (group_memory_and_io(&m) != 0 || seed_recurrences(&m) != 0 || pack_compute(&m) != 0) {
-        diag_error(d, diag_at_file(r->file), "out of memory");
+        diag_error(d, diag_at_file(g->file), "out of memory");
         goto done;
     }
     for (int pass = 0; pass < 50 && refine_pass(&m); pass++)
         ;
     if (build_units(&m) != 0 || build_streams(&m, &s) != 0) {
-        diag_error(d, diag_at_file(r->file), "out of memory");
+        diag_error(d, diag_at_file(g->file), "out of memory");
         goto done;
     }
     r->t_cluster = imp_now() - t0;
@@ -1132,6 +1131,12 @@ done:
     return rc;
 }
 
+int imp_map(const imp_graph *g, const fab_fabric *f, const imp_opts *o, imp_report *r, diag_list *d)
+{
+    report_init(r, g->file, f);
+    return map_graph(g, f, o, r, d);
+}
+
 int imp_run(const char *path, const fab_fabric *f, const imp_opts *o, imp_report *r, diag_list *d)
 {
     report_init(r, path, f);
@@ -1147,7 +1152,7 @@ int imp_run(const char *path, const fab_fabric *f, const imp_opts *o, imp_report
         imp_graph_free(&g);
         return r->exit_class;
     }
-    rc = imp_map(&g, f, o, r, d);
+    rc = map_graph(&g, f, o, r, d);
     imp_graph_free(&g);
     return rc;
 }

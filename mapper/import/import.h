@@ -179,8 +179,9 @@ typedef struct imp_report {
 
 /* Map a loaded graph on a fabric.  Returns the exit class: 0 mapped,
  * 2 does not fit or cannot be routed (with the numbers in d), 1 when the
- * graph is wrong.  r is filled as far as the job got; free it with
- * imp_report_free in every case. */
+ * graph is wrong.  r is initialised here and filled as far as the job got;
+ * free it with imp_report_free in every case.  Diagnostics name g->file,
+ * which imp_load points at d's own copy of the path, so they outlive g. */
 int imp_map(const imp_graph *g, const fab_fabric *f, const imp_opts *o,
             imp_report *r, diag_list *d);
 
