@@ -61,6 +61,8 @@ typedef struct checker {
     int *def_line;         /* by decl id: line of its first definition, or 0 */
     int n_slots;           /* slots handed out in the current definition */
     const pat_decl *cur;   /* target of the definition being checked */
+    int depth;             /* recursion of chk(): bounds every later pass */
+    bool too_deep;         /* reported once per definition */
     bool oom;
 } checker;
 
@@ -736,10 +738,29 @@ static pat_expr *chk_pattern(checker *ck, const ast *e, scope *sc)
     return x;
 }
 
+static pat_expr *chk_node(checker *ck, const ast *e, scope *sc);
+
+/* Check one node, refusing trees deeper than PAT_MAX_DEPTH (long chains
+ * such as a + a + ... + a are deep even though the parser never nests). */
 static pat_expr *chk(checker *ck, const ast *e, scope *sc)
 {
     if (ck->oom)
         return NULL;
+    if (ck->depth >= PAT_MAX_DEPTH) {
+        if (!ck->too_deep)
+            diag_error(ck->d, e->loc, "expression nested too deeply (more than %d levels)",
+                       PAT_MAX_DEPTH);
+        ck->too_deep = true;
+        return NULL;
+    }
+    ck->depth++;
+    pat_expr *x = chk_node(ck, e, sc);
+    ck->depth--;
+    return x;
+}
+
+static pat_expr *chk_node(checker *ck, const ast *e, scope *sc)
+{
     switch (e->kind) {
     case A_INT: {
         int64_t v;
@@ -931,6 +952,7 @@ pat_program *pat_check(const ast_program *ap, const char *file, arena *a, diag_l
         df->target = ok ? target : NULL;
         df->loc = ad->loc;
         ck.n_slots = 0;
+        ck.too_deep = false;
         ck.cur = ok ? target : NULL;
         if (ok)
             target->def = df;

@@ -55,6 +55,11 @@ const char *pat_tok_name(tok_kind k);
 bool pat_tok_is_keyword(tok_kind k);
 bool pat_tok_is_builtin(tok_kind k);
 
+/* Deepest nesting of expressions the front end accepts.  Every pass over
+ * the IR recurses on it; the limit keeps them all far from the stack's end
+ * (a real program nests a few dozen levels). */
+enum { PAT_MAX_DEPTH = 256 };
+
 /* ------------------------------------------------------------------ */
 /* Syntax tree                                                         */
 

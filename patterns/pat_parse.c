@@ -29,6 +29,7 @@ typedef struct parser {
     ptr_vec decls, defs;   /* the statements parsed so far */
     ptr_vec broken;        /* names of definitions abandoned on an error */
     const char *defining;  /* target of the definition being parsed */
+    int depth;             /* nesting of parse_expr/parse_unary calls */
 } parser;
 
 static const token *peek(const parser *ps)
@@ -373,14 +374,22 @@ static ast *parse_postfix(parser *ps)
     return ix;
 }
 
+static void enter(parser *ps)
+{
+    if (++ps->depth > PAT_MAX_DEPTH)
+        fail_at(ps, peek(ps), "expression nested too deeply (more than %d levels)", PAT_MAX_DEPTH);
+}
+
 static ast *parse_unary(parser *ps)
 {
     const token *t = peek(ps);
     if (t->kind == T_MINUS || t->kind == T_BANG) {
         next(ps);
+        enter(ps);
         ast *e = new_ast(ps, A_UNARY, t->loc);
         e->u.unary.op = t->kind == T_MINUS ? PAT_NEG : PAT_NOT;
         e->u.unary.arg = parse_unary(ps);
+        ps->depth--;
         return e;
     }
     if (t->kind == T_PLUS)
@@ -430,16 +439,20 @@ static ast *parse_binary(parser *ps, int min_prec)
 
 static ast *parse_expr(parser *ps)
 {
+    enter(ps);
     ast *cond = parse_binary(ps, 1);
     const token *q = peek(ps);
-    if (q->kind != T_QUESTION)
+    if (q->kind != T_QUESTION) {
+        ps->depth--;
         return cond;
+    }
     next(ps);
     ast *e = new_ast(ps, A_SELECT, q->loc);
     e->u.select.cond = cond;
     e->u.select.then = parse_expr(ps);
     expect(ps, T_COLON, "in 'c ? a : b'");
     e->u.select.els = parse_expr(ps);
+    ps->depth--;
     return e;
 }
 
@@ -562,6 +575,7 @@ ast_program *pat_parse(const token *toks, int n, arena *a, diag_list *d)
         int r = setjmp(ps->fail);
         if (r == 0) {
             ps->defining = NULL;
+            ps->depth = 0;
             parse_statement(ps);
             /* A statement must end where the next one starts. */
             const token *t = peek(ps);

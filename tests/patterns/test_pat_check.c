@@ -360,6 +360,47 @@ static void test_error_cap(void **state)
     done(&l);
 }
 
+/* Deep nesting is refused with one error instead of exhausting the stack;
+ * 200 levels are fine. */
+static void test_depth_limit(void **state)
+{
+    (void)state;
+    enum { DEEP = 50000 };
+    char *src = malloc(8 * DEEP + 64);
+    assert_non_null(src);
+    const char *shapes[] = {"(", "-", "+"};
+    for (int kind = 0; kind < 3; kind++) {
+        char *w = src + sprintf(src, "output y : f32\ny = ");
+        for (int k = 0; k < DEEP; k++)
+            w += sprintf(w, kind == 0 ? "(" : kind == 1 ? "-" : "1.0 + ");
+        w += sprintf(w, "1.0");
+        if (kind == 0)
+            for (int k = 0; k < DEEP; k++)
+                *w++ = ')';
+        *w++ = '\n';
+        *w = 0;
+        loaded l;
+        assert_null(load(&l, src));
+        assert_int_equal(l.d.n_errors, 1);
+        if (strcmp(l.d.items[0].msg, "expression nested too deeply (more than 256 levels)") != 0) {
+            print_error("%s: %s\n", shapes[kind], l.d.items[0].msg);
+            fail();
+        }
+        done(&l);
+    }
+    char *w = src + sprintf(src, "output y : f32\ny = ");
+    for (int k = 0; k < 200; k++)
+        w += sprintf(w, "(1.0 + ");
+    w += sprintf(w, "1.0");
+    for (int k = 0; k < 200; k++)
+        *w++ = ')';
+    *w = 0;
+    loaded l;
+    assert_non_null(load(&l, src));
+    done(&l);
+    free(src);
+}
+
 static void test_load_file(void **state)
 {
     (void)state;
@@ -384,6 +425,7 @@ int main(void)
         cmocka_unit_test(test_error_classes),
         cmocka_unit_test(test_recovery_reports_every_statement),
         cmocka_unit_test(test_error_cap),
+        cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_load_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
