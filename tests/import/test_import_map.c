@@ -24,6 +24,14 @@
 #error "FABRIC_DIR must name fabric/"
 #endif
 
+static int count_errors(const diag_list *d)
+{
+    int n = 0;
+    for (int i = 0; i < d->n; i++)
+        n += d->items[i].sev == DIAG_ERROR;
+    return n;
+}
+
 /* A fabric with the given stages and lanes on rows x cols, 2 vector links. */
 static void make_fabric(fab_fabric *f, int rows, int cols, int lanes, int stages)
 {
@@ -382,6 +390,34 @@ static void no_recurrence_means_ii_1(void **state)
 
 /* ---------------------------------------------------------- the limits */
 
+static void unroutable_design_exits_2(void **state)
+{
+    (void)state;
+    /* On a 2 x 2 fabric with one vector track per link every switch has two
+     * incoming links: three streams into one PE cannot all arrive. */
+    const char *three = "digraph G {\n  l1[opcode=load];\n  l2[opcode=load];\n  a[opcode=add];\n"
+                        "  c[opcode=add];\n  l1 -> c;\n  l2 -> c;\n  a -> c;\n}\n";
+    fab_fabric f;
+    diag_list d;
+    diag_init(&d);
+    assert_int_equal(fab_load_string("two.cfg",
+                                     "[fabric]\nname = two\nrows = 2\ncols = 2\nclock_mhz = 100\n"
+                                     "[pcu]\nlanes = 1\nstages = 1\n[pmu]\nkib = 1\nbanks = 1\n"
+                                     "[network]\nvector_links = 1\nscalar_links = 0\n[dram]\nagcus = 2\ngbps = 1\n",
+                                     &f, &d),
+                     0);
+    imp_report r;
+    assert_int_equal(map_text("three.dot", three, &f, PLACE_GREEDY, &r, &d), IMP_EXIT_NO_FIT);
+    assert_true(r.placed);
+    assert_false(r.routed);
+    assert_true(r.route_overused > 0);
+    assert_int_equal(r.exit_class, IMP_EXIT_NO_FIT);
+    assert_string_equal(r.status, "routing failed");
+    assert_true(count_errors(&d) >= 1);
+    imp_report_free(&r);
+    diag_free(&d);
+}
+
 static void ports_split_a_wide_operation_set(void **state)
 {
     (void)state;
@@ -532,6 +568,7 @@ int main(void)
         cmocka_unit_test(recurrence_across_pes_pays_its_hops),
         cmocka_unit_test(ii_is_the_maximum_cycle_ratio),
         cmocka_unit_test(no_recurrence_means_ii_1),
+        cmocka_unit_test(unroutable_design_exits_2),
         cmocka_unit_test(ports_split_a_wide_operation_set),
         cmocka_unit_test(stages_bound_the_cluster),
         cmocka_unit_test(memory_ops_share_a_pmu_by_array),
