@@ -35,6 +35,7 @@ typedef struct cli_opts {
     const char *json, *dump_dfg, *svg, *placement_in;
     bool dump_ir, interpret, describe, quiet;
     bool metapipe;
+    int mutate;                /* --mutate N: corrupt op N (testing aid), or -1 */
     place_opts place;
     route_opts route;
 } cli_opts;

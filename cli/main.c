@@ -36,6 +36,8 @@ static void usage(FILE *out)
           "  --route-iters N     PathFinder iterations (default 50)\n"
           "  --no-metapipe       run the stages of outer loops one after another\n"
           "  --json FILE         write the JSON report\n"
+          "  --mutate N          corrupt operation N of the graph (see --dump-dfg -), to\n"
+          "                      check that verification catches a wrong lowering\n"
           "  --dfg FILE          map an imported dataflow graph (Morpher XML, CGRA-ME DOT)\n"
           "  -q, --quiet         print only errors\n"
           "  -h, --help          this text\n"
@@ -64,6 +66,7 @@ static int parse_args(int argc, char **argv, cli_opts *o)
     memset(o, 0, sizeof *o);
     o->seed = 1;
     o->metapipe = true;
+    o->mutate = -1;
     place_opts_default(&o->place);
     o->place.strategy = PLACE_SA;
     route_opts_default(&o->route);
@@ -100,6 +103,12 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         else if (!strcmp(a, "--svg")) { NEED_VALUE(); o->svg = val; }
         else if (!strcmp(a, "--dfg")) { NEED_VALUE(); o->dfg_file = val; }
         else if (!strcmp(a, "--no-metapipe")) o->metapipe = false;
+        else if (!strcmp(a, "--mutate")) {
+            NEED_VALUE();
+            if (parse_number(a, val, 0, 1e9, &num))
+                return -1;
+            o->mutate = (int)num;
+        }
         else if (!strcmp(a, "--place")) {
             NEED_VALUE();
             if (place_strategy_parse(val, &o->place.strategy) != 0) {
@@ -320,6 +329,10 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
         status = EXIT_NOFIT;
         if (o->dump_dfg)
             write_dump(o->dump_dfg, &g, d);
+        goto done;
+    }
+    if (o->mutate >= 0 && dfg_mutate_op(&g, o->mutate, d) != 0) {
+        status = EXIT_USAGE;
         goto done;
     }
     if (o->dump_dfg && write_dump(o->dump_dfg, &g, d) != 0) {

@@ -149,6 +149,7 @@ static int64_t address(emu *E, const dfg_op *op, int l, int *bank)
     *bank = 0;
     for (int k = 0; k < op->n_idx; k++) {
         int32_t i = (int32_t)rd(E, op->idx[k], l);
+        /* rd() is cheap here: index registers are few per op. */
         if (i < 0 || i >= m->type.dims[k]) {
             runtime_error(E, op, "index %d out of bounds for dimension %d of '%s' (size %d)", i, k,
                           m->name, m->type.dims[k]);
@@ -189,24 +190,50 @@ static bool is_flop(dfg_opcode c)
 }
 
 /* Bank-conflict cycles of one vector access: the most distinct addresses
- * that fall in one bank. */
+ * that fall in one bank (lanes reading one address share the word).  The
+ * common cases — every lane in its own bank, or one broadcast address — are
+ * decided in one pass; only colliding banks are searched for duplicates. */
 static int bank_cycles(emu *E, const int64_t *addr, const int *bank, const bool *on, int n)
 {
     int banks = E->f->pmu_banks;
-    int worst = 0;
+    int worst = 0, first = -1;
+    bool broadcast = true;
     for (int l = 0; l < n; l++) {
         if (!on[l])
             continue;
-        int b = bank[l] % banks;
-        bool dup = false;
-        for (int q = 0; q < l && !dup; q++)
-            dup = on[q] && bank[q] % banks == b && addr[q] == addr[l];
-        if (dup)
-            continue;
-        int c = ++E->bank_count[b];
+        if (first < 0)
+            first = l;
+        else if (addr[l] != addr[first])
+            broadcast = false;
+        int c = ++E->bank_count[bank[l] % banks];
         if (c > worst)
             worst = c;
     }
+    if (worst > 1 && !broadcast) {
+        worst = 0;
+        for (int l = 0; l < n; l++) {
+            if (!on[l])
+                continue;
+            int b = bank[l] % banks;
+            if (E->bank_count[b] <= 1) {
+                if (worst < 1)
+                    worst = 1;
+                continue;
+            }
+            int distinct = 0;
+            for (int q = 0; q < n; q++) {
+                if (!on[q] || bank[q] % banks != b)
+                    continue;
+                bool dup = false;
+                for (int r = 0; r < q && !dup; r++)
+                    dup = on[r] && bank[r] % banks == b && addr[r] == addr[q];
+                distinct += !dup;
+            }
+            if (distinct > worst)
+                worst = distinct;
+        }
+    } else if (broadcast)
+        worst = first >= 0 ? 1 : 0;
     for (int l = 0; l < n; l++)
         if (on[l])
             E->bank_count[bank[l] % banks] = 0;

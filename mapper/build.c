@@ -54,32 +54,82 @@ static const char *loop_path(dfg *g, const dfg_loop *lp, const char *def_name)
     return arena_printf(g->a, "%s.%s", parent, lp->label ? lp->label : "L");
 }
 
-/* Does op (a lane op in the chunk being formed) bring new inputs? Count the
- * distinct external registers it reads, as vector or scalar. */
-static void op_inputs(const dfg *g, const dfg_op *op, int *regs, int *n)
-{
-    int cand[4] = {op->a, op->b, op->c, op->pred};
-    for (int k = 0; k < 4; k++) {
-        int r = cand[k];
-        if (r == DFG_NONE)
-            continue;
-        const dfg_reg *reg = &g->regs[r];
-        if (reg->def_op != DFG_NONE && g->ops[reg->def_op]->code == DFG_CONST)
-            continue;
-        /* counters are local; accumulator results are inputs */
-        if (reg->def_op == DFG_NONE && reg->level && reg->level->counter == r)
-            continue;
-        regs[(*n)++] = r;
-    }
-}
-
 static bool is_vector_reg(const dfg *g, int r)
 {
     const dfg_loop *lv = g->regs[r].level;
     return lv && lv->innermost;
 }
 
-/* Form the VPCU partitions of the lane ops directly in block b (loop lp). */
+/* Is register r an input a unit must receive (not a constant, not a
+ * counter of its own chain)? */
+static bool needs_stream(const dfg *g, int r)
+{
+    if (r == DFG_NONE)
+        return false;
+    const dfg_reg *reg = &g->regs[r];
+    if (reg->def_op != DFG_NONE)
+        return g->ops[reg->def_op]->code != DFG_CONST;
+    return !(reg->level && reg->level->counter == r);
+}
+
+/* The lane operations of one loop body, plus a pseudo-operation at the end
+ * for the reductions the loop carries (one stage each, on the lane tree). */
+typedef struct pipeline {
+    int n;                 /* items: lane ops, then the reduction pseudo-op if any */
+    const dfg_op **op;     /* NULL for the reduction pseudo-op */
+    int *stages;
+    int (*in)[4];          /* input registers of each item (DFG_NONE padded) */
+    bool *used_outside;    /* per register: read by something that is not a lane op of this body */
+} pipeline;
+
+/* Count the ports of the chunk [j, i) of the pipeline. */
+static void chunk_ports(const dfg *g, const pipeline *pl, const dfg_loop *lp, int j, int i, int ports[4])
+{
+    /* ports: vector in, scalar in, vector out, scalar out */
+    int seen_in[64], n_seen = 0;
+    ports[0] = ports[1] = ports[2] = ports[3] = 0;
+    bool vec_loop = lp && lp->innermost;
+    for (int k = j; k < i; k++)
+        for (int q = 0; q < 4; q++) {
+            int r = pl->in[k][q];
+            if (!needs_stream(g, r))
+                continue;
+            const dfg_reg *reg = &g->regs[r];
+            bool inside = false;
+            for (int m = j; m < i && !inside; m++)
+                inside = pl->op[m] && pl->op[m]->dst == r;
+            bool dup = false;
+            for (int m = 0; m < n_seen && !dup; m++)
+                dup = seen_in[m] == r;
+            if (inside || dup)
+                continue;
+            if (n_seen < 64)
+                seen_in[n_seen++] = r;
+            ports[vec_loop && is_vector_reg(g, r) ? 0 : 1]++;
+            (void)reg;
+        }
+    for (int k = j; k < i; k++) {
+        const dfg_op *op = pl->op[k];
+        if (!op)
+            continue;
+        int r = op->dst;
+        bool out = pl->used_outside[r];
+        for (int m = 0; m < pl->n && !out; m++) {
+            if (m >= j && m < i)
+                continue;
+            for (int q = 0; q < 4; q++)
+                out |= pl->in[m][q] == r;
+        }
+        if (out)
+            ports[vec_loop && is_vector_reg(g, r) ? 2 : 3]++;
+    }
+    if (i == pl->n && !pl->op[pl->n - 1])
+        ports[3] += lp->n_acc;  /* reduction results leave as scalars */
+}
+
+/* Form the VPCUs of the lane ops directly in block b (loop lp): the fewest
+ * PCUs, each a contiguous run of the pipeline within the PCU's stages and
+ * its four port limits, by dynamic programming over the cut points. */
 static int form_vpcu(builder *B, dfg_loop *lp, dfg_block *b, const char *def_name)
 {
     dfg *g = B->g;
@@ -92,112 +142,157 @@ static int form_vpcu(builder *B, dfg_loop *lp, dfg_block *b, const char *def_nam
     if (n_lane == 0 && n_acc == 0)
         return 0;
     const char *base = loop_path(g, lp, def_name);
-    int part = 0;
-    int unit = DFG_NONE;
-    int stages = 0;
-    int in_regs[256];
-    int n_vin = 0, n_sin = 0, n_in = 0;
-
-    for (int k = 0; k <= b->n; k++) {
-        const dfg_op *op = k < b->n && !b->s[k].is_loop ? b->s[k].op : NULL;
-        bool is_acc_slot = k == b->n && n_acc > 0;
-        if (k < b->n && (!op || !dfg_op_is_lane(op->code)))
+    int n = n_lane + (n_acc > 0);
+    pipeline pl = {.n = n};
+    pl.op = calloc((size_t)n, sizeof *pl.op);
+    pl.stages = calloc((size_t)n, sizeof *pl.stages);
+    pl.in = calloc((size_t)n, sizeof *pl.in);
+    pl.used_outside = calloc((size_t)g->n_regs + 1, sizeof *pl.used_outside);
+    int *best = calloc((size_t)n + 1, sizeof *best);
+    int *from = calloc((size_t)n + 1, sizeof *from);
+    int rc = -1;
+    if (!pl.op || !pl.stages || !pl.in || !pl.used_outside || !best || !from) {
+        diag_error(B->d, diag_at_file(f->source), "out of memory");
+        goto out;
+    }
+    int m = 0;
+    for (int k = 0; k < b->n; k++) {
+        if (b->s[k].is_loop || !dfg_op_is_lane(b->s[k].op->code))
             continue;
-        if (k == b->n && !is_acc_slot)
-            break;
-        int need_stages = op ? 1 : n_acc;
-        int cand[4];
-        int nc = 0;
-        if (op)
-            op_inputs(g, op, cand, &nc);
-        else
-            for (int a = 0; a < n_acc && nc < 4; a++) {
-                /* accumulated values from other chunks */
-                int r = lp->acc[a].val;
-                const dfg_reg *reg = &g->regs[r];
-                if (reg->def_op != DFG_NONE && g->ops[reg->def_op]->unit == unit)
-                    continue;
-                cand[nc++] = r;
-            }
-        int add_v = 0, add_s = 0;
-        for (int c = 0; c < nc; c++) {
-            int r = cand[c];
-            const dfg_reg *reg = &g->regs[r];
-            if (reg->def_op != DFG_NONE && g->ops[reg->def_op]->unit == unit && unit != DFG_NONE)
-                continue;  /* produced in this chunk */
-            bool seen = false;
-            for (int q = 0; q < n_in; q++)
-                seen |= in_regs[q] == r;
-            for (int q = 0; q < c; q++)
-                seen |= cand[q] == r;
-            if (seen)
-                continue;
-            if (is_vector_reg(g, r) && lp && lp->innermost)
-                add_v++;
-            else
-                add_s++;
-        }
-        bool fresh = unit == DFG_NONE || stages + need_stages > f->stages ||
-                     n_vin + add_v > f->vector_in || n_sin + add_s > f->scalar_in;
-        if (fresh) {
-            if (need_stages > f->stages) {
-                B->failed = 1;
-                return diag_error(B->d, diag_at_file(f->source),
-                                  "pipeline '%s' carries %d reductions but a PCU has %d stages",
-                                  base, n_acc, f->stages);
-            }
-            if (add_v > f->vector_in || add_s > f->scalar_in) {
-                B->failed = 1;
-                return diag_error(B->d, op ? op->loc : diag_at_file(f->source),
-                                  "operation '%s' in '%s' needs %d vector and %d scalar inputs; "
-                                  "a PCU has %d vector and %d scalar input ports",
-                                  op ? dfg_op_name(op->code) : "reduce", base, add_v, add_s,
-                                  f->vector_in, f->scalar_in);
-            }
-            const char *name = part == 0 ? base : arena_printf(g->a, "%s#%d", base, part);
-            unit = dfg_new_unit(g, DFG_VPCU, name);
-            if (unit == DFG_NONE)
-                return diag_error(B->d, diag_at_file(f->source), "out of memory");
-            g->units[unit].loop = lp;
-            g->units[unit].part = part++;
-            g->units[unit].def = B->def;
-            if (lp && part == 1)
-                lp->vpcu = unit;
-            stages = n_vin = n_sin = n_in = 0;
-            /* recount inputs for the fresh chunk */
-            add_v = add_s = 0;
-            for (int c = 0; c < nc; c++) {
-                bool seen = false;
-                for (int q = 0; q < c; q++)
-                    seen |= cand[q] == cand[c];
-                if (seen)
-                    continue;
-                if (is_vector_reg(g, cand[c]) && lp && lp->innermost)
-                    add_v++;
-                else
-                    add_s++;
-            }
-        }
-        for (int c = 0; c < nc && n_in < 256; c++) {
-            bool seen = false;
-            for (int q = 0; q < n_in; q++)
-                seen |= in_regs[q] == cand[c];
-            if (!seen)
-                in_regs[n_in++] = cand[c];
-        }
-        n_vin += add_v;
-        n_sin += add_s;
-        stages += need_stages;
-        g->units[unit].n_stages = stages;
-        if (op)
-            g->ops[op->id]->unit = unit;
-        else {
-            g->units[unit].reduces = true;
-            for (int a = 0; a < n_acc; a++)
-                B->acc_unit[lp->acc[a].reg] = unit;
+        const dfg_op *op = b->s[k].op;
+        pl.op[m] = op;
+        pl.stages[m] = 1;
+        int cand[4] = {op->a, op->b, op->c, op->pred};
+        memcpy(pl.in[m], cand, sizeof cand);
+        m++;
+    }
+    if (n_acc > 0) {
+        pl.op[m] = NULL;
+        pl.stages[m] = n_acc;
+        for (int q = 0; q < 4; q++)
+            pl.in[m][q] = DFG_NONE;
+        for (int a = 0, q = 0; a < n_acc && q < 4; a++) {
+            pl.in[m][q++] = lp->acc[a].val;
+            if (lp->acc[a].pred != DFG_NONE && q < 4)
+                pl.in[m][q++] = lp->acc[a].pred;
         }
     }
-    return 0;
+    /* Registers read by anything other than this body's lane ops: memory
+     * ops, nested loops, other loops' reductions, the enclosing levels. */
+    for (int k = 0; k < g->n_ops; k++) {
+        const dfg_op *op = g->ops[k];
+        bool mine = false;
+        for (int q = 0; q < n_lane && !mine; q++)
+            mine = pl.op[q] == op;
+        if (mine)
+            continue;
+        int rs[4 + PAT_MAX_RANK] = {op->a, op->b, op->c, op->pred};
+        int nr = 4;
+        for (int q = 0; q < op->n_idx; q++)
+            rs[nr++] = op->idx[q];
+        for (int q = 0; q < nr; q++)
+            if (rs[q] != DFG_NONE)
+                pl.used_outside[rs[q]] = true;
+    }
+    for (int l = 0; l < g->n_loops; l++) {
+        const dfg_loop *o = g->loops[l];
+        int rs[3] = {o->lo, o->hi, o->pred};
+        for (int q = 0; q < 3; q++)
+            if (rs[q] != DFG_NONE)
+                pl.used_outside[rs[q]] = true;
+        if (o != lp)
+            for (int a = 0; a < o->n_acc; a++) {
+                pl.used_outside[o->acc[a].val] = true;
+                if (o->acc[a].pred != DFG_NONE)
+                    pl.used_outside[o->acc[a].pred] = true;
+            }
+    }
+
+    /* best[i]: fewest PCUs for items [0, i); from[i]: where its last chunk starts. */
+    const int limit[4] = {f->vector_in, f->scalar_in, f->vector_out, f->scalar_out};
+    best[0] = 0;
+    for (int i = 1; i <= n; i++) {
+        best[i] = -1;
+        int stages = 0;
+        for (int j = i - 1; j >= 0; j--) {
+            stages += pl.stages[j];
+            if (stages > f->stages)
+                break;
+            if (best[j] < 0)
+                continue;
+            int ports[4];
+            chunk_ports(g, &pl, lp, j, i, ports);
+            bool fits = true;
+            for (int q = 0; q < 4; q++)
+                fits &= ports[q] <= limit[q];
+            if (fits && (best[i] < 0 || best[j] + 1 < best[i])) {
+                best[i] = best[j] + 1;
+                from[i] = j;
+            }
+        }
+        if (best[i] < 0) {
+            /* Nothing ending at item i fits: explain with the item alone. */
+            int ports[4];
+            chunk_ports(g, &pl, lp, i - 1, i, ports);
+            const dfg_op *op = pl.op[i - 1];
+            B->failed = 1;
+            diag_error(B->d, op ? op->loc : diag_at_file(f->source),
+                       "pipeline '%s' cannot be cut to fit a PCU: its %s needs %d stage%s, "
+                       "%d vector and %d scalar inputs, %d vector and %d scalar outputs; a PCU has "
+                       "%d stages, %d+%d inputs and %d+%d outputs",
+                       base, op ? dfg_op_name(op->code) : "reduction", pl.stages[i - 1],
+                       pl.stages[i - 1] == 1 ? "" : "s", ports[0], ports[1], ports[2], ports[3],
+                       f->stages, f->vector_in, f->scalar_in, f->vector_out, f->scalar_out);
+            goto out;
+        }
+    }
+    /* Walk the cuts back to front, then create the units front to back. */
+    int n_chunks = best[n];
+    int *cut = calloc((size_t)n_chunks + 1, sizeof *cut);
+    if (!cut) {
+        diag_error(B->d, diag_at_file(f->source), "out of memory");
+        goto out;
+    }
+    for (int i = n, c = n_chunks; c > 0; c--) {
+        cut[c] = i;
+        i = from[i];
+    }
+    cut[0] = 0;
+    for (int c = 0; c < n_chunks; c++) {
+        const char *name = c == 0 ? base : arena_printf(g->a, "%s#%d", base, c);
+        int unit = dfg_new_unit(g, DFG_VPCU, name);
+        if (unit == DFG_NONE) {
+            free(cut);
+            diag_error(B->d, diag_at_file(f->source), "out of memory");
+            goto out;
+        }
+        dfg_unit *u = &g->units[unit];
+        u->loop = lp;
+        u->part = c;
+        u->def = B->def;
+        if (lp && c == 0)
+            lp->vpcu = unit;
+        for (int k = cut[c]; k < cut[c + 1]; k++) {
+            u->n_stages += pl.stages[k];
+            if (pl.op[k])
+                g->ops[pl.op[k]->id]->unit = unit;
+            else {
+                u->reduces = true;
+                for (int a = 0; a < n_acc; a++)
+                    B->acc_unit[lp->acc[a].reg] = unit;
+            }
+        }
+    }
+    free(cut);
+    rc = 0;
+out:
+    free(pl.op);
+    free(pl.stages);
+    free(pl.in);
+    free(pl.used_outside);
+    free(best);
+    free(from);
+    return rc;
 }
 
 static int form_block(builder *B, dfg_loop *lp, dfg_block *b, const char *def_name)

@@ -138,3 +138,58 @@ const char *dfg_unit_kind_name(dfg_unit_kind k)
     }
     return "?";
 }
+
+int dfg_mutate_op(dfg *g, int id, diag_list *d)
+{
+    if (id < 0 || id >= g->n_ops)
+        return diag_error(d, diag_at_file("--mutate"), "there is no operation %d (the graph has %d)", id,
+                          g->n_ops);
+    dfg_op *op = g->ops[id];
+    switch (op->code) {
+    case DFG_ADD: op->code = DFG_SUB; return 0;
+    case DFG_SUB: op->code = DFG_ADD; return 0;
+    case DFG_MUL: op->code = DFG_ADD; return 0;
+    case DFG_DIV: op->code = DFG_MUL; return 0;
+    case DFG_MAX: op->code = DFG_MIN; return 0;
+    case DFG_MIN: op->code = DFG_MAX; return 0;
+    case DFG_LT: op->code = DFG_GE; return 0;
+    case DFG_GE: op->code = DFG_LT; return 0;
+    case DFG_GT: op->code = DFG_LE; return 0;
+    case DFG_LE: op->code = DFG_GT; return 0;
+    case DFG_EQ: op->code = DFG_NE; return 0;
+    case DFG_NE: op->code = DFG_EQ; return 0;
+    case DFG_CONST:
+        if (op->type == PAT_F32)
+            op->imm.f += 1.0f;
+        else
+            op->imm.i += 1;
+        return 0;
+    default:
+        return diag_error(d, diag_at_file("--mutate"), "operation %d (%s) has no twin to mutate into", id,
+                          dfg_op_name(op->code));
+    }
+}
+
+static int find_in_block(const dfg_block *b, dfg_opcode c)
+{
+    for (int k = 0; k < b->n; k++) {
+        if (b->s[k].is_loop) {
+            int r = find_in_block(&b->s[k].loop->body, c);
+            if (r >= 0)
+                return r;
+        } else if (b->s[k].op->code == c)
+            return b->s[k].op->id;
+    }
+    return -1;
+}
+
+int dfg_find_op(const dfg *g, const char *def, dfg_opcode c)
+{
+    for (int k = 0; k < g->n_defs; k++)
+        if (!def || !strcmp(g->defs[k].target->name, def)) {
+            int r = find_in_block(&g->defs[k].body, c);
+            if (r >= 0 || def)
+                return r;
+        }
+    return -1;
+}

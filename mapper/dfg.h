@@ -251,6 +251,17 @@ void dfg_dump_dot(FILE *out, const dfg *g);
 /* Write the loop program as text. */
 void dfg_dump_text(FILE *out, const dfg *g);
 
+/* Fault injection, for the tests that prove verification can fail: change
+ * operation `id` into a different one of the same shape (add <-> sub,
+ * mul -> add, div -> mul, max <-> min, a constant + 1, comparisons
+ * flipped).  Returns 0, or -1 with a diagnostic when op `id` does not exist
+ * or has no such twin. */
+int dfg_mutate_op(dfg *g, int id, diag_list *d);
+
+/* The id of the first lane operation with opcode c in definition `def`
+ * (by name), or -1. For tests and `--mutate`. */
+int dfg_find_op(const dfg *g, const char *def, dfg_opcode c);
+
 const char *dfg_op_name(dfg_opcode c);
 /* True for operations that occupy a PCU stage. */
 bool dfg_op_is_lane(dfg_opcode c);

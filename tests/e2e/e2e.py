@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the rdumap command: exit codes, reports, the JSON
+contract, determinism, and that nothing is written on failure.
+
+usage: e2e.py RDUMAP SOURCE_ROOT GROUP [FABRIC]
+  GROUP examples FABRIC  every example maps and verifies on FABRIC
+  GROUP nofit            programs too big for tiny.cfg exit 2 with the reason
+  GROUP errors           bad input of every kind: message, exit code, no output
+  GROUP report           the JSON contract, determinism, --out, --mutate
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+RDUMAP, ROOT, GROUP = sys.argv[1], sys.argv[2], sys.argv[3]
+FAILS = []
+
+
+def run(*args, cwd=None):
+    p = subprocess.run([RDUMAP, *args], capture_output=True, text=True, cwd=cwd, timeout=900)
+    return p.returncode, p.stdout, p.stderr
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        FAILS.append(what)
+
+
+def path(*p):
+    return os.path.join(ROOT, *p)
+
+
+def examples(fabric):
+    names = sorted(f for f in os.listdir(path("examples")) if f.endswith(".pat"))
+    check(len(names) >= 14, f"{len(names)} examples found")
+    for name in names:
+        rc, out, err = run(path("examples", name), "--fabric", path("fabric", fabric))
+        check(rc == 0 and "mapped and verified" in out,
+              f"{name} on {fabric}: exit {rc} {err.strip()[:300]}")
+
+
+def nofit():
+    tiny = path("fabric", "tiny.cfg")
+    for name in ("gemm.pat", "attention.pat", "blackscholes.pat"):
+        rc, out, err = run(path("examples", name), "--fabric", tiny)
+        check(rc == 2, f"{name} on tiny.cfg exits 2 (got {rc})")
+        check(("exceeds" in err or "needs" in err or "cannot be cut" in err) and "error:" in err,
+              f"{name} on tiny.cfg says why: {err.strip()[:200]}")
+
+
+def write(d, name, text):
+    p = os.path.join(d, name)
+    with open(p, "w") as f:
+        f.write(text)
+    return p
+
+
+def npy(d, name, dtype, shape, values):
+    """A minimal .npy v1.0 writer (the test must not need numpy)."""
+    import struct
+    header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
+        dtype, "".join(f"{s}, " for s in shape) if len(shape) != 1 else f"{shape[0]},")
+    pad = 64 - (10 + len(header) + 1) % 64
+    header = header + " " * pad + "\n"
+    body = struct.pack("<" + ("f" if dtype == "<f4" else "i") * len(values), *values)
+    with open(os.path.join(d, name + ".npy"), "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + body)
+
+
+def errors():
+    with tempfile.TemporaryDirectory() as d:
+        out_dir = os.path.join(d, "out")
+        os.mkdir(out_dir)
+        # a malformed program: diagnostics with position and caret, exit 1
+        bad = write(d, "bad.pat", "input x : f32[4]\noutput y : f32[4]\ny = map (i: 4) { x[i] + q }\n")
+        rc, out, err = run(bad)
+        check(rc == 1, f"malformed program exits 1 (got {rc})")
+        check("bad.pat:3:25: error:" in err and "^" in err, f"malformed program has FILE:LINE:COL and a caret: {err[:200]}")
+        # a malformed fabric
+        cfg = write(d, "bad.cfg", "[fabric]\nname = x\nrows = 0\n")
+        rc, out, err = run(path("examples", "gemm.pat"), "--fabric", cfg)
+        check(rc == 1 and "bad.cfg:3" in err, f"malformed fabric exits 1 with its line (got {rc}: {err[:200]})")
+        # usage errors and missing files
+        rc, _, err = run("--no-such-option", path("examples", "gemm.pat"))
+        check(rc == 4 and "unknown option" in err, f"unknown option exits 4 (got {rc})")
+        rc, _, err = run(os.path.join(d, "missing.pat"))
+        check(rc in (1, 4) and "missing.pat" in err, f"missing program is an error naming it (got {rc}: {err[:200]})")
+        # a .npy file of the wrong shape: exit 1, nothing written
+        prog = write(d, "p.pat", "input x : f32[4]\noutput y : f32[4]\ny = map (i: 4) { x[i] * 2.0 }\n")
+        data = os.path.join(d, "data")
+        os.mkdir(data)
+        npy(data, "x", "<f4", (5,), [1, 2, 3, 4, 5])
+        rc, _, err = run(prog, "--data", data, "--out", out_dir)
+        check(rc == 1 and "x.npy" in err and "shape" in err, f"wrong-shape .npy exits 1 naming the file (got {rc}: {err[:200]})")
+        check(os.listdir(out_dir) == [], "nothing written after a bad .npy")
+        # the right data: outputs written
+        npy(data, "x", "<f4", (4,), [1, 2, 3, 4])
+        rc, out, err = run(prog, "--data", data, "--out", out_dir)
+        check(rc == 0 and os.listdir(out_dir) == ["y.npy"], f"good data maps and writes y.npy (got {rc}: {err[:200]})")
+        os.remove(os.path.join(out_dir, "y.npy"))
+        # an index out of bounds at run time: exit 1, position, values, nothing written
+        oob = write(d, "oob.pat", "input x : f32[10]\ninput k : i32[4] in 0 .. 20\noutput y : f32[4]\noutput z : f32[4]\n"
+                                  "z = map (i: 4) { 1.0 }\ny = map (i: 4) { x[k[i]] }\n")
+        npy(data, "x", "<f4", (10,), list(range(10)))
+        npy(data, "k", "<i4", (4,), [1, 2, 15, 3])
+        rc, _, err = run(oob, "--data", data, "--out", out_dir)
+        check(rc == 1 and "oob.pat:6:" in err and "15" in err, f"run-time index error exits 1 with position and value (got {rc}: {err[:300]})")
+        check(os.listdir(out_dir) == [], "nothing written after a run-time error")
+        # a program too big for the fabric
+        rc, _, err = run(path("examples", "gemm.pat"), "--fabric", path("fabric", "tiny.cfg"), "--out", out_dir)
+        check(rc == 2 and os.listdir(out_dir) == [], f"too big: exit 2 and nothing written (got {rc})")
+
+
+def strip_times(j):
+    if isinstance(j, dict):
+        return {k: strip_times(v) for k, v in j.items() if "seconds" not in k}
+    if isinstance(j, list):
+        return [strip_times(v) for v in j]
+    return j
+
+
+def report():
+    with tempfile.TemporaryDirectory() as d:
+        j1, j2, j3 = (os.path.join(d, f"r{i}.json") for i in range(3))
+        prog = path("examples", "softmax.pat")
+        rc, out, err = run(prog, "--fabric", path("fabric", "plasticine.cfg"), "--json", j1, "--seed", "5")
+        check(rc == 0, f"softmax maps (got {rc}: {err[:200]})")
+        r = json.load(open(j1))
+        contract = {"program": None, "fabric": None, "options": None,
+                    "dfg": ["pcus", "pmus", "ags", "streams"],
+                    "place": ["strategy", "cost", "bound", "seconds"],
+                    "route": ["iterations", "overused_links", "total_hops", "max_link_util", "seconds"],
+                    "emu": ["cycles", "flops", "dram_bytes", "compute_bound_cycles", "memory_bound_cycles",
+                            "roofline_fraction", "host_seconds"],
+                    "verify": ["passed", "outputs"]}
+        for key, sub in contract.items():
+            check(key in r, f"JSON has '{key}'")
+            for s in sub or []:
+                check(s in r.get(key, {}), f"JSON has '{key}.{s}'")
+        check(r["verify"]["passed"] is True and "Y" in r["verify"]["outputs"], "JSON verify names the output Y")
+        check(r["emu"]["cycles"] == r["emu"]["load_cycles"] + r["emu"]["compute_cycles"] + r["emu"]["store_cycles"],
+              "cycles add up")
+        check(len(r["place"]["units"]) == r["dfg"]["pcus"] + r["dfg"]["pmus"] + r["dfg"]["ags"], "every unit placed")
+        # determinism: same inputs and seed, same report (times aside)
+        run(prog, "--fabric", path("fabric", "plasticine.cfg"), "--json", j2, "--seed", "5")
+        check(strip_times(json.load(open(j2))) == strip_times(r), "same seed, same report")
+        # the meta-pipeline helps softmax
+        run(prog, "--fabric", path("fabric", "plasticine.cfg"), "--json", j3, "--seed", "5", "--no-metapipe")
+        r3 = json.load(open(j3))
+        check(r3["emu"]["cycles"] > r["emu"]["cycles"], "--no-metapipe costs cycles on softmax "
+              f"({r3['emu']['cycles']} vs {r['emu']['cycles']})")
+        # a corrupted lane operation fails verification: exit 3, no outputs
+        out_dir = os.path.join(d, "out")
+        os.mkdir(out_dir)
+        rc, text, _ = run(path("examples", "gemm.pat"), "--dump-dfg", "-", "-q")
+        mul = next(l for l in text.splitlines() if "mul.f32" in l).split()[0].lstrip("#")
+        rc, out, err = run(path("examples", "gemm.pat"), "--mutate", mul, "--out", out_dir, "--json", j3)
+        check(rc == 3 and "FAIL" in out, f"--mutate {mul} fails verification with exit 3 (got {rc})")
+        check(os.listdir(out_dir) == [], "nothing written when verification fails")
+        check(json.load(open(j3))["verify"]["passed"] is False, "the JSON report says verification failed")
+        # --interpret prints a summary per output
+        rc, out, _ = run(path("examples", "histogram.pat"), "--interpret")
+        check(rc == 0 and out.startswith("H "), "--interpret summarises the output")
+        rc, out, _ = run("--describe")
+        check(rc == 0 and "sn10" in out, "--describe without --fabric describes the built-in SN10")
+
+
+{"examples": lambda: examples(sys.argv[4]), "nofit": nofit, "errors": errors, "report": report}[GROUP]()
+print(f"{len(FAILS)} failed")
+sys.exit(1 if FAILS else 0)
