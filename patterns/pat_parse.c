@@ -30,6 +30,7 @@ typedef struct parser {
     ptr_vec broken;        /* names of definitions abandoned on an error */
     const char *defining;  /* target of the definition being parsed */
     int depth;             /* nesting of parse_expr/parse_unary calls */
+    int start;             /* token where the current statement began */
 } parser;
 
 static const token *peek(const parser *ps)
@@ -543,10 +544,13 @@ static void parse_statement(parser *ps)
             "'NAME = ...', found %s", found);
 }
 
-/* Skip to a token that can start a top-level statement. */
-static void synchronise(parser *ps)
+/* Skip to a token that can start a top-level statement, after the one at
+ * `start` where the failed statement began (an error found at the first
+ * token of the next statement must not swallow that statement). */
+static void synchronise(parser *ps, int start)
 {
-    next(ps);
+    if (ps->pos == start)
+        next(ps);
     for (;;) {
         const token *t = peek(ps);
         if (t->kind == T_EOF)
@@ -572,6 +576,7 @@ ast_program *pat_parse(const token *toks, int n, arena *a, diag_list *d)
     ps->a = a;
     ps->d = d;
     while (peek(ps)->kind != T_EOF) {
+        ps->start = ps->pos;
         int r = setjmp(ps->fail);
         if (r == 0) {
             ps->defining = NULL;
@@ -595,7 +600,7 @@ ast_program *pat_parse(const token *toks, int n, arena *a, diag_list *d)
             ps->defining = NULL;
             if (diag_full(d))
                 break;
-            synchronise(ps);
+            synchronise(ps, ps->start);
         }
     }
     prog->n_decls = ps->decls.n;

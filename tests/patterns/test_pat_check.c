@@ -344,6 +344,18 @@ static void test_recovery_reports_every_statement(void **state)
     done(&l);
 }
 
+static void test_recovery_keeps_next_statement(void **state)
+{
+    (void)state;
+    loaded l;
+    /* The error is found at 'input', which must still declare y. */
+    assert_null(load(&l, "output z : f32\nz\ninput y : f32\nz = y\n"));
+    assert_int_equal(l.d.n_errors, 1);
+    assert_string_equal(l.d.items[0].msg, "expected '=' after 'z' to define it, found 'input'");
+    assert_int_equal(l.d.items[0].loc.line, 3);
+    done(&l);
+}
+
 static void test_error_cap(void **state)
 {
     (void)state;
@@ -424,6 +436,7 @@ int main(void)
         cmocka_unit_test(test_dynamic_ranges_and_lets),
         cmocka_unit_test(test_error_classes),
         cmocka_unit_test(test_recovery_reports_every_statement),
+        cmocka_unit_test(test_recovery_keeps_next_statement),
         cmocka_unit_test(test_error_cap),
         cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_load_file),
