@@ -535,6 +535,10 @@ static void parse_statement(parser *ps)
         vpush(ps, &ps->defs, df);
         return;
     }
+    if ((pat_tok_is_keyword(t->kind) || pat_tok_is_builtin(t->kind)) &&
+        peek_at(ps, 1)->kind == T_ASSIGN)
+        fail_at(ps, t, "'%.*s' is %s and cannot be used as a name", t->len, t->text,
+                pat_tok_is_keyword(t->kind) ? "a keyword" : "a built-in function");
     if (t->kind == T_LET)
         fail_at(ps, t, "'let' is only allowed inside a block '{ ... }'; "
                 "at the top level declare a buffer and define it");
@@ -586,7 +590,7 @@ ast_program *pat_parse(const token *toks, int n, arena *a, diag_list *d)
             const token *t = peek(ps);
             if (t->kind != T_EOF && t->kind != T_CONST && t->kind != T_INPUT &&
                 t->kind != T_OUTPUT && t->kind != T_BUFFER && t->kind != T_IDENT &&
-                t->kind != T_SEMI) {
+                t->kind != T_SEMI && peek_at(ps, 1)->kind != T_ASSIGN) {
                 char found[64];
                 found_str(t, found, sizeof found);
                 fail_at(ps, t, "unexpected %s after the end of the statement", found);

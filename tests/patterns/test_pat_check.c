@@ -304,6 +304,8 @@ static const err_case err_cases[] = {
     {"input x : f64\n", 1, 11, "expected an element type ('f32' or 'i32') for 'x', found 'f64'"},
     {"let a = 3\n", 1, 1, "'let' is only allowed inside a block '{ ... }'; at the top level declare a buffer and define it"},
     {"output y : f32\ny = +1.0\n", 2, 5, "there is no unary '+'; write the operand alone"},
+    {"output y : f32\ny = 1.0\nmin = 2.0\n", 3, 1, "'min' is a built-in function and cannot be used as a name"},
+    {"output y : f32\ny = 1.0\nwhere = 2.0\n", 3, 1, "'where' is a keyword and cannot be used as a name"},
 };
 
 static void test_error_classes(void **state)
