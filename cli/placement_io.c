@@ -282,6 +282,26 @@ int placement_read(const char *path, const place_problem *p, const place_sites *
         goto done;
     size_t k;
     json_t *e;
+    /* A file that shares no unit name with the program is one mistake,
+     * not one per unit. */
+    size_t named = 0, known = 0;
+    const char *first_name = NULL;
+    json_array_foreach(units, k, e) {
+        json_t *jn = json_is_object(e) ? json_object_get(e, "unit") : NULL;
+        if (json_is_object(e) && !jn)
+            jn = json_object_get(e, "name");
+        if (json_is_string(jn)) {
+            if (named++ == 0)
+                first_name = json_string_value(jn);
+            known += lookup(&ix, json_string_value(jn)) >= 0;
+        }
+    }
+    if (named > 0 && known == 0 && p->n_units > 0) {
+        diag_error(d, at, "none of the %zu units in the placement is a unit of this program (the file's first is "
+                   "'%s', the program's first '%s'): it is a placement of another program", named,
+                   first_name, p->name[0]);
+        goto done;
+    }
     json_array_foreach(units, k, e) {
         int u = read_entry(path, p, s, grid, &ix, e, (int)k, site_of_unit, d);
         if (u < 0 || site_of_unit[u] < 0)

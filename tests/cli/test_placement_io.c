@@ -316,6 +316,41 @@ static void test_unknown_duplicate_and_kind(void **state)
     free_world(&w);
 }
 
+/* A placement of another program is one error, not one per unit. */
+static void test_other_program(void **state)
+{
+    (void)state;
+    world w;
+    make_world(&w, TINY_CFG);
+    dump(json_pack("[{s:s, s:i, s:i}, {s:s, s:i, s:i}]", "unit", "Hd.b.h", "row", 0, "col", 0, "unit", "W1", "row",
+                   0, "col", 1));
+    diag_list d;
+    read_fails(&w, &d);
+    assert_int_equal(d.n_errors, 1);
+    assert_true(has_error(&d, "none of the 2 units in the placement is a unit of this program (the file's first "
+                              "is 'Hd.b.h', the program's first 'C.i.j.k')"));
+    diag_free(&d);
+    free_world(&w);
+}
+
+/* The report of --dfg keeps its units under "import", named by "name",
+ * with the fabric's kind names. */
+static void test_import_report(void **state)
+{
+    (void)state;
+    world w;
+    make_world(&w, TINY_CFG);
+    json_t *units = json_array();
+    static const char *const site_kind[3] = {"PCU", "PMU", "AGCU"};
+    for (int u = 0; u < N_UNITS; u++)
+        json_array_append_new(units, json_pack("{s:s, s:s, s:i, s:i, s:[]}", "name", NAMES[u], "kind",
+                                               site_kind[KINDS[u]], "row", w.s.site[w.site[u]].row, "col",
+                                               w.s.site[w.site[u]].col, "ops"));
+    dump(json_pack("{s:s, s:n, s:{s:o}}", "program", "g.xml", "place", "import", "units", units));
+    check_reads_back(&w, w.site);
+    free_world(&w);
+}
+
 static void test_bad_entries(void **state)
 {
     (void)state;
@@ -446,6 +481,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wrong_site_kind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_site_twice, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_duplicate_and_kind, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_program, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_placement, setup, teardown),
         cmocka_unit_test_setup_teardown(test_problem_without_names, setup, teardown),

@@ -497,6 +497,63 @@ static void test_overuse_heat(void **state)
     diag_free(&d);
 }
 
+/* Subpaths ("M") in the i-th net path. */
+static int net_segments(xmlNode *n, int *seen, int want)
+{
+    for (; n; n = n->next) {
+        if (is(n, "path") && has_class(n, "net") && (*seen)++ == want) {
+            xmlChar *dd = xmlGetProp(n, (const xmlChar *)"d");
+            int m = 0;
+            for (const xmlChar *c = dd; *c; c++)
+                m += *c == 'M';
+            xmlFree(dd);
+            return m;
+        }
+        int r = net_segments(n->children, seen, want);
+        if (r >= 0)
+            return r;
+    }
+    return -1;
+}
+
+/* Each link segment is drawn once per net: a tree's links one each, and a
+ * net that (wrongly) used both directions of a segment still draws it once. */
+static void test_segments_once_per_net(void **state)
+{
+    (void)state;
+    world w;
+    tiny_world(&w);
+    route_result r;
+    route_tiny(&w.f, &r);
+    route_net_result *nr = &r.net[1];
+    int n0 = nr->n_links;
+    route_link l = route_link_decode(&w.f, nr->links[0]);
+    static const int DR[4] = {-1, 0, 1, 0}, DC[4] = {0, 1, 0, -1};
+    int back_row = l.row + DR[l.dir], back_col = l.col + DC[l.dir], back_dir = (l.dir + 2) % 4;
+    int back = (((int)l.cls * w.f.rows + back_row) * w.f.cols + back_col) * 4 + back_dir;
+    route_link bl = route_link_decode(&w.f, back);
+    assert_int_equal(bl.row, back_row);
+    assert_int_equal(bl.dir, back_dir);
+    nr->links = realloc(nr->links, (size_t)(n0 + 1) * sizeof *nr->links);
+    nr->links[n0] = back;
+    nr->n_links = n0 + 1;
+    char p[256];
+    path_of(p, sizeof p, "seg.svg");
+    diag_list d;
+    diag_init(&d);
+    assert_int_equal(svg_write(p, &w.f, &w.s, NULL, 0, &r, NULL, &d), 0);
+    xmlDoc *doc = read_svg(p);
+    int seen = 0;
+    assert_int_equal(net_segments(xmlDocGetRootElement(doc), &seen, 0), r.net[0].n_links);
+    seen = 0;
+    assert_int_equal(net_segments(xmlDocGetRootElement(doc), &seen, 1), n0);
+    xmlFreeDoc(doc);
+    remove(p);
+    route_result_free(&r);
+    place_sites_free(&w.s);
+    diag_free(&d);
+}
+
 /* Names that are not valid UTF-8 or hold control bytes still give XML. */
 static void test_bad_bytes(void **state)
 {
@@ -612,6 +669,7 @@ int main(void)
         cmocka_unit_test(test_many_groups_distinct),
         cmocka_unit_test(test_scale),
         cmocka_unit_test(test_overuse_heat),
+        cmocka_unit_test(test_segments_once_per_net),
         cmocka_unit_test(test_bad_bytes),
         cmocka_unit_test(test_unwritable),
         cmocka_unit_test(test_bad_input),
