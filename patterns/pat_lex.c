@@ -240,7 +240,13 @@ static void lex_punct(lexer *lx)
         kind = T_ERROR;
         break;
     default:
-        if (isprint((unsigned char)c))
+        if ((unsigned char)c >= 0x80) {
+            /* One message for a whole UTF-8 sequence. */
+            while (((unsigned char)s[len] & 0xc0) == 0x80)
+                len++;
+            diag_error(lx->d, loc_at(lx, s), "unexpected non-ASCII character '%.*s'; outside "
+                       "comments a program is plain ASCII", len, s);
+        } else if (isprint((unsigned char)c))
             diag_error(lx->d, loc_at(lx, s), "unexpected character '%c'", c);
         else
             diag_error(lx->d, loc_at(lx, s), "unexpected character (byte 0x%02x)", (unsigned char)c);

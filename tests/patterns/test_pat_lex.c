@@ -143,6 +143,21 @@ static void test_errors_leave_error_tokens(void **state)
     done(&l);
 }
 
+static void test_non_ascii_once(void **state)
+{
+    (void)state;
+    lexed l;
+    lex(&l, "a \xc3\x97 b # \xc2\xb7 in a comment is fine\n");
+    assert_int_equal(l.d.n_errors, 1);
+    assert_string_equal(l.d.items[0].msg,
+                        "unexpected non-ASCII character '\xc3\x97'; outside comments a program is plain ASCII");
+    assert_int_equal(l.n, 4);
+    assert_int_equal(l.t[1].kind, T_ERROR);
+    assert_int_equal(l.t[2].kind, T_IDENT);
+    assert_int_equal(l.t[2].loc.col, 6);
+    done(&l);
+}
+
 static void test_big_numbers(void **state)
 {
     (void)state;
@@ -168,6 +183,7 @@ int main(void)
         cmocka_unit_test(test_reserved_words),
         cmocka_unit_test(test_positions_and_comments),
         cmocka_unit_test(test_errors_leave_error_tokens),
+        cmocka_unit_test(test_non_ascii_once),
         cmocka_unit_test(test_big_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
