@@ -31,7 +31,8 @@
  *  - operators, functions, conditions, keys and bounds take scalars; the
  *    branches of `?:` may be tensors of equal type;
  *  - `%` is for i32 only; `abs` is f32 -> f32 as the contract says;
- *  - generator bounds must satisfy lo < hi; `sorted` only on 1-D i32 inputs;
+ *  - generator bounds must satisfy lo < hi; `sorted` only on 1-D i32 inputs
+ *    of at least 2 elements (the first is lo, the last hi);
  *  - a value has at most 2^31 - 1 elements and PAT_MAX_RANK dimensions.
  */
 #include "patterns/pat_internal.h"
@@ -296,6 +297,9 @@ static void check_decl_type(checker *ck, int id)
             diag_error(ck->d, ad->sorted_loc, "'sorted' is only for 1-D i32 inputs "
                        "(such as CSR row pointers); '%s' is %s", dl->name,
                        ok ? pat_type_str(&dl->type, b, sizeof b) : pat_elem_str(ad->elem));
+        } else if (ad->sorted && ok && dl->type.dims[0] < 2) {
+            diag_error(ck->d, ad->sorted_loc, "a sorted input starts at LO and ends at HI, so it "
+                       "needs at least 2 elements; '%s' has 1", dl->name);
         }
         dl->has_gen = true;
         dl->gen_lo = lo;

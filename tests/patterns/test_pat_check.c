@@ -222,6 +222,8 @@ static const err_case err_cases[] = {
     {"input y : i32[4] in 3 .. 2\n", 1, 18, "the generator range 3 .. 2 of 'y' is empty; it needs lo < hi"},
     {"input y : f32[4] in 0 .. 2 sorted\n", 1, 28,
      "'sorted' is only for 1-D i32 inputs (such as CSR row pointers); 'y' is f32[4]"},
+    {"input y : i32[1] in 0 .. 2 sorted\n", 1, 28,
+     "a sorted input starts at LO and ends at HI, so it needs at least 2 elements; 'y' has 1"},
     {"output y : i32\ny = 2147483648\n", 2, 5, "integer literal 2147483648 does not fit in 32 bits"},
     /* definitions */
     {HDR "output y : f32[N]\n", 5, 8, "output 'y' is never defined; add a definition 'y = ...'"},
