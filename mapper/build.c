@@ -141,7 +141,16 @@ static int form_vpcu(builder *B, dfg_loop *lp, dfg_block *b, const char *def_nam
     int n_acc = lp ? lp->n_acc : 0;
     if (n_lane == 0 && n_acc == 0)
         return 0;
-    const char *base = loop_path(g, lp, def_name);
+    /* A pipeline outside every loop (a scalar definition) is named apart
+     * from the VPMU that holds the definition's value. */
+    const char *base = lp ? loop_path(g, lp, def_name) : arena_printf(g->a, "%s.scalar", def_name);
+    /* Sibling loops share index names (softmax's three `j` loops): keep
+     * every unit's name unique, since placements are saved by name. */
+    for (int u = 0, k = 2; u < g->n_units; u++)
+        if (!strcmp(g->units[u].name, base)) {
+            base = arena_printf(g->a, "%s~%d", lp ? loop_path(g, lp, def_name) : def_name, k++);
+            u = -1;
+        }
     int n = n_lane + (n_acc > 0);
     pipeline pl = {.n = n};
     pl.op = calloc((size_t)n, sizeof *pl.op);
