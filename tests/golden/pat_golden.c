@@ -6,6 +6,8 @@
  *   pat_golden PROG.pat --dump-ir       the typed IR
  *   pat_golden PROG.pat --interpret     run the reference interpreter and
  *                                       print every output
+ *   pat_golden PROG.pat --interpret --quiet   the same, printing nothing
+ *                                       (the interpreter's benchmark)
  *   pat_golden PROG.pat --write-inputs DIR   write the inputs it would use
  *                                       as DIR/NAME.npy (to run the CLI on)
  *
@@ -104,11 +106,13 @@ static void print_outputs(const pat_program *p, const pat_values *v)
 int main(int argc, char **argv)
 {
     const char *path = NULL;
-    bool dump = false, interpret = false;
+    bool dump = false, interpret = false, quiet = false;
     const char *write_dir = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--write-inputs") == 0 && i + 1 < argc)
             write_dir = argv[++i];
+        else if (strcmp(argv[i], "--quiet") == 0)
+            quiet = true;
         else if (strcmp(argv[i], "--dump-ir") == 0)
             dump = true;
         else if (strcmp(argv[i], "--interpret") == 0)
@@ -160,7 +164,7 @@ int main(int argc, char **argv)
         } else if (pat_interpret(p, &v, &d) < 0) {
             diag_print(stdout, &d);
             rc = 2;
-        } else {
+        } else if (!quiet) {
             print_outputs(p, &v);
         }
         pat_values_free(&v);
