@@ -308,7 +308,11 @@ static ast *parse_primary(parser *ps)
     }
     case T_IDENT: {
         next(ps);
-        if (peek(ps)->kind == T_LPAREN)
+        /* `foo(x)` is a call of an unknown function; `b (c)` after a let's
+         * value is the block's result in parentheses. */
+        const token *paren = peek(ps);
+        if (paren->kind == T_LPAREN && paren->loc.line == t->loc.line &&
+            paren->loc.col == t->loc.col + t->len)
             fail_at(ps, t, "'%.*s' is not a function; the built-in functions are exp, log, sqrt, "
                     "tanh, abs, max, min, f32 and i32", t->len, t->text);
         ast *e = new_ast(ps, A_NAME, t->loc);

@@ -106,6 +106,10 @@ static void test_let_semicolon(void **state)
     assert_int_equal(blk->u.block.values[0]->kind, PAT_E_TENSOR);
     assert_int_equal(blk->u.block.result->kind, PAT_E_UNARY);
     done(&l);
+    /* A parenthesised result after a let whose value ends in a name. */
+    assert_non_null(load(&l, "input b : f32\noutput y : f32\ny = { let a = b  (a + 1.0) * 2.0 }\n"));
+    assert_int_equal(def_value(l.p, 0)->u.block.result->kind, PAT_E_BINARY);
+    done(&l);
     /* Without ';' the let takes `b - c` and the block has no result. */
     assert_null(load(&l, "input b : f32\ninput c : f32\noutput y : f32\ny = { let a = b -c }\n"));
     assert_string_equal(l.d.items[0].msg, "a block must end with an expression giving its value");
