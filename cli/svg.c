@@ -48,7 +48,7 @@ static const char *const CLASS_NAME[3] = {"vector", "scalar", "control"};
 #define AGCU_FILL "#e6f2e6"
 #define AGCU_LINE "#99c299"
 #define MESH_LINE "#dadada"
-#define OVER_FILL "#54278f"
+#define OVER_FILL "#2d004b"   /* darker than 100%, and another hue */
 static const char *const SET3[] = {"#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462",
                                    "#b3de69", "#fccde5", "#bc80bd", "#ccebc5", "#ffed6f"};
 enum { N_SET3 = (int)(sizeof SET3 / sizeof SET3[0]) };
@@ -340,21 +340,27 @@ static const char *kind_unit_name(place_kind k)
     return k == PLACE_PCU ? "VPCU" : k == PLACE_PMU ? "VPMU" : "VAG";
 }
 
-/* The text to show on a unit of inner width w: the whole name, or the part
- * after its last '.', ':' or ' ', when it fits; else NULL. */
-static const char *short_name(const char *name, double w, double font)
+/* The text to show on a unit of inner width w, and its font size: the
+ * whole name, shrunk to as little as 2/3 of the font if need be, else the
+ * part after its last '.', ':' or ' ' likewise; NULL when neither fits. */
+static const char *short_name(const char *name, double w, double font, double *size)
 {
     if (!name || !*name)
         return NULL;
-    double per_char = 0.6 * font;
-    if (text_chars(name) * per_char <= w)
-        return name;
     const char *cut = NULL;
     for (const char *p = name; *p; p++)
         if ((*p == '.' || *p == ':' || *p == ' ') && p[1])
             cut = p + 1;
-    if (cut && text_chars(cut) * per_char <= w)
-        return cut;
+    const char *tries[2] = {name, cut};
+    for (int k = 0; k < 2; k++) {
+        if (!tries[k])
+            continue;
+        double fit = w / (0.6 * text_chars(tries[k]));
+        if (fit >= font * (2.0 / 3.0) && fit >= 3.0) {
+            *size = fmin(font, fit);
+            return tries[k];
+        }
+    }
     return NULL;
 }
 
@@ -363,7 +369,7 @@ static void draw_units(FILE *out, const layout *L, const place_sites *s, const s
 {
     double side = L->tile - 0.08 * L->T;
     fprintf(out, "<g id=\"units\" stroke=\"#333333\" stroke-width=\"%.2f\" font-size=\"%.1f\" "
-                 "text-anchor=\"middle\">\n", fmax(0.5, 0.025 * L->T), L->font);
+                 "text-anchor=\"middle\">\n", fmin(1.5, fmax(0.5, 0.015 * L->T)), L->font);
     for (int u = 0; u < n_units; u++) {
         const svg_unit *un = &units[u];
         if (un->site < 0)
@@ -380,9 +386,11 @@ static void draw_units(FILE *out, const layout *L, const place_sites *s, const s
         fprintf(out, "</title><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" rx=\"%.1f\" "
                      "fill=\"%s\"/>",
                 x - side / 2, y - side / 2, side, side, kind_radius(un->kind, side), G->colour[g]);
-        const char *label = short_name(un->name, side - 2, L->font);
+        double size = L->font;
+        const char *label = short_name(un->name, side - 2, L->font, &size);
         if (label) {
-            fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" stroke=\"none\" fill=\"#111111\">", x, y + 0.35 * L->font);
+            fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%.1f\" stroke=\"none\" fill=\"#111111\">", x,
+                    y + 0.35 * size, size);
             put_text(out, label, 0);
             fputs("</text>", out);
         }
@@ -516,16 +524,16 @@ static void draw_legend(FILE *out, const layout *L, const groups *G, const svg_f
         }
     }
 
-    heading(&P, "Sites");
+    heading(&P, "Sites (pale: empty)");
     const struct { const char *fill, *line, *text; double rx; } site_keys[3] = {
-        {PCU_FILL, PCU_LINE, "PCU (compute), empty", 0.1},
-        {PMU_FILL, PMU_LINE, "PMU (memory), empty", 0.1},
-        {AGCU_FILL, AGCU_LINE, "AGCU (DRAM), empty", 0.5},
+        {PCU_FILL, PCU_LINE, "PCU (compute)", 0.1},
+        {PMU_FILL, PMU_LINE, "PMU (memory)", 0.1},
+        {AGCU_FILL, AGCU_LINE, "AGCU (DRAM)", 0.5},
     };
     int n_sites[3] = {f->n_pcus, f->n_pmus, f->agcus};
     for (int k = 0; k < 3; k++) {
         swatch(&P, site_keys[k].fill, site_keys[k].line, site_keys[k].rx);
-        fprintf(out, "<text x=\"%.1f\" y=\"%.1f\">%s (%d used of %d)</text>\n", tx, P.y, site_keys[k].text,
+        fprintf(out, "<text x=\"%.1f\" y=\"%.1f\">%s: %d of %d used</text>\n", tx, P.y, site_keys[k].text,
                 F->n_kind[k], n_sites[k]);
         P.y += P.line;
     }

@@ -323,7 +323,7 @@ static void test_tiny_full_picture(void **state)
     assert_string_not_equal(b, c1);
     assert_true(doc_has_text(root, "(none)"));
     /* no overuse in this routing: no lane in the over-capacity colour */
-    assert_int_equal(count_with(root, "line", "heat", "stroke", "#54278f"), 0);
+    assert_int_equal(count_with(root, "line", "heat", "stroke", "#2d004b"), 0);
     assert_false(doc_has_text(root, "over capacity"));
     xmlFreeDoc(doc);
     remove(path);
@@ -488,11 +488,45 @@ static void test_overuse_heat(void **state)
     assert_int_equal(svg_write(p, &w.f, &w.s, NULL, 0, &r, NULL, &d), 0);
     xmlDoc *doc = read_svg(p);
     xmlNode *root = xmlDocGetRootElement(doc);
-    assert_int_equal(count_with(root, "line", "heat", "stroke", "#54278f"), 1);
+    assert_int_equal(count_with(root, "line", "heat", "stroke", "#2d004b"), 1);
     assert_true(doc_has_text(root, "1 link over capacity"));
     xmlFreeDoc(doc);
     remove(p);
     route_result_free(&r);
+    place_sites_free(&w.s);
+    diag_free(&d);
+}
+
+/* A unit shows its whole name when it fits (shrunk a little if need be),
+ * else the last part of it, else nothing (the tooltip still has it). */
+static void test_labels(void **state)
+{
+    (void)state;
+    world w;
+    tiny_world(&w);
+    svg_unit units[4] = {
+        {"assign.n.k", PLACE_PCU, 0, "a"},
+        {"averyveryverylongdefinition.k2", PLACE_PCU, 1, "a"},
+        {"averyveryverylongnamewithoutanybreak", PLACE_PCU, 2, "a"},
+        {"A", PLACE_PCU, 3, "a"},
+    };
+    char p[256];
+    path_of(p, sizeof p, "labels.svg");
+    diag_list d;
+    diag_init(&d);
+    assert_int_equal(svg_write(p, &w.f, &w.s, units, 4, NULL, NULL, &d), 0);
+    xmlDoc *doc = read_svg(p);
+    char label[64];
+    unit_label(doc, "assign.n.k", label, sizeof label);
+    assert_string_equal(label, "assign.n.k");
+    unit_label(doc, "averyveryverylongdefinition.k2", label, sizeof label);
+    assert_string_equal(label, "k2");
+    unit_label(doc, "averyveryverylongnamewithoutanybreak", label, sizeof label);
+    assert_string_equal(label, "");
+    unit_label(doc, "A", label, sizeof label);
+    assert_string_equal(label, "A");
+    xmlFreeDoc(doc);
+    remove(p);
     place_sites_free(&w.s);
     diag_free(&d);
 }
@@ -669,6 +703,7 @@ int main(void)
         cmocka_unit_test(test_many_groups_distinct),
         cmocka_unit_test(test_scale),
         cmocka_unit_test(test_overuse_heat),
+        cmocka_unit_test(test_labels),
         cmocka_unit_test(test_segments_once_per_net),
         cmocka_unit_test(test_bad_bytes),
         cmocka_unit_test(test_unwritable),
