@@ -400,8 +400,8 @@ static void draw_units(FILE *out, const layout *L, const place_sites *s, const s
 }
 
 /* One path per net with links: each undirected segment once, shifted by
- * the net's offset; a dot at the source switch.  Returns the number of
- * nets drawn and counts them per class. */
+ * the net's offset; a dot at the source switch, a hollow square at each
+ * end.  Returns the number of nets drawn and counts them per class. */
 static int draw_nets(FILE *out, const layout *L, const route_result *route, int per_class_nets[3])
 {
     const fab_fabric *f = L->f;
@@ -464,6 +464,15 @@ static int draw_nets(FILE *out, const layout *L, const route_result *route, int 
                         CLASS_COLOUR[cls]);
                 break;
             }
+        /* The ends: switches the tree enters but never leaves (a sink
+         * inside the tree, passed through on the way, has no mark). */
+        qsort(from, (size_t)nr->n_links, sizeof *from, cmp_int);
+        for (int k = 0; k < nr->n_links; k++)
+            if ((k == 0 || to[k] != to[k - 1]) && !bsearch(&to[k], from, (size_t)nr->n_links, sizeof *from, cmp_int))
+                fprintf(out, "<rect class=\"net-sink\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                             "fill=\"#ffffff\" stroke=\"%s\" stroke-width=\"%.2f\"/>\n",
+                        cell_x(L, to[k] % f->cols) + off - 1.4 * w, cell_y(L, to[k] / f->cols) + off - 1.4 * w,
+                        2.8 * w, 2.8 * w, CLASS_COLOUR[cls], 0.6 * w);
         per_class_nets[cls]++;
         drawn++;
     }
@@ -576,7 +585,7 @@ static void draw_legend(FILE *out, const layout *L, const groups *G, const svg_f
                     F->per_class_nets[c], F->per_class_nets[c] == 1 ? "" : "s");
             P.y += P.line;
         }
-        fprintf(out, "<text x=\"%.1f\" y=\"%.1f\">dot: a net's source switch</text>\n", P.x, P.y);
+        fprintf(out, "<text x=\"%.1f\" y=\"%.1f\">dot: a net's source; square: its ends</text>\n", P.x, P.y);
         P.y += P.line;
 
         heading(&P, "Link use (tracks used / tracks)");

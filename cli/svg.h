@@ -8,8 +8,10 @@
  *
  * Elements carry classes a script (or a test) can count: one
  * class="site pcu|pmu|agcu" <rect> per site, one class="unit" <g> per
- * placed unit, one class="net" <path> per net that uses at least one link,
- * one class="heat" <line> per directed lane with traffic.
+ * placed unit, one class="net" <path> per net that uses at least one link
+ * (with a class="net-source" <circle> at its source switch and a
+ * class="net-sink" <rect> where its tree ends), one class="heat" <line>
+ * per directed lane with traffic.
  */
 #ifndef RDUMAP_CLI_SVG_H
 #define RDUMAP_CLI_SVG_H

@@ -238,6 +238,28 @@ static int lanes_in_use(const fab_fabric *f, const route_result *r)
     return n;
 }
 
+/* Switches where some net's tree ends: entered, never left. */
+static int tree_ends(const fab_fabric *f, const route_result *r)
+{
+    static const int dr[4] = {-1, 0, 1, 0}, dc[4] = {0, 1, 0, -1};
+    int n = 0, sw = f->rows * f->cols;
+    char *in = calloc((size_t)sw, 1), *out = calloc((size_t)sw, 1);
+    for (int i = 0; i < r->n_nets; i++) {
+        memset(in, 0, (size_t)sw);
+        memset(out, 0, (size_t)sw);
+        for (int k = 0; k < r->net[i].n_links; k++) {
+            route_link l = route_link_decode(f, r->net[i].links[k]);
+            out[l.row * f->cols + l.col] = 1;
+            in[(l.row + dr[l.dir]) * f->cols + l.col + dc[l.dir]] = 1;
+        }
+        for (int v = 0; v < sw; v++)
+            n += in[v] && !out[v];
+    }
+    free(in);
+    free(out);
+    return n;
+}
+
 /* Route three nets on the tiny fabric: a vector tree, a scalar net, and a
  * net whose only sink shares its source's switch (no links). */
 static void route_tiny(const fab_fabric *f, route_result *r)
@@ -300,6 +322,8 @@ static void test_tiny_full_picture(void **state)
     /* one path per net with links, a lane per directed position in use */
     assert_int_equal(count(root, "path", "net"), 2);
     assert_int_equal(count(root, "circle", "net-source"), 2);
+    assert_int_equal(count(root, "rect", "net-sink"), tree_ends(&w.f, &r));
+    assert_true(tree_ends(&w.f, &r) >= 2);
     assert_int_equal(count(root, "line", "heat"), lanes_in_use(&w.f, &r));
     assert_true(lanes_in_use(&w.f, &r) >= 8);
     /* names survive escaping, in the tooltip and, when short, as a label */
