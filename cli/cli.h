@@ -34,6 +34,7 @@ typedef struct cli_opts {
     bool gen_missing;
     const char *json, *dump_dfg, *svg, *placement_in;
     bool dump_ir, interpret, describe, quiet;
+    bool map_only;             /* stop after routing: no emulation, no verification */
     bool metapipe;
     int mutate;                /* --mutate N: corrupt op N (testing aid), or -1 */
     place_opts place;
@@ -61,6 +62,7 @@ typedef struct cli_job {
     route_result route;
     bool routed;
     emu_result emu;
+    bool emulated;
     int n_verdicts;
     cli_verdict *verdict;
     bool verified;

@@ -35,6 +35,7 @@ static void usage(FILE *out)
           "  --effort E          sa effort multiplier (default 1)\n"
           "  --route-iters N     PathFinder iterations (default 50)\n"
           "  --no-metapipe       run the stages of outer loops one after another\n"
+          "  --map-only          stop after placement and routing (no emulation)\n"
           "  --json FILE         write the JSON report\n"
           "  --mutate N          corrupt operation N of the graph (see --dump-dfg -), to\n"
           "                      check that verification catches a wrong lowering\n"
@@ -103,6 +104,7 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         else if (!strcmp(a, "--svg")) { NEED_VALUE(); o->svg = val; }
         else if (!strcmp(a, "--dfg")) { NEED_VALUE(); o->dfg_file = val; }
         else if (!strcmp(a, "--no-metapipe")) o->metapipe = false;
+        else if (!strcmp(a, "--map-only")) o->map_only = true;
         else if (!strcmp(a, "--mutate")) {
             NEED_VALUE();
             if (parse_number(a, val, 0, 1e9, &num))
@@ -303,12 +305,14 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     if (o->dump_ir)
         pat_dump(stdout, p);
 
-    /* 2. Inputs and the reference. */
-    if (pat_values_init(&ref, p) != 0 ||
-        pat_load_inputs(p, o->data_dir, o->gen_missing, o->seed, &ref, d) != 0)
-        goto done;
-    if (pat_interpret(p, &ref, d) != 0)
-        goto done;
+    /* 2. Inputs and the reference (mapping alone needs only the shapes). */
+    if (!o->map_only) {
+        if (pat_values_init(&ref, p) != 0 ||
+            pat_load_inputs(p, o->data_dir, o->gen_missing, o->seed, &ref, d) != 0)
+            goto done;
+        if (pat_interpret(p, &ref, d) != 0)
+            goto done;
+    }
     if (o->interpret) {
         if (!o->quiet)
             summarise_outputs(p, &ref);
@@ -352,10 +356,18 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     if (route_streams(&job, d) != 0)
         goto done;
 
+    if (o->map_only) {
+        if (!o->quiet)
+            cli_report_text(stdout, &job);
+        status = o->json && cli_report_json(o->json, &job, d) != 0 ? EXIT_USAGE : EXIT_OK;
+        goto done;
+    }
+
     /* 5. Emulate and verify. */
     status = EXIT_INPUT;
     if (emu_run(&g, &ref, &emu_out, &job.emu, d) != 0)
         goto done;
+    job.emulated = true;
     if (cli_verify(&job, &ref, &emu_out) != 0) {
         diag_error(d, diag_at_file(p->file), "out of memory");
         goto done;

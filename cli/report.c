@@ -103,6 +103,10 @@ void cli_report_text(FILE *out, const cli_job *job)
                 job->route.iterations, job->route.iterations == 1 ? "" : "s", job->route.overused_links,
                 job->route.total_hops, job->route.max_hops, 100.0 * job->route.max_link_util,
                 job->route.seconds);
+    if (!job->emulated) {
+        fprintf(out, "result       mapped (not emulated: --map-only)\n");
+        return;
+    }
     const emu_result *e = &job->emu;
     double us = (double)e->cycles / f->clock_mhz;
     fprintf(out, "cycles       %lld (DRAM load %lld, compute %lld, DRAM store %lld) = %.1f us at %d MHz\n",
@@ -174,7 +178,7 @@ int cli_report_json(const char *path, const cli_job *job, diag_list *d)
                                       (json_int_t)v->mismatches));
     }
     json_t *units = json_object();
-    for (int u = 0; u < g->n_units; u++)
+    for (int u = 0; u < g->n_units && job->emulated; u++)
         json_object_set_new(units, g->units[u].name,
                             json_pack("{s:s, s:I, s:I, s:I}", "kind", dfg_unit_kind_name(g->units[u].kind),
                                       "busy", (json_int_t)e->unit[u].busy, "accesses",
@@ -215,8 +219,14 @@ int cli_report_json(const char *path, const cli_job *job, diag_list *d)
     json_t *verify = json_pack("{s:b, s:o}", "passed", job->verified, "outputs", outputs);
     json_object_set_new(root, "place", place);
     json_object_set_new(root, "route", route);
-    json_object_set_new(root, "emu", emu);
-    json_object_set_new(root, "verify", verify);
+    /* Without emulation there are no cycles and nothing was verified:
+     * say so with nulls rather than zeros. */
+    json_object_set_new(root, "emu", job->emulated ? emu : json_null());
+    json_object_set_new(root, "verify", job->emulated ? verify : json_null());
+    if (!job->emulated) {
+        json_decref(emu);
+        json_decref(verify);
+    }
 
     char *tmp = malloc(strlen(path) + 16);
     if (!tmp) {

@@ -27,6 +27,7 @@ def check(cond, what):
     print(("ok   " if cond else "FAIL ") + what)
     if not cond:
         FAILS.append(what)
+    return cond
 
 
 def path(*p):
@@ -114,6 +115,48 @@ def errors():
         check(rc == 2 and os.listdir(out_dir) == [], f"too big: exit 2 and nothing written (got {rc})")
 
 
+def strategies(fabric):
+    """Every strategy places every example legally: one unit per site, each
+    on a site of its kind (the checkerboard and the AGCU columns), and the
+    routing has no overuse."""
+    names = sorted(f for f in os.listdir(path("examples")) if f.endswith(".pat"))
+    cfg = open(path("fabric", fabric)).read()
+    rows = int(next(l.split("=")[1].split("#")[0] for l in cfg.splitlines() if l.strip().startswith("rows")))
+    cols = int(next(l.split("=")[1].split("#")[0] for l in cfg.splitlines() if l.strip().startswith("cols")))
+    with tempfile.TemporaryDirectory() as d:
+        for strategy in ("random", "greedy", "sa", "ilp"):
+            costs = {}
+            for name in names:
+                j = os.path.join(d, "r.json")
+                rc, out, err = run(path("examples", name), "--fabric", path("fabric", fabric), "--place", strategy,
+                                   "--time-limit", "2", "--map-only", "--json", j, "-q")
+                if not check(rc == 0, f"{strategy} places {name} (exit {rc}: {err.strip()[:200]})"):
+                    continue
+                r = json.load(open(j))
+                units = r["place"]["units"]
+                sites = [(u["row"], u["col"], u["kind"]) for u in units]
+                legal = len({(s[0], s[1], s[2] == "VAG") for s in sites}) == len(sites)
+                for row, col, kind in sites:
+                    if kind == "VPCU":
+                        legal &= (row + col) % 2 == 0
+                    elif kind == "VPMU":
+                        legal &= (row + col) % 2 == 1
+                    else:
+                        legal &= col in (0, cols - 1) and 0 <= row < rows
+                check(legal, f"{strategy} placement of {name} is legal")
+                check(r["route"]["overused_links"] == 0, f"{strategy} placement of {name} routes with no overuse")
+                costs[name] = r["place"]["cost"]
+            STRATEGY_COSTS[strategy] = costs
+    for name in names:
+        c = {s: STRATEGY_COSTS[s].get(name) for s in STRATEGY_COSTS}
+        if None not in c.values():
+            check(c["sa"] <= c["random"], f"sa is no worse than random on {name}: {c}")
+            check(c["ilp"] <= c["sa"] + 1e-9, f"ilp (warm-started from sa) is no worse than sa on {name}: {c}")
+
+
+STRATEGY_COSTS = {}
+
+
 def strip_times(j):
     if isinstance(j, dict):
         return {k: strip_times(v) for k, v in j.items() if "seconds" not in k}
@@ -168,6 +211,6 @@ def report():
         check(rc == 0 and "sn10" in out, "--describe without --fabric describes the built-in SN10")
 
 
-{"examples": lambda: examples(sys.argv[4]), "nofit": nofit, "errors": errors, "report": report}[GROUP]()
+{"examples": lambda: examples(sys.argv[4]), "strategies": lambda: strategies(sys.argv[4]), "nofit": nofit, "errors": errors, "report": report}[GROUP]()
 print(f"{len(FAILS)} failed")
 sys.exit(1 if FAILS else 0)
