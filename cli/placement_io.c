@@ -163,8 +163,10 @@ static int site_at(const place_sites *s, const int *grid, const fab_fabric *f, p
     return -1;
 }
 
-/* Read entry e (the k-th of the array) into units[] / sites[]; errors are
- * added to d.  Returns the unit index matched, or -1. */
+/* Check entry e (the k-th of the array) and record its site in
+ * site_of_unit (-2 once the unit is seen, whatever else is wrong with the
+ * entry, so that it is not also reported missing); errors are added to d.
+ * Returns the unit index matched, or -1. */
 static int read_entry(const char *path, const place_problem *p, const place_sites *s, const int *grid,
                       const name_index *ix, json_t *e, int k, int *site_of_unit, diag_list *d)
 {
