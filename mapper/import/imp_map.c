@@ -78,7 +78,12 @@ typedef struct mapper {
     /* edges */
     int *out_first;      /* out-edges of live node v: out_edge[out_first[v] .. out_first[v+1]) */
     int *out_edge;
+    int *in_first;       /* in-edges from live producers, the same way */
+    int *in_edge;
     bool *recurrent;     /* per edge: it lies on a cycle */
+    unsigned *stamp;     /* per node: visited in the current local_cost */
+    int *adj_first, *adj_fill, *adj;   /* acyclic()'s adjacency, parts + nodes */
+    unsigned stamp_now;
 } mapper;
 
 static bool compute_node(const mapper *m, int v)
@@ -181,36 +186,46 @@ static bool ports_fit(mapper *m, int p)
 }
 
 /* True when the graph of PCU parts (other nodes one vertex each) has no
- * cycle over distance-0 edges.  Kahn's algorithm, O(nodes + edges). */
+ * cycle over distance-0 edges.  Kahn's algorithm on an adjacency built
+ * for the call, O(nodes + edges). */
 static bool acyclic(mapper *m)
 {
     const imp_graph *g = m->g;
     int nv = m->n_parts + m->n;
-    memset(m->indeg, 0, (size_t)nv * sizeof *m->indeg);
 #define VERTEX(v) (m->part_of[v] >= 0 && m->parts[m->part_of[v]].kind == PLACE_PCU ? m->part_of[v] \
                                                                                   : m->n_parts + (v))
+    memset(m->indeg, 0, (size_t)nv * sizeof *m->indeg);
+    memset(m->adj_first, 0, ((size_t)nv + 1) * sizeof *m->adj_first);
+    for (int e = 0; e < g->n_edges; e++) {
+        if (!stream_edge(m, e) || g->edge[e].distance != 0)
+            continue;
+        int a = VERTEX(g->edge[e].src), b = VERTEX(g->edge[e].dst);
+        if (a != b) {
+            m->indeg[b]++;
+            m->adj_first[a + 1]++;
+        }
+    }
+    for (int x = 0; x < nv; x++)
+        m->adj_first[x + 1] += m->adj_first[x];
+    memcpy(m->adj_fill, m->adj_first, (size_t)nv * sizeof *m->adj_fill);
     for (int e = 0; e < g->n_edges; e++) {
         if (!stream_edge(m, e) || g->edge[e].distance != 0)
             continue;
         int a = VERTEX(g->edge[e].src), b = VERTEX(g->edge[e].dst);
         if (a != b)
-            m->indeg[b]++;
+            m->adj[m->adj_fill[a]++] = b;
     }
+#undef VERTEX
     int head = 0, tail = 0;
     for (int x = 0; x < nv; x++)
         if (m->indeg[x] == 0)
             m->queue[tail++] = x;
     while (head < tail) {
         int x = m->queue[head++];
-        for (int e = 0; e < g->n_edges; e++) {
-            if (!stream_edge(m, e) || g->edge[e].distance != 0)
-                continue;
-            int a = VERTEX(g->edge[e].src), b = VERTEX(g->edge[e].dst);
-            if (a == x && a != b && --m->indeg[b] == 0)
-                m->queue[tail++] = b;
-        }
+        for (int k = m->adj_first[x]; k < m->adj_first[x + 1]; k++)
+            if (--m->indeg[m->adj[k]] == 0)
+                m->queue[tail++] = m->adj[k];
     }
-#undef VERTEX
     return tail == nv;
 }
 
@@ -220,37 +235,61 @@ static bool acyclic(mapper *m)
  * pipeline and hops to the II, where any other stream only adds latency. */
 enum { REC_WEIGHT = 4 };
 
-static int cut(mapper *m)
+/* The weighted streams of one value u: its distinct consumer parts other
+ * than its own (an unassigned consumer is a part of its own). */
+static int value_cost(const mapper *m, int u)
 {
     const imp_graph *g = m->g;
-    int streams = 0;
-    for (int v = 0; v < m->n; v++) {
-        if (!m->live[v])
+    if (!m->live[u])
+        return 0;
+    int pu = m->part_of[u], cost = 0;
+    const int *out = m->out_edge + m->out_first[u];
+    int n_out = m->out_first[u + 1] - m->out_first[u];
+    for (int i = 0; i < n_out; i++) {
+        int c = g->edge[out[i]].dst, pc = m->part_of[c];
+        if ((pc == pu && pc >= 0) || c == u)
             continue;
-        int pv = m->part_of[v];
-        const int *out = m->out_edge + m->out_first[v];
-        int n_out = m->out_first[v + 1] - m->out_first[v];
-        for (int i = 0; i < n_out; i++) {
-            int c = g->edge[out[i]].dst, pc = m->part_of[c];
-            if ((pc == pv && pc >= 0) || c == v)
-                continue;
-            bool seen = false;
-            for (int j = 0; j < i && !seen; j++) {
-                int c2 = g->edge[out[j]].dst;
-                seen = pc >= 0 ? m->part_of[c2] == pc : c2 == c;
+        bool seen = false;
+        for (int j = 0; j < i && !seen; j++) {
+            int c2 = g->edge[out[j]].dst;
+            seen = pc >= 0 ? m->part_of[c2] == pc : c2 == c;
+        }
+        if (seen)
+            continue;
+        bool rec = false;
+        for (int j = i; j < n_out && !rec; j++) {
+            int c2 = g->edge[out[j]].dst;
+            if (pc >= 0 ? m->part_of[c2] == pc : c2 == c)
+                rec = m->recurrent[out[j]];
+        }
+        cost += rec ? REC_WEIGHT : 1;
+    }
+    return cost;
+}
+
+/* The cost of the values whose streams change when the nodes in `moved`
+ * change part: the moved nodes' own values and those of their producers,
+ * each counted once (stamp[] marks them). */
+static int local_cost(mapper *m, const int *moved, int n_moved)
+{
+    const imp_graph *g = m->g;
+    m->stamp_now++;
+    int cost = 0;
+    for (int k = 0; k < n_moved; k++) {
+        int v = moved[k];
+        if (m->stamp[v] != m->stamp_now) {
+            m->stamp[v] = m->stamp_now;
+            cost += value_cost(m, v);
+        }
+        for (int i = m->in_first[v]; i < m->in_first[v + 1]; i++) {
+            int u = g->edge[m->in_edge[i]].src;
+            if (m->stamp[u] != m->stamp_now) {
+                m->stamp[u] = m->stamp_now;
+                cost += value_cost(m, u);
             }
-            if (seen)
-                continue;
-            bool rec = false;
-            for (int j = i; j < n_out && !rec; j++) {
-                int c2 = g->edge[out[j]].dst;
-                if (pc >= 0 ? m->part_of[c2] == pc : c2 == c)
-                    rec = m->recurrent[out[j]];
-            }
-            streams += rec ? REC_WEIGHT : 1;
         }
     }
-    return streams;
+    return cost;
 }
 
 /* Out-edge lists of live nodes, and which edges lie on a cycle (the
@@ -261,10 +300,14 @@ static int index_edges(mapper *m)
     size_t nn = (size_t)m->n + 2, ne = (size_t)g->n_edges + 1;
     m->out_first = calloc(nn, sizeof *m->out_first);
     m->out_edge = malloc(ne * sizeof *m->out_edge);
+    m->in_first = calloc(nn, sizeof *m->in_first);
+    m->in_edge = malloc(ne * sizeof *m->in_edge);
+    m->stamp = calloc(nn, sizeof *m->stamp);
     m->recurrent = calloc(ne, sizeof *m->recurrent);
     bool *seen = malloc(nn * sizeof *seen);
     int *fill = malloc(nn * sizeof *fill);
-    if (!m->out_first || !m->out_edge || !m->recurrent || !seen || !fill) {
+    if (!m->out_first || !m->out_edge || !m->in_first || !m->in_edge || !m->stamp || !m->recurrent || !seen ||
+        !fill) {
         free(seen), free(fill);
         return -1;
     }
@@ -277,6 +320,16 @@ static int index_edges(mapper *m)
     for (int e = 0; e < g->n_edges; e++)
         if (m->live[g->edge[e].src])
             m->out_edge[fill[g->edge[e].src]++] = e;
+    /* in-edges from live producers */
+    for (int e = 0; e < g->n_edges; e++)
+        if (m->live[g->edge[e].src])
+            m->in_first[g->edge[e].dst + 1]++;
+    for (int v = 0; v < m->n; v++)
+        m->in_first[v + 1] += m->in_first[v];
+    memcpy(fill, m->in_first, (size_t)(m->n + 1) * sizeof *fill);
+    for (int e = 0; e < g->n_edges; e++)
+        if (m->live[g->edge[e].src])
+            m->in_edge[fill[g->edge[e].dst]++] = e;
     for (int e = 0; e < g->n_edges; e++) {
         int a = g->edge[e].src, b = g->edge[e].dst;
         if (!m->live[a])
@@ -356,22 +409,36 @@ static int group_memory_and_io(mapper *m)
     return 0;
 }
 
-/* Neighbour count of v inside part p (edges either way, any distance). */
+/* Neighbour count of v inside part p (edges either way, any distance;
+ * recurrent edges weigh REC_WEIGHT). */
 static int ties(const mapper *m, int v, int p)
 {
     const imp_graph *g = m->g;
     int k = 0;
-    for (int e = 0; e < g->n_edges; e++) {
-        const imp_edge *ed = &g->edge[e];
-        if (!m->live[ed->src] || !m->live[ed->dst])
-            continue;
-        int w = m->recurrent[e] ? REC_WEIGHT : 1;
-        if (ed->src == v && ed->dst != v && m->part_of[ed->dst] == p)
-            k += w;
-        else if (ed->dst == v && ed->src != v && m->part_of[ed->src] == p)
-            k += w;
+    for (int i = m->out_first[v]; i < m->out_first[v + 1]; i++) {
+        int e = m->out_edge[i], c = g->edge[e].dst;
+        if (c != v && m->live[c] && m->part_of[c] == p)
+            k += m->recurrent[e] ? REC_WEIGHT : 1;
+    }
+    for (int i = m->in_first[v]; i < m->in_first[v + 1]; i++) {
+        int e = m->in_edge[i], u = g->edge[e].src;
+        if (u != v && m->part_of[u] == p)
+            k += m->recurrent[e] ? REC_WEIGHT : 1;
     }
     return k;
+}
+
+/* The neighbour of v across its i-th edge (out-edges first, then in-edges),
+ * or -1 past the end. */
+static int neighbour(const mapper *m, int v, int i)
+{
+    int n_out = m->out_first[v + 1] - m->out_first[v];
+    int n_in = m->in_first[v + 1] - m->in_first[v];
+    if (i < n_out)
+        return m->g->edge[m->out_edge[m->out_first[v] + i]].dst;
+    if (i < n_out + n_in)
+        return m->g->edge[m->in_edge[m->in_first[v] + i - n_out]].src;
+    return -1;
 }
 
 static int find_root(int *up, int x)
@@ -437,16 +504,19 @@ static int pack_compute(mapper *m)
         if (!compute_node(m, v) || m->part_of[v] >= 0)
             continue;
         int best = -1, best_ties = 0;
-        for (int p = 0; p < m->n_parts; p++) {
-            if (m->parts[p].kind != PLACE_PCU || m->parts[p].size >= stages)
+        int other;
+        for (int k = 0; (other = neighbour(m, v, k)) >= 0; k++) {
+            int p = m->part_of[other];
+            if (p < 0 || m->parts[p].kind != PLACE_PCU || m->parts[p].size >= stages)
                 continue;
+            /* most ties; among equals the newest VPCU, the one being filled */
             int t = ties(m, v, p);
-            if (t == 0 || t < best_ties)
+            if (t == 0 || t < best_ties || (t == best_ties && p <= best))
                 continue;
             assign(m, v, p);
             bool ok = ports_fit(m, p) && acyclic(m);
             assign(m, v, -1);
-            if (ok && t >= best_ties) {
+            if (ok) {
                 best = p;
                 best_ties = t;
             }
@@ -462,71 +532,84 @@ static int pack_compute(mapper *m)
 }
 
 /* One pass of single-operation moves and pairwise merges; true when the
- * clustering changed. */
+ * clustering changed.  A move must remove streams, a merge must not add
+ * any; both must keep the stage, port and acyclic limits.  Costs are
+ * compared on the values the change touches only (local_cost). */
 static bool refine_pass(mapper *m)
 {
-    const imp_graph *g = m->g;
     int stages = m->f->stages;
     bool changed = false;
-    int now = cut(m);
     for (int i = 0; i < m->n_topo; i++) {
         int v = m->topo[i];
         if (!compute_node(m, v))
             continue;
-        int from = m->part_of[v];
-        for (int e = 0; e < g->n_edges; e++) {
-            const imp_edge *ed = &g->edge[e];
-            int other = ed->src == v ? ed->dst : ed->dst == v ? ed->src : -1;
-            if (other < 0 || !m->live[other])
-                continue;
-            int to = m->part_of[other];
+        int other;
+        for (int k = 0; (other = neighbour(m, v, k)) >= 0; k++) {
+            int from = m->part_of[v], to = other >= 0 && m->live[other] ? m->part_of[other] : -1;
             if (to < 0 || to == from || m->parts[to].kind != PLACE_PCU || m->parts[to].size >= stages)
                 continue;
+            int before = local_cost(m, &v, 1);
             assign(m, v, to);
-            int after = cut(m);
-            if (after < now && ports_fit(m, to) && ports_fit(m, from) && acyclic(m)) {
-                now = after;
-                from = to;
+            int after = local_cost(m, &v, 1);
+            if (after < before && ports_fit(m, to) && ports_fit(m, from) && acyclic(m))
                 changed = true;
-            } else {
+            else
                 assign(m, v, from);
-            }
         }
+    }
+    int *members = malloc(2 * ((size_t)m->n + 1) * sizeof *members);
+    int *linked = malloc(((size_t)m->n_parts + 1) * sizeof *linked);
+    if (!members || !linked) {
+        free(members), free(linked);
+        return changed;
     }
     for (int a = 0; a < m->n_parts; a++) {
-        for (int b = a + 1; b < m->n_parts; b++) {
-            if (m->parts[a].kind != PLACE_PCU || m->parts[b].kind != PLACE_PCU || m->parts[a].size == 0 ||
-                m->parts[b].size == 0 || m->parts[a].size + m->parts[b].size > stages)
-                continue;
-            bool linked = false;
-            for (int e = 0; e < g->n_edges && !linked; e++) {
-                int pa = m->part_of[g->edge[e].src], pb = m->part_of[g->edge[e].dst];
-                linked = stream_edge(m, e) && ((pa == a && pb == b) || (pa == b && pb == a));
+        if (m->parts[a].kind != PLACE_PCU || m->parts[a].size == 0)
+            continue;
+    rescan:;
+        /* the PCU parts a stream links to a, in index order */
+        int n_a = 0, n_linked = 0;
+        for (int v = 0; v < m->n; v++)
+            if (m->part_of[v] == a)
+                members[n_a++] = v;
+        for (int k = 0; k < n_a; k++) {
+            int other;
+            for (int i = 0; (other = neighbour(m, members[k], i)) >= 0; i++) {
+                int b = m->part_of[other];
+                if (b <= a || m->parts[b].kind != PLACE_PCU)
+                    continue;
+                int j = n_linked;
+                while (j > 0 && linked[j - 1] > b)
+                    j--;
+                if (j > 0 && linked[j - 1] == b)
+                    continue;
+                memmove(linked + j + 1, linked + j, (size_t)(n_linked - j) * sizeof *linked);
+                linked[j] = b;
+                n_linked++;
             }
-            if (!linked)
+        }
+        for (int j = 0; j < n_linked; j++) {
+            int b = linked[j];
+            if (m->parts[b].size == 0 || m->parts[a].size + m->parts[b].size > stages)
                 continue;
-            /* mark[] is scratch for ports(): keep the members of b in queue[] */
-            int n_b = 0;
+            int n_both = n_a;
             for (int v = 0; v < m->n; v++)
                 if (m->part_of[v] == b)
-                    m->queue[n_b++] = v;
-            int *members = malloc((size_t)n_b * sizeof *members);
-            if (!members)
-                return changed;
-            memcpy(members, m->queue, (size_t)n_b * sizeof *members);
-            for (int k = 0; k < n_b; k++)
+                    members[n_both++] = v;
+            int before = local_cost(m, members, n_both);
+            for (int k = n_a; k < n_both; k++)
                 assign(m, members[k], a);
-            int after = cut(m);
-            if (after <= now && ports_fit(m, a) && acyclic(m)) {
-                now = after;
+            int after = local_cost(m, members, n_both);
+            if (after <= before && ports_fit(m, a) && acyclic(m)) {
                 changed = true;
+                goto rescan;   /* a grew: its links changed */
             } else {
-                for (int k = 0; k < n_b; k++)
+                for (int k = n_a; k < n_both; k++)
                     assign(m, members[k], b);
             }
-            free(members);
         }
     }
+    free(members), free(linked);
     return changed;
 }
 
@@ -1068,8 +1151,13 @@ static int map_graph(const imp_graph *g, const fab_fabric *f, const imp_opts *o,
     m.topo = malloc(nn * sizeof *m.topo);
     m.part_of = malloc(nn * sizeof *m.part_of);
     m.mark = malloc(nn * sizeof *m.mark);
-    m.indeg = malloc(2 * nn * sizeof *m.indeg);
-    m.queue = malloc(2 * nn * sizeof *m.queue);
+    /* acyclic() works on parts + nodes: a node opens at most one part, and
+     * a recurrence seed that is undone leaves one empty part, so parts <= 2n */
+    m.indeg = malloc(3 * nn * sizeof *m.indeg);
+    m.queue = malloc(3 * nn * sizeof *m.queue);
+    m.adj_first = malloc((3 * nn + 1) * sizeof *m.adj_first);
+    m.adj_fill = malloc((3 * nn + 1) * sizeof *m.adj_fill);
+    m.adj = malloc(((size_t)g->n_edges + 1) * sizeof *m.adj);
     r->unit_of = arena_calloc(&r->arena, nn, sizeof *r->unit_of);
     r->stage_of = arena_calloc(&r->arena, nn, sizeof *r->stage_of);
     r->node_name = arena_calloc(&r->arena, nn, sizeof *r->node_name);
@@ -1077,7 +1165,8 @@ static int map_graph(const imp_graph *g, const fab_fabric *f, const imp_opts *o,
     streams s = {0};
     int rc = IMP_EXIT_BAD_INPUT;
     double t0 = imp_now();
-    if (!m.live || !m.topo || !m.part_of || !m.mark || !m.indeg || !m.queue || !r->unit_of || !r->stage_of ||
+    if (!m.live || !m.topo || !m.part_of || !m.mark || !m.indeg || !m.queue || !m.adj_first || !m.adj_fill ||
+        !m.adj || !r->unit_of || !r->stage_of ||
         !r->node_name || !r->node_op) {
         diag_error(d, diag_at_file(g->file), "out of memory");
         goto done;
@@ -1096,7 +1185,6 @@ static int map_graph(const imp_graph *g, const fab_fabric *f, const imp_opts *o,
         diag_error(d, diag_at_file(g->file), "the graph has a combinational loop");
         goto done;
     }
-    /* indeg/queue must hold parts + nodes: parts never exceed nodes. */
     if (group_memory_and_io(&m) != 0 || seed_recurrences(&m) != 0 || pack_compute(&m) != 0) {
         diag_error(d, diag_at_file(g->file), "out of memory");
         goto done;
@@ -1127,7 +1215,8 @@ done:
     r->exit_class = rc;
     streams_free(&s);
     free(m.live), free(m.topo), free(m.part_of), free(m.mark), free(m.indeg), free(m.queue), free(m.parts);
-    free(m.out_first), free(m.out_edge), free(m.recurrent);
+    free(m.adj_first), free(m.adj_fill), free(m.adj);
+    free(m.out_first), free(m.out_edge), free(m.in_first), free(m.in_edge), free(m.stamp), free(m.recurrent);
     return rc;
 }
 
