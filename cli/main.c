@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/placement_io.h"
+#include "cli/svg.h"
 #include "mapper/import/import.h"
 #include "patterns/pat_data.h"
 
@@ -37,6 +39,8 @@ static void usage(FILE *out)
           "  --no-metapipe       run the stages of outer loops one after another\n"
           "  --map-only          stop after placement and routing (no emulation)\n"
           "  --json FILE         write the JSON report\n"
+          "  --svg FILE          draw the placement, routes and link use as SVG\n"
+          "  --placement FILE    replay the placement saved in a --json report\n"
           "  --mutate N          corrupt operation N of the graph (see --dump-dfg -), to\n"
           "                      check that verification catches a wrong lowering\n"
           "  --dfg FILE          map an imported dataflow graph (Morpher XML, CGRA-ME DOT)\n"
@@ -102,6 +106,7 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         else if (!strcmp(a, "--dump-dfg")) { NEED_VALUE(); o->dump_dfg = val; }
         else if (!strcmp(a, "--json")) { NEED_VALUE(); o->json = val; }
         else if (!strcmp(a, "--svg")) { NEED_VALUE(); o->svg = val; }
+        else if (!strcmp(a, "--placement")) { NEED_VALUE(); o->placement_in = val; }
         else if (!strcmp(a, "--dfg")) { NEED_VALUE(); o->dfg_file = val; }
         else if (!strcmp(a, "--no-metapipe")) o->metapipe = false;
         else if (!strcmp(a, "--map-only")) o->map_only = true;
@@ -267,6 +272,39 @@ out:
     return rc;
 }
 
+/* The picture: units grouped by what they hold (a VPCU by its definition,
+ * a VPMU or VAG by its tensor), the routes if routing ran. */
+static int write_svg(const cli_job *job, diag_list *d)
+{
+    const dfg *g = job->g;
+    svg_unit *units = calloc((size_t)g->n_units + 1, sizeof *units);
+    if (!units)
+        return diag_error(d, diag_at_file(job->opts->svg), "out of memory");
+    for (int u = 0; u < g->n_units; u++) {
+        const dfg_unit *un = &g->units[u];
+        const char *group = un->kind == DFG_VPCU ? (un->def >= 0 ? g->defs[un->def].target->name : NULL)
+                                                 : g->mems[un->mem].name;
+        units[u] = (svg_unit){un->name, job->pp.kind[u], job->place.site[u], group};
+    }
+    char l0[160], l1[160], l2[160];
+    snprintf(l0, sizeof l0, "graph: %d VPCUs, %d VPMUs, %d VAGs, %d streams", g->n_pcus, g->n_pmus, g->n_ags,
+             g->n_streams);
+    snprintf(l1, sizeof l1, "placement %s: cost %.1f", job->opts->placement_in ? "replayed" :
+             place_strategy_name(job->opts->place.strategy), job->place.cost);
+    bool routed = job->routed && job->route.link_use;
+    if (routed)
+        snprintf(l2, sizeof l2, "routing: %d iterations, %d overused links, %ld hops, max link use %.0f%%",
+                 job->route.iterations, job->route.overused_links, job->route.total_hops,
+                 100.0 * job->route.max_link_util);
+    else
+        snprintf(l2, sizeof l2, "routing: not done");
+    svg_figures fig = {job->prog->file, {l0, l1, l2}, 3};
+    int rc = svg_write(job->opts->svg, job->fab, &job->sites, units, g->n_units, routed ? &job->route : NULL,
+                       &fig, d);
+    free(units);
+    return rc;
+}
+
 static int write_dump(const char *path, const dfg *g, diag_list *d)
 {
     if (!strcmp(path, "-")) {
@@ -350,10 +388,23 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
         goto done;
     }
     status = EXIT_NOFIT;
-    if (place_run(&job.pp, &job.sites, &o->place, &job.place, d) != 0)
+    if (o->placement_in) {
+        job.place = (place_result){.site = malloc(((size_t)g.n_units + 1) * sizeof *job.place.site), .bound = NAN};
+        job.placed = true;
+        if (!job.place.site || placement_read(o->placement_in, &job.pp, &job.sites, job.place.site, d) != 0) {
+            status = EXIT_INPUT;
+            goto done;
+        }
+        job.place.cost = place_cost(&job.pp, &job.sites, job.place.site);
+    } else if (place_run(&job.pp, &job.sites, &o->place, &job.place, d) != 0)
         goto done;
     job.placed = true;
-    if (route_streams(&job, d) != 0)
+    int routed = route_streams(&job, d);
+    if (o->svg && write_svg(&job, d) != 0) {
+        status = EXIT_USAGE;
+        goto done;
+    }
+    if (routed != 0)
         goto done;
 
     if (o->map_only) {

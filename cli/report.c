@@ -92,8 +92,11 @@ void cli_report_text(FILE *out, const cli_job *job)
     fprintf(out, "graph        %d VPCUs, %d VPMUs, %d VAGs, %d streams (%d loops, %d operations)\n",
             g->n_pcus, g->n_pmus, g->n_ags, g->n_streams, g->n_loops, g->n_ops);
     if (job->placed) {
-        fprintf(out, "placement    %s: cost %.1f", place_strategy_name(job->opts->place.strategy),
-                job->place.cost);
+        if (job->opts->placement_in)
+            fprintf(out, "placement    replayed from %s: cost %.1f", job->opts->placement_in, job->place.cost);
+        else
+            fprintf(out, "placement    %s: cost %.1f", place_strategy_name(job->opts->place.strategy),
+                    job->place.cost);
         if (!isnan(job->place.bound))
             fprintf(out, ", bound %.1f%s", job->place.bound, job->place.optimal ? " (optimal)" : "");
         fprintf(out, ", %.3f s\n", job->place.seconds);
@@ -200,7 +203,7 @@ int cli_report_json(const char *path, const cli_job *job, diag_list *d)
     if (!root)
         return diag_error(d, diag_at_file(path), "cannot build the JSON report");
     json_t *place = json_pack("{s:s, s:f, s:o, s:f, s:b, s:o}", "strategy",
-                              place_strategy_name(o->place.strategy), "cost", job->place.cost, "bound",
+                              o->placement_in ? "replayed" : place_strategy_name(o->place.strategy), "cost", job->place.cost, "bound",
                               isnan(job->place.bound) ? json_null() : json_real(job->place.bound), "seconds",
                               job->place.seconds, "optimal", job->place.optimal, "units", placement_json(job));
     json_t *route = json_pack("{s:i, s:i, s:I, s:i, s:f, s:f, s:o}", "iterations", job->route.iterations,

@@ -40,6 +40,7 @@ typedef struct lower {
     int *slot_reg;         /* variable slot -> register (indices, scalar lets) */
     int *slot_mem;         /* variable slot -> memory (tensor lets) */
     const pat_def *def;
+    bool no_unroll;        /* keep every loop (for tests of the unroller) */
     int failed;
 } lower;
 
@@ -310,6 +311,76 @@ static int emit_mem_op(lower *L, dfg_opcode code, int mem, int n_idx, const int 
 }
 
 /* ------------------------------------------------------------------ */
+/* Unrolling                                                           */
+
+/* Tiny static loops (`map (c: 2) { c == 0 ? call : put }`) would stand
+ * between an outer loop and the lanes: the outer loop could not be
+ * vectorised and everything in it would run one element per cycle.  A
+ * pattern or copy of at most UNROLL_MAX iterations whose body opens no
+ * loop of its own is therefore unrolled inside a loop: its body is emitted
+ * once per index value, with the index a constant. */
+enum { UNROLL_MAX = 8 };
+
+/* Would lowering e (as a value) open a loop? */
+static bool opens_loops(const pat_expr *e)
+{
+    if (!e)
+        return false;
+    switch (e->kind) {
+    case PAT_E_INT:
+    case PAT_E_FLOAT:
+    case PAT_E_VAR:
+        return e->type.rank > 0;
+    case PAT_E_TENSOR:
+        return e->type.rank > 0;
+    case PAT_E_ACCESS: {
+        const pat_expr *b = e->u.access.base;
+        if (b->kind != PAT_E_TENSOR && b->kind != PAT_E_VAR)
+            return true;
+        for (int k = 0; k < e->u.access.n; k++)
+            if (opens_loops(e->u.access.idx[k]))
+                return true;
+        return false;
+    }
+    case PAT_E_UNARY:
+        return opens_loops(e->u.unary.arg);
+    case PAT_E_BINARY:
+        return opens_loops(e->u.binary.lhs) || opens_loops(e->u.binary.rhs);
+    case PAT_E_SELECT:
+        return opens_loops(e->u.select.cond) || opens_loops(e->u.select.then) || opens_loops(e->u.select.els);
+    case PAT_E_CALL:
+        for (int k = 0; k < e->u.call.n; k++)
+            if (opens_loops(e->u.call.args[k]))
+                return true;
+        return false;
+    case PAT_E_BLOCK:
+        for (int k = 0; k < e->u.block.n; k++)
+            if (e->u.block.vars[k]->type.rank > 0 || opens_loops(e->u.block.values[k]))
+                return true;
+        return opens_loops(e->u.block.result);
+    case PAT_E_MAP:
+    case PAT_E_REDUCE:
+    case PAT_E_GROUPBY:
+        return true;
+    }
+    return true;
+}
+
+/* Is this map small and flat enough to unroll at the current level? */
+static bool unroll_map(const lower *L, const pat_expr *e)
+{
+    if (!L->level || L->no_unroll)
+        return false;
+    int64_t n = 1;
+    for (int k = 0; k < e->u.pat.n_idx; k++) {
+        if (e->u.pat.idx[k].lo)
+            return false;
+        n *= e->u.pat.idx[k].extent;
+    }
+    return n <= UNROLL_MAX && e->u.pat.body->type.rank == 0 && !opens_loops(e->u.pat.body);
+}
+
+/* ------------------------------------------------------------------ */
 /* Values into memory                                                  */
 
 static int lower_into(lower *L, const pat_expr *e, int mem, int n_pre, const int *pre,
@@ -347,6 +418,20 @@ static int for_each_element(lower *L, const pat_type *t, int n_pre, const int *p
     }
     if (n_pre > 0)
         memcpy(idx, pre, (size_t)n_pre * sizeof *idx);
+    if (L->level && !L->no_unroll && pat_type_count(t) <= UNROLL_MAX) {
+        int32_t at[PAT_MAX_RANK] = {0};
+        for (;;) {
+            for (int k = 0; k < t->rank; k++)
+                idx[n_pre + k] = emit_const_i(L, at[k], loc);
+            if (fn(L, ctx, n_pre + t->rank, idx) != 0)
+                return -1;
+            int k = t->rank - 1;
+            while (k >= 0 && ++at[k] == t->dims[k])
+                at[k--] = 0;
+            if (k < 0)
+                return 0;
+        }
+    }
     int opened = 0;
     for (int k = 0; k < t->rank; k++) {
         int lo = emit_const_i(L, 0, loc);
@@ -469,6 +554,27 @@ static int lower_into(lower *L, const pat_expr *e, int mem, int n_pre, const int
 
     case PAT_E_MAP: {
         const pat_pattern *pt = &e->u.pat;
+        if (unroll_map(L, e)) {
+            /* One copy of the body per index tuple, indices as constants. */
+            int idx[2 * PAT_MAX_RANK];
+            int32_t at[PAT_MAX_RANK] = {0};
+            if (n_pre > 0)
+                memcpy(idx, pre, (size_t)n_pre * sizeof *idx);
+            for (;;) {
+                for (int k = 0; k < pt->n_idx; k++) {
+                    int r = emit_const_i(L, at[k], pt->idx[k].var->loc);
+                    L->slot_reg[pt->idx[k].var->slot] = r;
+                    idx[n_pre + k] = r;
+                }
+                if (lower_into(L, pt->body, mem, n_pre + pt->n_idx, idx, mode, op) != 0)
+                    return -1;
+                int k = pt->n_idx - 1;
+                while (k >= 0 && ++at[k] == pt->idx[k].extent)
+                    at[k--] = 0;
+                if (k < 0)
+                    return 0;
+            }
+        }
         dfg_loop *loops[PAT_MAX_RANK];
         saved_level saves[PAT_MAX_RANK];
         int idx[2 * PAT_MAX_RANK];
