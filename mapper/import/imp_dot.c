@@ -97,6 +97,10 @@ typedef struct token {
 typedef struct tokens {
     token *t;
     int n, cap;
+    int *by_name;    /* ID tokens sorted by text, then position */
+    int n_names;
+    int *edges;      /* positions i of `ID -> ID` sorted by (source, sink, position) */
+    int n_edges;
 } tokens;
 
 static void push_token(tokens *ts, token t)
@@ -182,16 +186,90 @@ static int skip_attrs(const tokens *ts, int i, bool *has_opcode)
     return k < ts->n ? k + 1 : k;
 }
 
+/* Sorting by text needs the token array: qsort has no context argument,
+ * and this file already keeps per-read state (capture) for cgraph. */
+static const tokens *sorting;
+
+static int compare_text(const token *a, const token *b)
+{
+    size_t n = a->n < b->n ? a->n : b->n;
+    int c = memcmp(a->s, b->s, n);
+    return c ? c : (a->n > b->n) - (a->n < b->n);
+}
+
+static int compare_names(const void *x, const void *y)
+{
+    int i = *(const int *)x, j = *(const int *)y;
+    int c = compare_text(&sorting->t[i], &sorting->t[j]);
+    return c ? c : (i > j) - (i < j);
+}
+
+static int compare_edges(const void *x, const void *y)
+{
+    int i = *(const int *)x, j = *(const int *)y;
+    int c = compare_text(&sorting->t[i], &sorting->t[j]);
+    if (!c)
+        c = compare_text(&sorting->t[i + 2], &sorting->t[j + 2]);
+    return c ? c : (i > j) - (i < j);
+}
+
+/* Sort the ID tokens and the edge statements, so that every lookup below
+ * is a binary search: O((T + N) log T) for T tokens and N nodes. */
+static int index_tokens(tokens *ts)
+{
+    ts->by_name = malloc(((size_t)ts->n + 1) * sizeof *ts->by_name);
+    ts->edges = malloc(((size_t)ts->n + 1) * sizeof *ts->edges);
+    if (!ts->by_name || !ts->edges)
+        return -1;
+    for (int i = 0; i < ts->n; i++) {
+        if (ts->t[i].kind != 'i')
+            continue;
+        ts->by_name[ts->n_names++] = i;
+        if (i + 2 < ts->n && ts->t[i + 1].kind == '>' && ts->t[i + 2].kind == 'i')
+            ts->edges[ts->n_edges++] = i;
+    }
+    sorting = ts;
+    qsort(ts->by_name, (size_t)ts->n_names, sizeof *ts->by_name, compare_names);
+    qsort(ts->edges, (size_t)ts->n_edges, sizeof *ts->edges, compare_edges);
+    sorting = NULL;
+    return 0;
+}
+
+/* First position in sorted[0 .. n) whose token(s) are not below `key`
+ * (the token key_src, and key_dst too when not NULL). */
+static int lower_bound(const tokens *ts, const int *sorted, int n, const token *key_src, const token *key_dst)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2, i = sorted[mid];
+        int c = compare_text(&ts->t[i], key_src);
+        if (!c && key_dst)
+            c = compare_text(&ts->t[i + 2], key_dst);
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static token key_of(const char *name)
+{
+    return (token){name, strlen(name), 0, 'i'};
+}
+
 /* The line of node `name`'s declaration with an opcode (or its first
  * mention); *second gets the line of a second declaration with an opcode. */
 static int node_line(const tokens *ts, const char *name, int *second)
 {
     int first_decl = 0, first_seen = 0;
     *second = 0;
-    for (int i = 0; i < ts->n; i++) {
+    token key = key_of(name);
+    for (int k = lower_bound(ts, ts->by_name, ts->n_names, &key, NULL); k < ts->n_names; k++) {
+        int i = ts->by_name[k];
         const token *t = &ts->t[i];
-        if (!token_is(t, name))
-            continue;
+        if (compare_text(t, &key) != 0)
+            break;
         if (!first_seen)
             first_seen = t->line;
         bool head = i == 0 || strchr(";{}]", ts->t[i - 1].kind) != NULL;
@@ -213,11 +291,14 @@ static int node_line(const tokens *ts, const char *name, int *second)
 /* The line of the k-th (from 0) edge statement `src -> dst`, or 0. */
 static int edge_line(const tokens *ts, const char *src, const char *dst, int k)
 {
-    for (int i = 0; i + 2 < ts->n; i++)
-        if (token_is(&ts->t[i], src) && ts->t[i + 1].kind == '>' && token_is(&ts->t[i + 2], dst))
-            if (k-- == 0)
-                return ts->t[i].line;
-    return 0;
+    token ks = key_of(src), kd = key_of(dst);
+    int at = lower_bound(ts, ts->edges, ts->n_edges, &ks, &kd) + k;
+    if (at >= ts->n_edges)
+        return 0;
+    int i = ts->edges[at];
+    if (compare_text(&ts->t[i], &ks) != 0 || compare_text(&ts->t[i + 2], &kd) != 0)
+        return 0;
+    return ts->t[i].line;
 }
 
 /* ----------------------------------------------------------------- reader */
@@ -326,6 +407,11 @@ int imp_read_dot(imp_graph *g, const char *file, const char *text, diag_list *d)
     }
     tokens ts = {0};
     tokenize(text, &ts);
+    if (index_tokens(&ts) != 0) {
+        free(ts.t), free(ts.by_name), free(ts.edges);
+        agclose(dot);
+        return diag_error(d, diag_at_file(file), "out of memory reading the graph");
+    }
 
     for (Agnode_t *v = agfstnode(dot); v; v = agnxtnode(dot, v)) {
         imp_node n = {0};
@@ -370,11 +456,12 @@ int imp_read_dot(imp_graph *g, const char *file, const char *text, diag_list *d)
                 n_edges++;
         explicit_dist = calloc((size_t)n_edges + 1, sizeof *explicit_dist);
         for (Agnode_t *v = agfstnode(dot); v && explicit_dist; v = agnxtnode(dot, v)) {
+            int first_out = g->n_edges;   /* v's out-edges are added together */
             for (Agedge_t *e = agfstout(dot, v); e; e = agnxtout(dot, e)) {
                 const char *src = agnameof(agtail(e)), *dst = agnameof(aghead(e));
                 imp_edge ed = {imp_graph_find(g, src), imp_graph_find(g, dst), 0, false, -1, 0};
-                int k = 0;
-                for (int i = 0; i < g->n_edges; i++)
+                int k = 0;   /* earlier edges src -> dst: this is the k-th statement */
+                for (int i = first_out; i < g->n_edges; i++)
                     k += g->edge[i].src == ed.src && g->edge[i].dst == ed.dst;
                 ed.line = edge_line(&ts, src, dst, k);
                 diag_loc at = {file, ed.line, 0};
@@ -422,7 +509,7 @@ int imp_read_dot(imp_graph *g, const char *file, const char *text, diag_list *d)
     if (d->n_errors == errors && g->n_nodes == 0)
         diag_error(d, (diag_loc){file, 1, 0}, "the graph has no nodes");
     free(explicit_dist);
-    free(ts.t);
+    free(ts.t), free(ts.by_name), free(ts.edges);
     agclose(dot);
     return d->n_errors > errors ? -1 : 0;
 }

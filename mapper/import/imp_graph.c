@@ -44,13 +44,52 @@ static void *grow(arena *a, void *items, int n, size_t size)
     return bigger;
 }
 
+/* FNV-1a: names are short, and this is only a lookup table. */
+static unsigned name_hash(const char *s)
+{
+    unsigned h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static void index_put(imp_graph *g, int v)
+{
+    unsigned mask = (unsigned)g->index_cap - 1;
+    unsigned i = name_hash(g->node[v].name) & mask;
+    while (g->index[i] >= 0)
+        i = (i + 1) & mask;
+    g->index[i] = v;
+}
+
+/* Keep the name index at most half full; rebuilt in the arena when it grows. */
+static int index_reserve(imp_graph *g, int n)
+{
+    if (2 * n < g->index_cap)
+        return 0;
+    int cap = g->index_cap ? 2 * g->index_cap : 64;
+    while (2 * n >= cap)
+        cap *= 2;
+    int *table = arena_calloc(&g->arena, (size_t)cap, sizeof *table);
+    if (!table)
+        return -1;
+    for (int i = 0; i < cap; i++)
+        table[i] = -1;
+    g->index = table;
+    g->index_cap = cap;
+    for (int v = 0; v < g->n_nodes; v++)
+        index_put(g, v);
+    return 0;
+}
+
 int imp_graph_add_node(imp_graph *g, const imp_node *n)
 {
     imp_node *items = grow(&g->arena, g->node, g->n_nodes, sizeof *items);
-    if (!items)
+    if (!items || index_reserve(g, g->n_nodes + 1) != 0)
         return -1;
     g->node = items;
     g->node[g->n_nodes] = *n;
+    index_put(g, g->n_nodes);
     return g->n_nodes++;
 }
 
@@ -66,9 +105,12 @@ int imp_graph_add_edge(imp_graph *g, const imp_edge *e)
 
 int imp_graph_find(const imp_graph *g, const char *name)
 {
-    for (int i = 0; i < g->n_nodes; i++)
-        if (strcmp(g->node[i].name, name) == 0)
-            return i;
+    if (g->index_cap == 0)
+        return -1;
+    unsigned mask = (unsigned)g->index_cap - 1;
+    for (unsigned i = name_hash(name) & mask; g->index[i] >= 0; i = (i + 1) & mask)
+        if (strcmp(g->node[g->index[i]].name, name) == 0)
+            return g->index[i];
     return -1;
 }
 

@@ -371,33 +371,54 @@ static void read_node(walk *w, xmlNode *x)
             read_node(w, c);
 }
 
-/* Resolve pending edges to node indices; cross-check <Input> lists. */
+static int compare_keys(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return (x > y) - (x < y);
+}
+
+/* Resolve pending edges to node indices (outputs first), then check each
+ * <Input> against the outputs, looked up in a sorted list of (src, dst). */
 static void resolve_edges(walk *w)
 {
     imp_graph *g = w->g;
-    for (int i = 0; i < w->n_edges; i++) {
-        const pending *p = &w->edges[i];
-        diag_loc at = {w->file, p->line, 0};
-        int other = imp_graph_find(g, p->dst);
-        if (other < 0) {
-            diag_error(w->d, at, "dangling edge: node %s %s node %s, which does not exist",
-                       g->node[p->src].name, p->input ? "lists an input from" : "has an output to", p->dst);
-            continue;
+    long long *keys = NULL;
+    for (int pass = 0; pass < 2; pass++) {
+        bool inputs = pass == 1;
+        if (inputs) {
+            keys = malloc(((size_t)g->n_edges + 1) * sizeof *keys);
+            if (!keys) {
+                diag_error(w->d, diag_at_file(w->file), "out of memory");
+                return;
+            }
+            for (int e = 0; e < g->n_edges; e++)
+                keys[e] = (long long)g->edge[e].src * ((long long)g->n_nodes + 1) + g->edge[e].dst;
+            qsort(keys, (size_t)g->n_edges, sizeof *keys, compare_keys);
         }
-        if (p->input) {
-            bool found = false;
-            for (int k = 0; k < w->n_edges && !found; k++)
-                found = !w->edges[k].input && w->edges[k].src == other &&
-                        strcmp(w->edges[k].dst, g->node[p->src].name) == 0;
-            if (!found)
+        for (int i = 0; i < w->n_edges; i++) {
+            const pending *p = &w->edges[i];
+            if (p->input != inputs)
+                continue;
+            diag_loc at = {w->file, p->line, 0};
+            int other = imp_graph_find(g, p->dst);
+            if (other < 0) {
+                diag_error(w->d, at, "dangling edge: node %s %s node %s, which does not exist",
+                           g->node[p->src].name, inputs ? "lists an input from" : "has an output to", p->dst);
+                continue;
+            }
+            if (!inputs) {
+                imp_edge e = {p->src, other, p->distance, p->predicate, p->operand, p->line};
+                if (imp_graph_add_edge(g, &e) < 0)
+                    diag_error(w->d, at, "out of memory");
+                continue;
+            }
+            long long key = (long long)other * ((long long)g->n_nodes + 1) + p->src;
+            if (!bsearch(&key, keys, (size_t)g->n_edges, sizeof *keys, compare_keys))
                 diag_warning(w->d, at, "node %s lists an input from node %s, which has no output to it; ignored",
                              g->node[p->src].name, p->dst);
-            continue;
         }
-        imp_edge e = {p->src, other, p->distance, p->predicate, p->operand, p->line};
-        if (imp_graph_add_edge(g, &e) < 0)
-            diag_error(w->d, at, "out of memory");
     }
+    free(keys);
 }
 
 int imp_read_morpher(imp_graph *g, const char *file, const char *text, diag_list *d)

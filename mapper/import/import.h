@@ -87,6 +87,8 @@ typedef struct imp_graph {
     int n_nodes, n_edges;
     imp_node *node;
     imp_edge *edge;
+    int *index;             /* open-addressing table of node indices by name (-1 empty) */
+    int index_cap;          /* a power of two, at least twice n_nodes */
 } imp_graph;
 
 /* Read and validate a graph.  Returns 0, or -1 with errors in d (warnings
