@@ -63,6 +63,7 @@ typedef struct glpk_guard {
 
 typedef struct search {
     const double *warm;   /* incumbent, columns 1..n */
+    double warm_cost;
     bool given;
     double bound;         /* best bound of the open nodes seen, -inf if none */
 } search;
@@ -206,7 +207,20 @@ typedef struct model {
     char *rtype;      /* n_rows+1: 'E' = fixed, 'L' = lower, 'U' = upper */
     int *xcol;        /* n_units: first x column of each unit */
     int pair_col;     /* first dx column; dy follows each dx */
+    int *ycol;        /* n_pairs: first product column of each pair, or NULL */
+    int n_pairs;
+    bool int_dist;    /* every width an integer */
+    char *zero;       /* n_cols+1: column fixed at 0 (symmetry breaking) */
 } model;
+
+/* Number of product columns y[a,s,b,t] of a pair: every site s of a with
+ * every site t of b, except t == s when both are of one kind. */
+static long pair_products(const place_ctx *c, const pair *e)
+{
+    int ka = c->p->kind[e->a], kb = c->p->kind[e->b];
+    long sa = c->n_kind_site[ka], sb = c->n_kind_site[kb];
+    return ka == kb ? sa * (sb - 1) : sa * sb;
+}
 
 static void model_free(model *m)
 {
@@ -217,6 +231,8 @@ static void model_free(model *m)
     free(m->rlo);
     free(m->rtype);
     free(m->xcol);
+    free(m->ycol);
+    free(m->zero);
 }
 
 static void add_nz(model *m, int row, int col, double v)
@@ -236,8 +252,8 @@ static int new_row(model *m, char type, double rhs)
 }
 
 /* Build the model of the top of the file.  Returns 0, or -1 out of memory. */
-static int build_model(const place_ctx *c, const pair *pr, int n_pairs, long max_rows,
-                       long max_nz, model *m)
+static int build_model(const place_ctx *c, const pair *pr, int n_pairs, bool products,
+                       long max_rows, long max_nz, model *m)
 {
     const place_problem *p = c->p;
     int n = p->n_units;
@@ -247,6 +263,20 @@ static int build_model(const place_ctx *c, const pair *pr, int n_pairs, long max
         cols += c->n_kind_site[p->kind[u]];
     m->pair_col = (int)cols + 1;
     m->n_cols = (int)cols + 2 * n_pairs;
+    m->n_pairs = n_pairs;
+    m->int_dist = true;
+    for (int i = 0; i < n_pairs; i++)
+        if (pr[i].w != floor(pr[i].w))
+            m->int_dist = false;
+    if (products) {
+        m->ycol = malloc((size_t)(n_pairs > 0 ? n_pairs : 1) * sizeof *m->ycol);
+        if (!m->ycol)
+            return -1;
+        for (int i = 0; i < n_pairs; i++) {
+            m->ycol[i] = m->n_cols + 1;
+            m->n_cols += (int)pair_products(c, &pr[i]);
+        }
+    }
     m->ia = malloc((size_t)(max_nz + 1) * sizeof *m->ia);
     m->ja = malloc((size_t)(max_nz + 1) * sizeof *m->ja);
     m->ar = malloc((size_t)(max_nz + 1) * sizeof *m->ar);
@@ -330,6 +360,33 @@ static int build_model(const place_ctx *c, const pair *pr, int n_pairs, long max
             add_nz(m, r, dx, 1);
             add_nz(m, r, dy, 1);
         }
+        if (products) {
+            /* y[s][t] = x[a][s] x[b][t]: rows sum_t y[s][t] = x[a][s] and
+             * sum_s y[s][t] = x[b][t] force the product at integer x, so
+             * dx + dy >= sum d(s,t) y[s][t] is the exact distance there. */
+            int na = c->n_kind_site[ka], nbk = c->n_kind_site[kb];
+            int row_a = m->n_rows + 1;
+            for (int j = 0; j < na; j++)
+                add_nz(m, new_row(m, 'E', 0), m->xcol[a] + j, -1);
+            int row_b = m->n_rows + 1;
+            for (int j = 0; j < nbk; j++)
+                add_nz(m, new_row(m, 'E', 0), m->xcol[b] + j, -1);
+            int rd = new_row(m, 'L', 0);
+            add_nz(m, rd, dx, 1);
+            add_nz(m, rd, dy, 1);
+            int y = m->ycol[i];
+            for (int ja = 0; ja < na; ja++)
+                for (int jb = 0; jb < nbk; jb++) {
+                    if (ka == kb && ja == jb)
+                        continue;
+                    add_nz(m, row_a + ja, y, 1);
+                    add_nz(m, row_b + jb, y, 1);
+                    int dd = place_site_dist(c->s, c->kind_site[ka][ja], c->kind_site[kb][jb]);
+                    if (dd != 0)
+                        add_nz(m, rd, y, -dd);
+                    y++;
+                }
+        }
         nb_start[a + 1]++;
         nb_start[b + 1]++;
     }
@@ -378,7 +435,223 @@ static int build_model(const place_ctx *c, const pair *pr, int n_pairs, long max
     return 0;
 }
 
-int place_ilp_run(const place_ctx *c, const place_opts *o, const int *incumbent,
+/* What solve() brings back from GLPK. */
+typedef struct solution {
+    double *x;          /* n_cols+1: the MIP solution's columns, if any */
+    double obj;         /* its objective */
+    int status;         /* glp_mip_status, or GLP_UNDEF */
+    int ret;            /* glp_intopt's return code */
+    char error[320];    /* why solve() failed */
+} solution;
+
+/* Load the model into GLPK, solve the root relaxation (LP presolver on),
+ * then branch and bound from the warm start, within the time left of
+ * opts.time_limit since t0.  Every glp_* call of rdumap is in here.
+ * Returns 0 with `sol` filled (possibly with no solution: time limit), or
+ * -1 with sol->error set when GLPK failed; GLPK's memory is released in
+ * both cases. */
+static int solve(const model *m, const place_opts *o, double t0, search *srch, solution *sol)
+{
+    glpk_guard guard;
+    guard.last[0] = '\0';
+    glp_prob *volatile lp = NULL;
+    sol->status = GLP_UNDEF;
+    sol->ret = 0;
+    glp_term_hook(on_glpk_output, &guard);
+    glp_error_hook(on_glpk_error, &guard);
+    if (setjmp(guard.env) != 0) {
+        /* GLPK failed inside; its environment is unusable: drop it all. */
+        glp_free_env();
+        snprintf(sol->error, sizeof sol->error, "GLPK failed: %s",
+                 guard.last[0] ? guard.last : "(no message)");
+        return -1;
+    }
+    lp = glp_create_prob();
+    glp_set_obj_dir(lp, GLP_MIN);
+    glp_add_rows(lp, m->n_rows);
+    for (int i = 1; i <= m->n_rows; i++) {
+        if (m->rtype[i] == 'E')
+            glp_set_row_bnds(lp, i, GLP_FX, m->rlo[i], m->rlo[i]);
+        else if (m->rtype[i] == 'U')
+            glp_set_row_bnds(lp, i, GLP_UP, 0, m->rlo[i]);
+        else
+            glp_set_row_bnds(lp, i, GLP_LO, m->rlo[i], 0);
+    }
+    glp_add_cols(lp, m->n_cols);
+    for (int j = 1; j <= m->n_cols; j++) {
+        if (j < m->pair_col) {
+            glp_set_col_kind(lp, j, GLP_BV);
+            if (m->zero[j])
+                glp_set_col_bnds(lp, j, GLP_FX, 0, 0);
+        }
+        else {
+            glp_set_col_bnds(lp, j, GLP_LO, 0, 0);
+        }
+        glp_set_obj_coef(lp, j, m->obj[j]);
+    }
+    glp_load_matrix(lp, m->nz, m->ia, m->ja, m->ar);
+
+    double left = o->time_limit - (now_seconds() - t0);
+    glp_smcp sm;
+    glp_init_smcp(&sm);
+    sm.msg_lev = GLP_MSG_OFF;
+    sm.presolve = GLP_ON;
+    sm.tm_lim = left > 0 ? (int)fmin(left * 1000, 2e9) : 1;
+    int lp_ret = glp_simplex(lp, &sm);
+    int rc = 0;
+    if (lp_ret == 0 && glp_get_status(lp) == GLP_OPT) {
+        left = o->time_limit - (now_seconds() - t0);
+        glp_iocp io;
+        glp_init_iocp(&io);
+        io.msg_lev = GLP_MSG_OFF;
+        io.presolve = GLP_OFF;
+        io.bt_tech = GLP_BT_BLB;
+        io.tm_lim = left > 0 ? (int)fmin(left * 1000, 2e9) : 1;
+        io.mip_gap = o->mip_gap;
+        io.cb_func = on_search;
+        io.cb_info = srch;
+        sol->ret = glp_intopt(lp, &io);
+        sol->status = glp_mip_status(lp);
+        if (sol->status == GLP_OPT || sol->status == GLP_FEAS) {
+            sol->obj = glp_mip_obj_val(lp);
+            for (int j = 1; j <= m->n_cols; j++)
+                sol->x[j] = glp_mip_col_val(lp, j);
+        }
+        if (sol->ret != 0 && sol->ret != GLP_ETMLIM && sol->ret != GLP_EMIPGAP) {
+            snprintf(sol->error, sizeof sol->error, "branch and bound failed (GLPK code %d)",
+                     sol->ret);
+            rc = -1;
+        }
+    } else if (lp_ret != 0 && lp_ret != GLP_ETMLIM) {
+        snprintf(sol->error, sizeof sol->error, "the root relaxation failed (GLPK code %d)", lp_ret);
+        rc = -1;
+    }
+    glp_delete_prob(lp);
+    glp_error_hook(NULL, NULL);
+    glp_term_hook(NULL, NULL);
+    glp_free_env();
+    return rc;
+}
+
+/* ---------------------------------------------------------------- symmetry
+ *
+ * A map g of the grid onto itself (the eight symmetries of a square, or the
+ * four of a rectangle) that sends every site of a kind in use to a site of
+ * the same kind preserves every Manhattan distance, so a placement P and
+ * g(P) cost the same.  Such maps form a group G.  Fixing one unit u0 to the
+ * representative (least index) of its site's orbit under G therefore keeps
+ * at least one optimal placement: for any P some g in G sends u0's site to
+ * its orbit's representative.  On tiny.cfg (AGCUs on both edges of every
+ * row) G holds the identity and the half turn: half the search. */
+
+/* Position of (r, c) under map g of the dihedral group; false if g needs a
+ * square grid and this one is not. */
+static bool map_point(int g, int rows, int cols, int r, int c, int *r2, int *c2)
+{
+    if (g >= 4 && rows != cols)
+        return false;
+    switch (g) {
+    case 0: *r2 = r; *c2 = c; break;
+    case 1: *r2 = rows - 1 - r; *c2 = cols - 1 - c; break;
+    case 2: *r2 = rows - 1 - r; *c2 = c; break;
+    case 3: *r2 = r; *c2 = cols - 1 - c; break;
+    case 4: *r2 = c; *c2 = r; break;
+    case 5: *r2 = cols - 1 - c; *c2 = rows - 1 - r; break;
+    case 6: *r2 = c; *c2 = rows - 1 - r; break;
+    default: *r2 = cols - 1 - c; *c2 = r; break;
+    }
+    return true;
+}
+
+/* The site of kind k at (r, c), or -1. */
+static int site_of(const place_ctx *c, int k, int r, int col)
+{
+    if (r < 0 || r >= c->rows || col < 0 || col >= c->cols)
+        return -1;
+    if (k != PLACE_AGCU) {
+        int t = c->grid[r * c->cols + col];
+        return t >= 0 && (int)c->s->site[t].kind == k ? t : -1;
+    }
+    for (int j = 0; j < c->n_kind_site[k]; j++) {
+        int t = c->kind_site[k][j];
+        if (c->s->site[t].row == r && c->s->site[t].col == col)
+            return t;
+    }
+    return -1;
+}
+
+/* Choose u0 (the unit of greatest total width, lowest index first), mark in
+ * forbid[] the sites of its kind that are not orbit representatives, and
+ * move the incumbent by the g that puts u0 on a representative.  Returns u0,
+ * -1 when there is no symmetry to break, or -2 when out of memory. */
+static int break_symmetry(const place_ctx *c, const pair *pr, int n_pairs, int *incumbent,
+                          char *forbid)
+{
+    const place_problem *p = c->p;
+    int ns = c->s->n, n = p->n_units;
+    bool used[PLACE_N_KINDS] = {false};
+    for (int u = 0; u < n; u++)
+        used[p->kind[u]] = true;
+    int *perm = malloc((size_t)8 * (size_t)(ns > 0 ? ns : 1) * sizeof *perm);
+    double *wdeg = calloc((size_t)(n > 0 ? n : 1), sizeof *wdeg);
+    if (!perm || !wdeg) {
+        free(perm);
+        free(wdeg);
+        return -2;
+    }
+    int n_g = 0;
+    for (int g = 0; g < 8; g++) {
+        int *pg = perm + (size_t)n_g * (size_t)ns;
+        bool ok = true;
+        for (int t = 0; t < ns && ok; t++) {
+            pg[t] = t;
+            int k = c->s->site[t].kind, r2, c2;
+            if (!used[k])
+                continue;
+            ok = map_point(g, c->rows, c->cols, c->s->site[t].row, c->s->site[t].col, &r2, &c2);
+            if (ok)
+                pg[t] = site_of(c, k, r2, c2);
+            ok = ok && pg[t] >= 0;
+        }
+        if (ok)
+            n_g++;
+    }
+    int u0 = -1;
+    for (int i = 0; i < n_pairs; i++) {
+        wdeg[pr[i].a] += pr[i].w;
+        wdeg[pr[i].b] += pr[i].w;
+    }
+    for (int u = 0; u < n; u++)
+        if (wdeg[u] > 0 && (u0 < 0 || wdeg[u] > wdeg[u0]))
+            u0 = u;
+    if (n_g > 1 && u0 >= 0) {
+        int k = p->kind[u0];
+        for (int j = 0; j < c->n_kind_site[k]; j++) {
+            int t = c->kind_site[k][j], rep = t;
+            for (int g = 0; g < n_g; g++)
+                if (perm[(size_t)g * (size_t)ns + (size_t)t] < rep)
+                    rep = perm[(size_t)g * (size_t)ns + (size_t)t];
+            forbid[t] = rep != t;
+        }
+        /* Move the incumbent so that u0 sits on a representative. */
+        int s0 = incumbent[u0];
+        for (int g = 0; g < n_g && forbid[s0]; g++) {
+            const int *pg = perm + (size_t)g * (size_t)ns;
+            if (!forbid[pg[s0]]) {
+                for (int u = 0; u < n; u++)
+                    incumbent[u] = pg[incumbent[u]];
+                break;
+            }
+        }
+    } else {
+        u0 = -1;
+    }
+    free(perm);
+    free(wdeg);
+    return u0;
+}
+
+int place_ilp_run(const place_ctx *c, const place_opts *o, int *incumbent,
                   place_result *r, diag_list *d)
 {
     const place_problem *p = c->p;
@@ -415,6 +688,21 @@ int place_ilp_run(const place_ctx *c, const place_opts *o, const int *incumbent,
         nz += 4 * (1 + sa + sb) + 2 + 4;   /* distance rows, least distance, GL terms */
     }
     nz += cols - 2L * n_pairs;             /* GL site terms, at most one per x */
+    /* The product rows, if they fit too. */
+    long p_cols = 0, p_rows = 0, p_nz = 0;
+    for (int i = 0; i < n_pairs; i++) {
+        long sa = c->n_kind_site[p->kind[pr[i].a]], sb = c->n_kind_site[p->kind[pr[i].b]];
+        long y = pair_products(c, &pr[i]);
+        p_cols += y;
+        p_rows += sa + sb + 1;
+        p_nz += 3 * y + sa + sb + 2;
+    }
+    bool products = nz + p_nz <= PLACE_ILP_MAX_NONZEROS;
+    if (products) {
+        cols += p_cols;
+        rows += p_rows;
+        nz += p_nz;
+    }
     if (nz > PLACE_ILP_MAX_NONZEROS) {
         free(pr);
         return diag_error(d, at,
@@ -424,19 +712,31 @@ int place_ilp_run(const place_ctx *c, const place_opts *o, const int *incumbent,
     }
 
     model m;
-    if (build_model(c, pr, n_pairs, rows, nz, &m) != 0) {
+    if (build_model(c, pr, n_pairs, products, rows, nz, &m) != 0) {
         free(pr);
         return diag_error(d, at, "placement: ilp: out of memory building the model");
     }
     double *warm = calloc((size_t)m.n_cols + 1, sizeof *warm);
     int *assigned = malloc((size_t)(n > 0 ? n : 1) * sizeof *assigned);
-    if (!warm || !assigned) {
+    char *forbid = calloc((size_t)(c->s->n > 0 ? c->s->n : 1), 1);
+    m.zero = calloc((size_t)m.n_cols + 1, 1);
+    int u0 = warm && assigned && forbid && m.zero
+                 ? break_symmetry(c, pr, n_pairs, incumbent, forbid) : -2;
+    if (u0 < -1) {
         free(warm);
         free(assigned);
+        free(forbid);
         free(pr);
         model_free(&m);
         return diag_error(d, at, "placement: ilp: out of memory");
     }
+    if (u0 >= 0) {
+        int k = p->kind[u0];
+        for (int j = 0; j < c->n_kind_site[k]; j++)
+            m.zero[m.xcol[u0] + j] = forbid[c->kind_site[k][j]];
+        memcpy(r->site, incumbent, (size_t)n * sizeof *r->site);
+    }
+    free(forbid);
     /* The incumbent in the model's columns. */
     int *pos_in_kind = malloc((size_t)(c->s->n > 0 ? c->s->n : 1) * sizeof *pos_in_kind);
     if (!pos_in_kind) {
@@ -455,85 +755,43 @@ int place_ilp_run(const place_ctx *c, const place_opts *o, const int *incumbent,
         const place_site *a = &c->s->site[incumbent[pr[i].a]], *b = &c->s->site[incumbent[pr[i].b]];
         warm[m.pair_col + 2 * i] = abs(a->col - b->col);
         warm[m.pair_col + 2 * i + 1] = abs(a->row - b->row);
+        if (products) {
+            int ka = p->kind[pr[i].a], kb = p->kind[pr[i].b];
+            int ja = pos_in_kind[incumbent[pr[i].a]], jb = pos_in_kind[incumbent[pr[i].b]];
+            int nbk = c->n_kind_site[kb];
+            int k = ka == kb ? ja * (nbk - 1) + (jb < ja ? jb : jb - 1) : ja * nbk + jb;
+            warm[m.ycol[i] + k] = 1;
+        }
     }
     bool integral = true;
     for (int i = 0; i < n_pairs; i++)
         if (pr[i].w != floor(pr[i].w))
             integral = false;
 
-    search srch = {.warm = warm, .given = false, .bound = -INFINITY};
-    glpk_guard guard;
-    guard.last[0] = '\0';
-    glp_prob *volatile lp = NULL;
-    volatile int status = 0, ret = 0, lp_ret = 0;
-    glp_term_hook(on_glpk_output, &guard);
-    glp_error_hook(on_glpk_error, &guard);
-    if (setjmp(guard.env) != 0) {
-        /* GLPK failed inside; its environment is unusable: drop it all. */
-        glp_free_env();
+    search srch = {.warm = warm, .warm_cost = place_cost(p, c->s, incumbent), .given = false,
+                   .bound = -INFINITY};
+    solution sol = {.x = calloc((size_t)m.n_cols + 1, sizeof(double))};
+    if (!sol.x || solve(&m, o, t0, &srch, &sol) != 0) {
+        int rc = diag_error(d, at, "placement: ilp: %s",
+                            sol.x ? sol.error : "out of memory");
+        free(sol.x);
         free(warm);
         free(assigned);
         free(pos_in_kind);
         free(pr);
         model_free(&m);
-        return diag_error(d, at, "placement: ilp: GLPK failed: %s",
-                          guard.last[0] ? guard.last : "(no message)");
-    }
-    lp = glp_create_prob();
-    glp_set_obj_dir(lp, GLP_MIN);
-    glp_add_rows(lp, m.n_rows);
-    for (int i = 1; i <= m.n_rows; i++) {
-        if (m.rtype[i] == 'E')
-            glp_set_row_bnds(lp, i, GLP_FX, m.rlo[i], m.rlo[i]);
-        else if (m.rtype[i] == 'U')
-            glp_set_row_bnds(lp, i, GLP_UP, 0, m.rlo[i]);
-        else
-            glp_set_row_bnds(lp, i, GLP_LO, m.rlo[i], 0);
-    }
-    glp_add_cols(lp, m.n_cols);
-    for (int j = 1; j <= m.n_cols; j++) {
-        if (j < m.pair_col) {
-            glp_set_col_kind(lp, j, GLP_BV);
-        } else {
-            glp_set_col_bnds(lp, j, GLP_LO, 0, 0);
-        }
-        glp_set_obj_coef(lp, j, m.obj[j]);
-    }
-    glp_load_matrix(lp, m.nz, m.ia, m.ja, m.ar);
-
-    double left = o->time_limit - (now_seconds() - t0);
-    glp_smcp sm;
-    glp_init_smcp(&sm);
-    sm.msg_lev = GLP_MSG_OFF;
-    sm.presolve = GLP_ON;
-    sm.tm_lim = left > 0 ? (int)fmin(left * 1000, 2e9) : 1;
-    lp_ret = glp_simplex(lp, &sm);
-    if (lp_ret == 0 && glp_get_status(lp) == GLP_OPT) {
-        left = o->time_limit - (now_seconds() - t0);
-        glp_iocp io;
-        glp_init_iocp(&io);
-        io.msg_lev = GLP_MSG_OFF;
-        io.presolve = GLP_OFF;
-        io.bt_tech = GLP_BT_BLB;
-        io.tm_lim = left > 0 ? (int)fmin(left * 1000, 2e9) : 1;
-        io.mip_gap = o->mip_gap;
-        io.cb_func = on_search;
-        io.cb_info = &srch;
-        ret = glp_intopt(lp, &io);
-        status = glp_mip_status(lp);
-    } else {
-        status = GLP_UNDEF;
+        return rc;
     }
 
     /* Read the solution, if GLPK has one at least as good as ours. */
     double inc_cost = place_cost(p, c->s, incumbent);
-    bool have = status == GLP_OPT || status == GLP_FEAS;
+    bool have = sol.status == GLP_OPT || sol.status == GLP_FEAS;
     if (have) {
         for (int u = 0; u < n && have; u++) {
             assigned[u] = -1;
             int k = p->kind[u];
             for (int j = 0; j < c->n_kind_site[k]; j++)
-                if (glp_mip_col_val(lp, m.xcol[u] + j) > 0.5) {
+                if (sol.x[m.xcol[u] + j] > 0.5) {
                     if (assigned[u] >= 0)
                         have = false;
                     assigned[u] = c->kind_site[k][j];
@@ -546,10 +804,8 @@ int place_ilp_run(const place_ctx *c, const place_opts *o, const int *incumbent,
     }
     double cost = place_cost(p, c->s, r->site);
     double bound = srch.bound;
-    if (status == GLP_OPT && o->mip_gap == 0 && (ret == 0))
-        bound = glp_mip_obj_val(lp);
-    else if (status == GLP_NOFEAS)
-        bound = cost;   /* cannot happen: the incumbent is feasible */
+    if (sol.status == GLP_OPT && o->mip_gap == 0 && sol.ret == 0)
+        bound = sol.obj;
     if (integral && isfinite(bound))
         bound = ceil(bound - 1e-6);
     if (bound > cost)
@@ -557,18 +813,11 @@ int place_ilp_run(const place_ctx *c, const place_opts *o, const int *incumbent,
     r->bound = isfinite(bound) ? bound : NAN;
     r->optimal = isfinite(bound) && cost - bound <= 1e-6 * (cost > 1 ? cost : 1);
 
-    glp_delete_prob(lp);
-    glp_error_hook(NULL, NULL);
-    glp_term_hook(NULL, NULL);
-    glp_free_env();
+    free(sol.x);
     free(warm);
     free(assigned);
     free(pos_in_kind);
     free(pr);
     model_free(&m);
-    if (lp_ret != 0 && lp_ret != GLP_ETMLIM)
-        return diag_error(d, at, "placement: ilp: the root relaxation failed (GLPK code %d)", lp_ret);
-    if (ret != 0 && ret != GLP_ETMLIM && ret != GLP_EMIPGAP)
-        return diag_error(d, at, "placement: ilp: branch and bound failed (GLPK code %d)", ret);
     return 0;
 }

@@ -46,7 +46,7 @@ int place_random_run(const place_ctx *c, const place_opts *o, int *site);
 int place_greedy_run(const place_ctx *c, int *site);
 int place_sa_run(const place_ctx *c, const place_opts *o, const int *start,
                  int *site, long *moves);
-int place_ilp_run(const place_ctx *c, const place_opts *o, const int *incumbent,
+int place_ilp_run(const place_ctx *c, const place_opts *o, int *incumbent,
                   place_result *r, diag_list *d);
 
 #endif

@@ -15,7 +15,7 @@
  *     SA_MIN_MOVES, so that a graph of a few units is annealed too);
  *   - T <- alpha T with alpha chosen by the accept rate R of the last
  *     temperature: 0.5 if R > 0.96, 0.9 if R > 0.8, 0.95 if R > 0.15, else 0.8;
- *   - rlim <- rlim x (1 - 0.44 + R), kept in [1, max(rows, cols)], which
+ *   - rlim <- rlim x (1 - 0.44 + R), kept in [2, max(rows, cols)], which
  *     steers R towards 0.44;
  *   - stop when T < 0.005 x cost / nets, or when three temperatures in a row
  *     change nothing (frozen); then one greedy pass at T = 0 (the quench).
@@ -34,6 +34,11 @@
 /* VPR's n^(4/3) moves per temperature is a dozen for a graph of 7 units:
  * too few to equilibrate.  Small graphs get at least this many (x effort). */
 enum { SA_MIN_MOVES = 200 };
+
+/* VPR's least range limit is 1, on a grid where every cell takes a block.
+ * On a checkerboard the nearest sites of a unit's own kind are 2 away in a
+ * straight line; a window of +-1 would offer only the diagonals. */
+enum { SA_MIN_RLIM = 2 };
 
 typedef struct anneal {
     const place_ctx *c;
@@ -208,8 +213,8 @@ int place_sa_run(const place_ctx *c, const place_opts *o, const int *start,
         double alpha = R > 0.96 ? 0.5 : R > 0.8 ? 0.9 : R > 0.15 ? 0.95 : 0.8;
         T *= alpha;
         rlim *= 1 - 0.44 + R;
-        if (rlim < 1)
-            rlim = 1;
+        if (rlim < SA_MIN_RLIM)
+            rlim = SA_MIN_RLIM;
         if (rlim > max_r)
             rlim = max_r;
         frozen = changed == 0 ? frozen + 1 : 0;
