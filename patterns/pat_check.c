@@ -1012,12 +1012,18 @@ static void sort_diags(diag_list *d, int from)
 
 pat_program *pat_load_string(const char *name, const char *text, arena *a, diag_list *d)
 {
-    const char *file = arena_strdup(a, name);
-    if (!file) {
+    /* Every location names the file through the diag_list's own copy of
+     * the name, which lives exactly as long as the list that prints it,
+     * even if the caller releases the arena first.  The program keeps an
+     * arena copy for everything else. */
+    const char *own = arena_strdup(a, name);
+    if (!own) {
         diag_error(d, diag_at_file(name), "out of memory");
         return NULL;
     }
-    diag_add_source(d, file, text);
+    int n_sources = d->n_sources;
+    diag_add_source(d, name, text);
+    const char *file = d->n_sources > n_sources ? d->sources[d->n_sources - 1].file : own;
     int from = d->n, errors_before = d->n_errors;
     token *toks;
     int n;
@@ -1026,6 +1032,8 @@ pat_program *pat_load_string(const char *name, const char *text, arena *a, diag_
         ast_program *ap = pat_parse(toks, n, a, d);
         if (ap) {
             p = pat_check(ap, file, a, d);
+            if (p)
+                p->file = own;
         } else if (!ap) {
             diag_error(d, diag_at_file(file), "out of memory");
         }

@@ -66,9 +66,16 @@ typedef struct interp {
     jmp_buf fail;
 } interp;
 
+/* A position naming only the program, through the same file name as the
+ * program's other locations (the diag_list's copy, see pat_load_string). */
+static diag_loc program_loc(const pat_program *p)
+{
+    return diag_at_file(p->n_decls > 0 ? p->decls[0]->loc.file : NULL);
+}
+
 static _Noreturn void oom(interp *in)
 {
-    diag_error(in->d, diag_at_file(in->p->file), "out of memory in the interpreter");
+    diag_error(in->d, program_loc(in->p), "out of memory in the interpreter");
     longjmp(in->fail, 1);
 }
 
@@ -681,7 +688,7 @@ static int run_def(interp *in, const pat_def *df)
 int pat_interpret(const pat_program *p, pat_values *vals, diag_list *d)
 {
     if (vals->n != p->n_decls)
-        return diag_error(d, diag_at_file(p->file), "value table does not match the program");
+        return diag_error(d, program_loc(p), "value table does not match the program");
     for (int i = 0; i < p->n_decls; i++) {
         const pat_decl *dl = p->decls[i];
         pat_tensor *t = &vals->t[i];
@@ -704,7 +711,7 @@ int pat_interpret(const pat_program *p, pat_values *vals, diag_list *d)
     /* State that changes between setjmp and longjmp lives behind a pointer. */
     interp *in = calloc(1, sizeof *in);
     if (!in)
-        return diag_error(d, diag_at_file(p->file), "out of memory in the interpreter");
+        return diag_error(d, program_loc(p), "out of memory in the interpreter");
     in->p = p;
     in->vals = vals;
     in->d = d;

@@ -421,6 +421,22 @@ static void test_depth_limit(void **state)
     free(src);
 }
 
+/* Diagnostics stay printable after the caller releases the arena: their
+ * file name is the diag_list's own copy. */
+static void test_diagnostics_outlive_arena(void **state)
+{
+    (void)state;
+    loaded l;
+    assert_null(load(&l, "output y : f32\ny = 1\n"));
+    arena_destroy(&l.a);
+    assert_string_equal(l.d.items[0].loc.file, "t.pat");
+    FILE *sink = fopen("/dev/null", "w");
+    assert_non_null(sink);
+    diag_print(sink, &l.d);
+    fclose(sink);
+    diag_free(&l.d);
+}
+
 static void test_load_file(void **state)
 {
     (void)state;
@@ -447,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_recovery_keeps_next_statement),
         cmocka_unit_test(test_error_cap),
         cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_diagnostics_outlive_arena),
         cmocka_unit_test(test_load_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
