@@ -508,7 +508,7 @@ static pat_expr *chk_binary(checker *ck, const ast *e, scope *sc)
     pat_expr *r = chk(ck, e->u.binary.rhs, sc);
     if (!l || !r)
         return NULL;
-    char bl[64], br[64];
+    char bl[64];
     if (l->type.rank != 0 || r->type.rank != 0) {
         pat_expr *t = l->type.rank != 0 ? l : r;
         diag_error(ck->d, e->loc, "'%s' works on scalars, but its %s operand is %s",
@@ -536,7 +536,6 @@ static pat_expr *chk_binary(checker *ck, const ast *e, scope *sc)
         if (op >= PAT_LT)
             result = scalar(PAT_I32);
     }
-    (void)br;
     pat_expr *x = new_expr(ck, PAT_E_BINARY, e->loc);
     if (x) {
         x->type = result;
