@@ -62,15 +62,24 @@ static char *separate_attributes(const char *text, int *count, int *first_line)
     char *out = malloc(sizeof WRAP_OPEN + 2 * n + 32);
     if (!out)
         return NULL;
-    size_t o = 0;
-    memcpy(out, WRAP_OPEN, sizeof WRAP_OPEN - 1);
+    size_t o = 0, start = 0;
+    int line = 1;
+    /* An XML declaration must stay first: the wrapper goes after it. */
+    if (strncmp(text, "<?xml", 5) == 0) {
+        const char *end = strstr(text, "?>");
+        start = end ? (size_t)(end - text) + 2 : 0;
+        for (size_t i = 0; i < start; i++) {
+            out[o++] = text[i];
+            line += text[i] == '\n';
+        }
+    }
+    memcpy(out + o, WRAP_OPEN, sizeof WRAP_OPEN - 1);
     o += sizeof WRAP_OPEN - 1;
     bool in_tag = false;
     char quote = 0;
-    int line = 1;
     *count = 0;
     *first_line = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = start; i < n; i++) {
         char c = text[i];
         out[o++] = c;
         if (c == '\n')

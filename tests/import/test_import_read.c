@@ -250,6 +250,28 @@ static void morpher_cycle_needs_a_loop_carried_edge(void **state)
     diag_free(&d);
 }
 
+static void morpher_well_formed_file_reads_without_warnings(void **state)
+{
+    (void)state;
+    imp_graph g;
+    diag_list d;
+    load_ok("clean.xml",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- written by hand -->\n<DFG count=\"2\">\n"
+            "<Node idx=\"1\" ASAP=\"0\" ALAP=\"0\" CONST=\"7\">\n<OP>MUL</OP>\n<Outputs>\n" OUT("2", "0")
+            "</Outputs>\n</Node>\n<Node idx=\"2\" ASAP=\"1\" ALAP=\"1\">\n<OP>OSTORE</OP>\n"
+            "<Inputs>\n<Input idx=\"1\"/>\n</Inputs>\n</Node>\n</DFG>\n",
+            &g, &d);
+    if (d.n != 0)
+        diag_print(stderr, &d);
+    assert_int_equal(d.n, 0);
+    assert_int_equal(g.n_nodes, 2);
+    assert_int_equal(g.n_edges, 1);
+    assert_int_equal(g.node[0].line, 4);
+    assert_int_equal(g.node[1].line, 10);
+    imp_graph_free(&g);
+    diag_free(&d);
+}
+
 static void morpher_missing_dfg_and_garbage(void **state)
 {
     (void)state;
@@ -569,6 +591,7 @@ int main(void)
         cmocka_unit_test(morpher_dangling_edge_is_an_error),
         cmocka_unit_test(morpher_duplicate_idx_is_an_error),
         cmocka_unit_test(morpher_cycle_needs_a_loop_carried_edge),
+        cmocka_unit_test(morpher_well_formed_file_reads_without_warnings),
         cmocka_unit_test(morpher_missing_dfg_and_garbage),
         cmocka_unit_test(dot_reads_nodes_edges_and_attributes),
         cmocka_unit_test(dot_syntax_error_has_its_line),
