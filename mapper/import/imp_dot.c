@@ -51,8 +51,9 @@ static void flush_capture(void)
     char *msg = capture.buf;
     while (*msg == ' ' || *msg == ':')
         msg++;
-    if (strncmp(msg, "Error", 5) == 0 || strncmp(msg, "Warning", 7) == 0) {
-        msg += msg[0] == 'E' ? 5 : 7;
+    bool warning = strncmp(msg, "Warning", 7) == 0;
+    if (strncmp(msg, "Error", 5) == 0 || warning) {
+        msg += warning ? 7 : 5;
         while (*msg == ' ' || *msg == ':')
             msg++;
     }
@@ -65,7 +66,10 @@ static void flush_capture(void)
         line = atoi(l + 5);
     if (line > capture.last_line)
         line = capture.last_line;
-    if (n > 0) {
+    if (n > 0 && warning) {
+        diag_loc at = {capture.file, line, 0};
+        diag_warning(capture.d, at, "DOT: %s", msg);
+    } else if (n > 0) {
         diag_loc at = {capture.file, line, 0};
         diag_error(capture.d, at, "DOT syntax: %s", msg);
         capture.reported++;
