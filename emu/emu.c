@@ -105,8 +105,9 @@ static uint32_t combine(pat_redop op, pat_elem t, uint32_t a, uint32_t b)
         switch (op) {
         case PAT_RED_ADD: return from_f(x + y);
         case PAT_RED_MUL: return from_f(x * y);
-        case PAT_RED_MAX: return from_f(y > x ? y : x);
-        case PAT_RED_MIN: return from_f(y < x ? y : x);
+        /* fmaxf/fminf, as the reference: a NaN operand is ignored */
+        case PAT_RED_MAX: return from_f(fmaxf(x, y));
+        case PAT_RED_MIN: return from_f(fminf(x, y));
         }
     }
     int32_t x = (int32_t)a, y = (int32_t)b;
@@ -370,10 +371,10 @@ static int exec_op(emu *E, const dfg_op *op)
             r = f ? from_f(fabsf(as_f(a))) : ((int32_t)a < 0 ? 0u - a : a);
             break;
         case DFG_MAX:
-            r = f ? from_f(as_f(b) > as_f(a) ? as_f(b) : as_f(a)) : ((int32_t)b > (int32_t)a ? b : a);
+            r = f ? from_f(fmaxf(as_f(a), as_f(b))) : ((int32_t)b > (int32_t)a ? b : a);
             break;
         case DFG_MIN:
-            r = f ? from_f(as_f(b) < as_f(a) ? as_f(b) : as_f(a)) : ((int32_t)b < (int32_t)a ? b : a);
+            r = f ? from_f(fminf(as_f(a), as_f(b))) : ((int32_t)b < (int32_t)a ? b : a);
             break;
         case DFG_TOF32: r = from_f((float)(int32_t)a); break;
         case DFG_TOI32: r = (uint32_t)f32_to_i32(as_f(a)); break;

@@ -20,9 +20,11 @@ void diag_init(diag_list *d)
 
 void diag_free(diag_list *d)
 {
-    for (int i = 0; i < d->n; i++)
+    for (int i = 0; i < d->n; i++) {
         if (d->items[i].msg != oom_msg)
             free(d->items[i].msg);
+        free((char *)d->items[i].loc.file);
+    }
     free(d->items);
     for (int i = 0; i < d->n_sources; i++) {
         free(d->sources[i].file);
@@ -88,6 +90,9 @@ int diag_vadd(diag_list *d, diag_severity sev, diag_loc loc, const char *fmt, va
         msg = oom_msg;
     d->items[d->n].sev = sev;
     d->items[d->n].loc = loc;
+    /* The list keeps its own copy of the file name: a diagnostic must
+     * outlive the arena or buffer the name came from. */
+    d->items[d->n].loc.file = loc.file ? dup_string(loc.file) : NULL;
     d->items[d->n].msg = msg;
     d->n++;
     return -1;

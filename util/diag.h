@@ -22,7 +22,7 @@
 
 /* A place in a source file. line and col count from 1; 0 means "unknown". */
 typedef struct diag_loc {
-    const char *file;  /* not owned; must outlive the list (arena or literal) */
+    const char *file;  /* when added to a list, the list keeps its own copy */
     int line;
     int col;
 } diag_loc;

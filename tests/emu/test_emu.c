@@ -112,6 +112,17 @@ static void buffers_chain_definitions(void **state)
            "s = reduce (i: N) + { y[i] }\n");
 }
 
+static void nan_in_max_and_min_follows_the_reference(void **state)
+{
+    (void)state;
+    /* fmaxf/fminf semantics: a NaN operand is ignored, in the function and
+     * in reductions alike. */
+    AGREES("const N = 40\ninput x : f32[N]\noutput y : f32[N]\noutput m : f32\noutput n : f32\n"
+           "y = map (i: N) { max(0.0 / 0.0, x[i]) + min(x[i], 0.0 / 0.0) }\n"
+           "m = reduce (i: N) max { i % 3 == 0 ? 0.0 / 0.0 : x[i] }\n"
+           "n = reduce (i: N) min { i % 5 == 1 ? 0.0 / 0.0 : x[i] }\n");
+}
+
 static void runtime_errors_are_reported_not_crashes(void **state)
 {
     (void)state;
@@ -196,6 +207,7 @@ int main(void)
         cmocka_unit_test(row_valued_reductions_and_tensor_lets),
         cmocka_unit_test(nested_reductions_and_scalar_outputs),
         cmocka_unit_test(buffers_chain_definitions),
+        cmocka_unit_test(nan_in_max_and_min_follows_the_reference),
         cmocka_unit_test(runtime_errors_are_reported_not_crashes),
         cmocka_unit_test(vector_issues_follow_the_trip_counts),
         cmocka_unit_test(bank_conflicts_cost_cycles),
