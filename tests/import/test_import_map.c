@@ -20,6 +20,9 @@
 #ifndef DFGS_DIR
 #error "DFGS_DIR must name shared/dfgs"
 #endif
+#ifndef DOT_DIR
+#error "DOT_DIR must name tests/import/dot"
+#endif
 #ifndef FABRIC_DIR
 #error "FABRIC_DIR must name fabric/"
 #endif
@@ -269,6 +272,47 @@ static void every_readable_sample_maps_on_plasticine(void **state)
         imp_report_free(&r);
         diag_free(&d);
     }
+}
+
+/* The CGRA-ME DOT files in tests/import/dot, read from disk. */
+static void dot_files_map_with_their_recurrences(void **state)
+{
+    (void)state;
+    fab_fabric tiny, cgra;
+    load_fabric(&tiny, "tiny.cfg");
+    load_fabric(&cgra, "cgra4x4.cfg");
+    imp_opts o;
+    imp_opts_default(&o);
+    o.place.strategy = PLACE_SA;
+    o.place.seed = 3;
+    imp_report r;
+    diag_list d;
+    diag_init(&d);
+    /* two phi-closed recurrences of 2 operations each */
+    assert_int_equal(imp_run(DOT_DIR "/dotprod.dot", &tiny, &o, &r, &d), IMP_EXIT_OK);
+    check_design(&r, &tiny);
+    assert_int_equal(r.n_loop_edges, 2);
+    assert_int_equal(r.recmii, 2);
+    assert_int_equal(r.ii, 2);
+    assert_int_equal(r.n_pmus, 2);
+    assert_int_equal(r.n_ags, 1);
+    imp_report_free(&r);
+    /* one operation per PE: each recurrence crosses two PE-to-PE links of
+     * at least 2 hops each way: II >= 2 + 2 x 2 */
+    assert_int_equal(imp_run(DOT_DIR "/dotprod.dot", &cgra, &o, &r, &d), IMP_EXIT_OK);
+    check_design(&r, &cgra);
+    assert_int_equal(r.recmii, 2);
+    assert_true(r.ii >= 6);
+    assert_int_equal(r.n_pcus, 5);
+    imp_report_free(&r);
+    assert_int_equal(imp_run(DOT_DIR "/saxpy.dot", &cgra, &o, &r, &d), IMP_EXIT_OK);
+    check_design(&r, &cgra);
+    assert_int_equal(r.ii, 1);
+    assert_int_equal(r.n_ags, 3);
+    assert_int_equal(r.n_immediate, 1);
+    assert_int_equal(count_errors(&d), 0);
+    imp_report_free(&r);
+    diag_free(&d);
 }
 
 /* --------------------------------------------------------------- timing */
@@ -564,6 +608,7 @@ int main(void)
         cmocka_unit_test(too_big_exits_2_with_the_numbers),
         cmocka_unit_test(bad_graph_exits_1_and_missing_file_4),
         cmocka_unit_test(every_readable_sample_maps_on_plasticine),
+        cmocka_unit_test(dot_files_map_with_their_recurrences),
         cmocka_unit_test(recurrence_in_one_pcu_costs_its_stages),
         cmocka_unit_test(recurrence_across_pes_pays_its_hops),
         cmocka_unit_test(ii_is_the_maximum_cycle_ratio),
