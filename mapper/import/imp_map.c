@@ -13,14 +13,19 @@
  *     operations whose input and output streams fit vector_in/vector_out.
  *     A stream is one value sent to one other unit (a multicast to three
  *     units is three streams, one route tree).  Clustering minimises the
- *     streams that cross between units in two steps:
- *       1. greedy topological packing: each operation, in topological order,
- *          joins the VPCU holding most of its neighbours that still has a
- *          free stage, fits its ports and keeps the unit graph acyclic; else
- *          it opens a new VPCU;
+ *     streams that cross between units, a stream on a recurrence weighing
+ *     REC_WEIGHT (it adds its hops to the II), in three steps:
+ *       0. seeding: the compute operations of each recurrence (a strongly
+ *          connected component) that fits one PCU start in one VPCU;
+ *       1. greedy topological packing: each other operation, in topological
+ *          order, joins the VPCU holding most of its neighbours that still
+ *          has a free stage, fits its ports and keeps the unit graph
+ *          acyclic; else it opens a new VPCU;
  *       2. refinement to a fixed point: single operations move to a
  *          neighbouring VPCU, and pairs of VPCUs merge, whenever that
  *          removes streams (or, for merges, keeps them) within the limits.
+ *     Each step looks only at the neighbourhood it changes, so clustering
+ *     a 1000-operation graph takes tens of milliseconds.
  *     "Acyclic" is over distance-0 edges between VPCUs (PMU ports and VAGs
  *     count one per operation): a pipeline reads its inputs at stage 1 and
  *     emits after its last stage, so a same-iteration path that leaves a
