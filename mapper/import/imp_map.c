@@ -1234,6 +1234,7 @@ int imp_map(const imp_graph *g, const fab_fabric *f, const imp_opts *o, imp_repo
 int imp_run(const char *path, const fab_fabric *f, const imp_opts *o, imp_report *r, diag_list *d)
 {
     report_init(r, path, f);
+    r->strategy = place_strategy_name(o->place.strategy);
     imp_graph g;
     bool io_error = false;
     double t0 = imp_now();
