@@ -396,6 +396,24 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
             goto done;
         }
         job.place.cost = place_cost(&job.pp, &job.sites, job.place.site);
+    } else if (o->place.strategy == PLACE_ILP) {
+        /* The ILP is the referee of the heuristics: start it from the
+         * placement the default strategy finds, so that its answer is never
+         * worse than what `--place sa` reports for the same seed. */
+        place_opts so = o->place;
+        so.strategy = PLACE_SA;
+        place_result sa = {0};
+        if (place_run(&job.pp, &job.sites, &so, &sa, d) != 0) {
+            place_result_free(&sa);
+            goto done;
+        }
+        place_opts io = o->place;
+        io.warm = sa.site;
+        int rc = place_run(&job.pp, &job.sites, &io, &job.place, d);
+        job.place.seconds += sa.seconds;
+        place_result_free(&sa);
+        if (rc != 0)
+            goto done;
     } else if (place_run(&job.pp, &job.sites, &o->place, &job.place, d) != 0)
         goto done;
     job.placed = true;
@@ -404,8 +422,13 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
         status = EXIT_USAGE;
         goto done;
     }
-    if (routed != 0)
+    if (routed != 0) {
+        /* The report of a congested mapping is what the user needs to see
+         * why: write it (without emulation) before failing. */
+        if (o->json)
+            cli_report_json(o->json, &job, d);
         goto done;
+    }
 
     if (o->map_only) {
         if (!o->quiet)

@@ -130,9 +130,14 @@ def strategies(fabric):
                 j = os.path.join(d, "r.json")
                 rc, out, err = run(path("examples", name), "--fabric", path("fabric", fabric), "--place", strategy,
                                    "--time-limit", "2", "--map-only", "--json", j, "-q")
-                if not check(rc == 0, f"{strategy} places {name} (exit {rc}: {err.strip()[:200]})"):
+                # A random placement may be unroutable (it is the baseline);
+                # the others must route.
+                unroutable = rc == 2 and "over capacity" in err and os.path.exists(j)
+                if not check(rc == 0 or (strategy == "random" and unroutable),
+                             f"{strategy} places and routes {name} (exit {rc}: {err.strip()[:200]})"):
                     continue
                 r = json.load(open(j))
+                os.remove(j)
                 units = r["place"]["units"]
                 sites = [(u["row"], u["col"], u["kind"]) for u in units]
                 legal = len({(s[0], s[1], s[2] == "VAG") for s in sites}) == len(sites)
@@ -144,7 +149,8 @@ def strategies(fabric):
                     else:
                         legal &= col in (0, cols - 1) and 0 <= row < rows
                 check(legal, f"{strategy} placement of {name} is legal")
-                check(r["route"]["overused_links"] == 0, f"{strategy} placement of {name} routes with no overuse")
+                check(r["route"]["overused_links"] == 0 or strategy == "random",
+                      f"{strategy} placement of {name} routes with no overuse")
                 costs[name] = r["place"]["cost"]
             STRATEGY_COSTS[strategy] = costs
     for name in names:
