@@ -2,7 +2,8 @@
  * bench_place.c — placement benchmarks (meson benchmark(), not tests).
  *
  *   bench_place sa     [units] [side]   SA on a layered graph (default 5,000
- *                                       units on a 64 x 64 fabric); target < 30 s
+ *                                       units on a 72 x 72 fabric: 64 x 64 holds
+ *                                       at most 4,224 units); target < 30 s
  *   bench_place ilp    [units]          ILP to proven optimality on a 4 x 4
  *                                       fabric like tiny.cfg (default 16 units);
  *                                       target < 10 s
@@ -17,10 +18,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bench/synth.h"
 #include "mapper/place/place.h"
 #include "util/diag.h"
+
+/* Processor time of this process, in seconds: on a shared machine the wall
+ * time (place_result.seconds) also counts the time others took. */
+static double cpu_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static double last_cpu;   /* processor seconds of the last run() */
 
 static int run(const place_problem *p, const place_sites *s, place_strategy st, uint64_t seed,
                double effort, place_result *r)
@@ -33,7 +46,9 @@ static int run(const place_problem *p, const place_sites *s, place_strategy st, 
     o.time_limit = 60;
     diag_list d;
     diag_init(&d);
+    double c0 = cpu_seconds();
     int rc = place_run(p, s, &o, r, &d);
+    last_cpu = cpu_seconds() - c0;
     if (rc != 0)
         diag_print(stderr, &d);
     diag_free(&d);
@@ -64,10 +79,10 @@ static int bench_sa(int units, int side)
     if (rc == 0) {
         printf("random: cost %.0f  %.3f s\n", rnd.cost, rnd.seconds);
         printf("greedy: cost %.0f  %.3f s\n", gr.cost, gr.seconds);
-        printf("sa:     cost %.0f  %.3f s  %ld moves (%.2f M moves/s)\n", sa.cost, sa.seconds,
-               sa.moves, sa.moves / sa.seconds / 1e6);
+        printf("sa:     cost %.0f  %.3f s wall, %.3f s cpu  %ld moves (%.2f M moves/cpu s)\n",
+               sa.cost, sa.seconds, last_cpu, sa.moves, sa.moves / last_cpu / 1e6);
         printf("sa/random %.3f  sa/greedy %.3f\n", sa.cost / rnd.cost, sa.cost / gr.cost);
-        printf("target sa < 30 s: %s\n", sa.seconds < 30 ? "MET" : "MISSED");
+        printf("target sa < 30 s: %s (wall)\n", sa.seconds < 30 ? "MET" : "MISSED");
         place_result_free(&rnd);
         place_result_free(&gr);
         place_result_free(&sa);
@@ -100,12 +115,12 @@ static int bench_ilp(int units)
         rc = rc ? rc : run(&g.prob, &s, PLACE_ILP, 1, 1, &ilp);
         if (rc == 0) {
             printf("graph %d: %d units (%d PCUs, %d PMUs, %d AGCUs), %d nets: sa %.0f; ilp %.0f, "
-                   "bound %.0f, %s, %.3f s\n",
+                   "bound %.0f, %s, %.3f s wall, %.3f s cpu\n",
                    (int)seed, g.prob.n_units, g.n_pcus, g.n_pmus, g.n_agcus, g.prob.n_nets, sa.cost,
-                   ilp.cost, ilp.bound, ilp.optimal ? "optimal" : "NOT proven", ilp.seconds);
-            if (ilp.seconds > worst)
-                worst = ilp.seconds;
-            total += ilp.seconds;
+                   ilp.cost, ilp.bound, ilp.optimal ? "optimal" : "NOT proven", ilp.seconds, last_cpu);
+            if (last_cpu > worst)
+                worst = last_cpu;
+            total += last_cpu;
             worst_fail |= !ilp.optimal;
             place_result_free(&sa);
             place_result_free(&ilp);
@@ -116,9 +131,9 @@ static int bench_ilp(int units)
             return 1;
         }
     }
-    printf("ilp: mean %.3f s, worst %.3f s over %d graphs; all optimal: %s\n", total / n_graphs,
-           worst, n_graphs, worst_fail ? "no" : "yes");
-    printf("target ilp optimal < 10 s: %s\n", !worst_fail && worst < 10 ? "MET" : "MISSED");
+    printf("ilp: mean %.3f s cpu, worst %.3f s cpu over %d graphs; all optimal: %s\n",
+           total / n_graphs, worst, n_graphs, worst_fail ? "no" : "yes");
+    printf("target ilp optimal < 10 s: %s (cpu)\n", !worst_fail && worst < 10 ? "MET" : "MISSED");
     place_sites_free(&s);
     return 0;
 }
@@ -169,7 +184,7 @@ int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "sa";
     if (strcmp(mode, "sa") == 0)
-        return bench_sa(argc > 2 ? atoi(argv[2]) : 5000, argc > 3 ? atoi(argv[3]) : 64);
+        return bench_sa(argc > 2 ? atoi(argv[2]) : 5000, argc > 3 ? atoi(argv[3]) : 72);
     if (strcmp(mode, "ilp") == 0)
         return bench_ilp(argc > 2 ? atoi(argv[2]) : 16);
     if (strcmp(mode, "ratio") == 0)

@@ -361,14 +361,17 @@ int place_run(const place_problem *p, const place_sites *s, const place_opts *o,
         rc = place_greedy_run(&c, start);
         if (rc == 0) {
             place_opts so = *o;
-            so.effort = 1;
+            so.effort = p->n_units <= 200 ? 10 : 1;   /* cheap when small */
             rc = place_sa_run(&c, &so, start, r->site, &r->moves);
         }
         if (rc == 0 && o->warm && place_cost(p, s, o->warm) < place_cost(p, s, r->site))
             memcpy(r->site, o->warm, (size_t)p->n_units * sizeof *r->site);
         if (rc == 0) {
+            /* The time limit covers the whole strategy, annealing included. */
+            place_opts io = *o;
+            io.time_limit = fmax(o->time_limit - (now_seconds() - t0), 1e-3);
             memcpy(start, r->site, (size_t)p->n_units * sizeof *start);
-            rc = place_ilp_run(&c, o, start, r, d);
+            rc = place_ilp_run(&c, &io, start, r, d);
         }
         break;
     default:

@@ -51,6 +51,12 @@
 
 enum { PLACE_ILP_MAX_NONZEROS = 2000000 };
 
+/* The pair products make the relaxation much stronger and each simplex
+ * much slower: beyond this many product columns the root relaxation of a
+ * mid-sized graph (40 units on 8 x 8: 60,000 columns) does not finish in a
+ * minute, and no bound at all is worse than a weak one. */
+enum { PLACE_ILP_MAX_PRODUCTS = 20000 };
+
 typedef struct pair {
     int a, b;          /* units, a < b */
     double w;          /* total width of the nets between them */
@@ -58,7 +64,8 @@ typedef struct pair {
 
 typedef struct glpk_guard {
     jmp_buf env;
-    char last[256];    /* last line GLPK tried to print */
+    char prev[256];    /* the line before it: on a fatal error, the message */
+    char last[256];    /* last line GLPK tried to print: "Error detected in ..." */
 } glpk_guard;
 
 typedef struct search {
@@ -79,6 +86,7 @@ static int on_glpk_output(void *info, const char *s)
     glpk_guard *g = info;
     size_t n = strlen(s);
     if (n > 1) {   /* skip bare newlines */
+        memcpy(g->prev, g->last, sizeof g->prev);
         snprintf(g->last, sizeof g->last, "%s", s);
         size_t m = strlen(g->last);
         if (m > 0 && g->last[m - 1] == '\n')
@@ -441,7 +449,7 @@ typedef struct solution {
     double obj;         /* its objective */
     int status;         /* glp_mip_status, or GLP_UNDEF */
     int ret;            /* glp_intopt's return code */
-    char error[320];    /* why solve() failed */
+    char error[600];    /* why solve() failed (two GLPK lines fit) */
 } solution;
 
 /* Load the model into GLPK, solve the root relaxation (LP presolver on),
@@ -453,7 +461,7 @@ typedef struct solution {
 static int solve(const model *m, const place_opts *o, double t0, search *srch, solution *sol)
 {
     glpk_guard guard;
-    guard.last[0] = '\0';
+    guard.last[0] = guard.prev[0] = '\0';
     glp_prob *volatile lp = NULL;
     sol->status = GLP_UNDEF;
     sol->ret = 0;
@@ -462,7 +470,8 @@ static int solve(const model *m, const place_opts *o, double t0, search *srch, s
     if (setjmp(guard.env) != 0) {
         /* GLPK failed inside; its environment is unusable: drop it all. */
         glp_free_env();
-        snprintf(sol->error, sizeof sol->error, "GLPK failed: %s",
+        snprintf(sol->error, sizeof sol->error, "GLPK failed: %s%s%s",
+                 guard.prev[0] ? guard.prev : "", guard.prev[0] ? "; " : "",
                  guard.last[0] ? guard.last : "(no message)");
         return -1;
     }
@@ -660,6 +669,11 @@ int place_ilp_run(const place_ctx *c, const place_opts *o, int *incumbent,
     double t0 = now_seconds();
     memcpy(r->site, incumbent, (size_t)n * sizeof *r->site);
     r->optimal = false;
+    if (n == 0) {   /* nothing to place: GLPK refuses an empty model */
+        r->bound = 0;
+        r->optimal = true;
+        return 0;
+    }
 
     pair *pr = NULL;
     int n_pairs = build_pairs(p, &pr);
@@ -697,7 +711,7 @@ int place_ilp_run(const place_ctx *c, const place_opts *o, int *incumbent,
         p_rows += sa + sb + 1;
         p_nz += 3 * y + sa + sb + 2;
     }
-    bool products = nz + p_nz <= PLACE_ILP_MAX_NONZEROS;
+    bool products = nz + p_nz <= PLACE_ILP_MAX_NONZEROS && p_cols <= PLACE_ILP_MAX_PRODUCTS;
     if (products) {
         cols += p_cols;
         rows += p_rows;

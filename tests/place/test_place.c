@@ -613,6 +613,42 @@ static void sa_never_ends_worse_than_its_warm_start(void **state)
     place_sites_free(&s);
 }
 
+static void degenerate_problems_place_for_every_strategy(void **state)
+{
+    (void)state;
+    fab_fabric f;
+    synth_fabric(&f, 2, 2, 2);
+    place_sites s;
+    assert_int_equal(place_sites_init(&s, &f), 0);
+    /* No units; units and no nets; every site taken, one net. */
+    place_kind full[6] = {PLACE_PCU, PLACE_PCU, PLACE_PMU, PLACE_PMU, PLACE_AGCU, PLACE_AGCU};
+    place_net one[1] = {{0, 5, 3}};
+    place_problem cases[3] = {problem(&f, 0, NULL, 0, NULL), problem(&f, 6, full, 0, NULL),
+                              problem(&f, 6, full, 1, one)};
+    for (int c = 0; c < 3; c++)
+        for (int st = PLACE_ILP; st <= PLACE_RANDOM; st++) {
+            place_opts o;
+            place_opts_default(&o);
+            o.strategy = (place_strategy)st;
+            place_result r;
+            diag_list d;
+            diag_init(&d);
+            assert_int_equal(place_run(&cases[c], &s, &o, &r, &d), 0);
+            assert_int_equal(place_check(&cases[c], &s, r.site, &d), 0);
+            if (c < 2)
+                assert_true(r.cost == 0.0);
+            /* PCU 0 to AGCU 1 (east edge of row 1, col 1): from (0,0) it is 2
+             * hops, from (1,1) 0; the optimum puts PCU 0 at (1,1). */
+            if (c == 2 && (st == PLACE_ILP || st == PLACE_SA))
+                assert_true(r.cost == 0.0);
+            if (st == PLACE_ILP)
+                assert_true(r.optimal && r.bound == r.cost);
+            place_result_free(&r);
+            diag_free(&d);
+        }
+    place_sites_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -622,6 +658,7 @@ int main(void)
         cmocka_unit_test(too_many_units_fail_in_the_fabrics_terms),
         cmocka_unit_test(malformed_problems_are_refused),
         cmocka_unit_test(strategy_names_round_trip),
+        cmocka_unit_test(degenerate_problems_place_for_every_strategy),
         cmocka_unit_test(every_strategy_places_legally),
         cmocka_unit_test(random_and_sa_are_deterministic_for_a_seed),
         cmocka_unit_test(greedy_puts_a_chain_side_by_side),
