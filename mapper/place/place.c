@@ -335,17 +335,11 @@ int place_run(const place_problem *p, const place_sites *s, const place_opts *o,
     double t0 = now_seconds();
     int rc = 0;
     switch (o->strategy) {
-    case PLACE_RANDOM:
-        if (o->warm)
-            memcpy(r->site, o->warm, (size_t)p->n_units * sizeof *r->site);
-        else
-            rc = place_random_run(&c, o, r->site);
+    case PLACE_RANDOM:   /* a start means nothing to these two: ignored */
+        rc = place_random_run(&c, o, r->site);
         break;
     case PLACE_GREEDY:
-        if (o->warm)
-            memcpy(r->site, o->warm, (size_t)p->n_units * sizeof *r->site);
-        else
-            rc = place_greedy_run(&c, r->site);
+        rc = place_greedy_run(&c, r->site);
         break;
     case PLACE_SA:
         if (o->warm)

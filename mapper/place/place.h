@@ -61,15 +61,18 @@ typedef struct place_opts {
     double time_limit;     /* ilp: seconds (default 60) */
     double mip_gap;        /* ilp: relative gap at which to stop (default 0) */
     double effort;         /* sa: moves per temperature = effort x n_units^(4/3) (default 1) */
-    const int *warm;       /* optional starting placement (sites), or NULL */
+    const int *warm;       /* optional starting placement (sites) for sa and ilp,
+                            * or NULL; checked for legality; ignored by the others */
 } place_opts;
 
+/* strategy sa, seed 1, time_limit 60 s, mip_gap 0, effort 1, warm NULL. */
 void place_opts_default(place_opts *o);
 
 typedef struct place_result {
     int *site;             /* n_units entries, indices into place_sites; malloc'd */
     double cost;           /* place_cost of the result */
-    double bound;          /* proven lower bound (ilp), else NAN */
+    double bound;          /* proven lower bound (ilp), else NAN; NAN too if the
+                            * time ran out before the root relaxation was solved */
     bool optimal;          /* ilp proved cost == optimum */
     double seconds;        /* wall time of the strategy */
     long moves;            /* sa: moves tried; others: 0 */
@@ -77,7 +80,9 @@ typedef struct place_result {
 
 /* Place `p` with the chosen strategy.  Returns 0 with a legal placement, or
  * -1 with a diagnostic in the fabric's terms ("needs 731 PCUs, the fabric
- * has 640"). */
+ * has 640").  sa starts from greedy, or from o->warm; ilp starts from the
+ * better of o->warm and sa, and o->time_limit covers both.  On -1, r->site
+ * is NULL and nothing needs freeing.  See docs/placement.md. */
 int place_run(const place_problem *p, const place_sites *s, const place_opts *o,
               place_result *r, diag_list *d);
 void place_result_free(place_result *r);

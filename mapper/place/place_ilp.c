@@ -14,7 +14,7 @@
  * two units are merged; a net from a unit to itself costs nothing).
  *
  * The relaxation of that model alone is weak: spreading every unit evenly
- * over all sites makes every X equal and the bound 0.  Two families of
+ * over all sites makes every X equal and the bound 0.  Three families of
  * valid inequalities, each true of every legal placement and so leaving the
  * optimum unchanged, lift it:
  *   - dx + dy >= the least distance between two distinct sites of the two
@@ -23,7 +23,12 @@
  *     where GL(u,t) is the least cost of u's neighbours around site t: the
  *     neighbours of each kind take distinct other sites of that kind, so
  *     pairing the heaviest with the nearest (the Gilmore-Lawler argument)
- *     gives a lower bound.
+ *     gives a lower bound;
+ *   - when the model stays small, the pair products of Adams and Johnson
+ *     (RLT-1): y[s][t] >= 0 with sum_t y[s][t] = x[a][s] and
+ *     sum_s y[s][t] = x[b][t], and dx + dy >= sum d(s,t) y[s][t].
+ * One unit is also confined to orbit representatives under the symmetries
+ * of the fabric (see "symmetry" below for why that keeps an optimum).
  *
  * Solving: the root relaxation by the simplex method with the LP presolver
  * on, then branch and bound with glp_intopt.  The MIP presolver is left off
@@ -34,7 +39,7 @@
  * lower bound when the time limit stops the search.
  *
  * GLPK is kept on a leash: its terminal output goes to a hook that keeps the
- * last line (for the diagnostic) and prints nothing; a GLPK fatal error
+ * last two lines (for the diagnostic) and prints nothing; a GLPK fatal error
  * calls our error hook, which longjmps back here, after which glp_free_env
  * releases everything GLPK held.  Before building, the model's size is
  * estimated and a model of more than PLACE_ILP_MAX_NONZEROS coefficients is
@@ -53,8 +58,8 @@ enum { PLACE_ILP_MAX_NONZEROS = 2000000 };
 
 /* The pair products make the relaxation much stronger and each simplex
  * much slower: beyond this many product columns the root relaxation of a
- * mid-sized graph (40 units on 8 x 8: 60,000 columns) does not finish in a
- * minute, and no bound at all is worse than a weak one. */
+ * mid-sized graph (40 units on 8 x 8: 60,000 columns) did not finish within
+ * a 5-10 s limit, and no bound at all is worse than a weak one. */
 enum { PLACE_ILP_MAX_PRODUCTS = 20000 };
 
 typedef struct pair {
