@@ -20,8 +20,8 @@
  *  1. A lexical repair that libxml2 cannot do: a blank is put between a
  *     closing quote and the next attribute name inside a tag.  (libxml2's
  *     recover mode drops every attribute after such a point, which would
- *     silently lose BB and CONST.)  One warning gives the first line and
- *     the count.  The text is wrapped in one synthetic root element, on
+ *     silently lose BB and CONST.)  One warning, at the first such line,
+ *     lists every line repaired.  The text is wrapped in one synthetic root element, on
  *     line 1, so that line numbers do not move.
  *  2. libxml2 in recover mode (XML_PARSE_RECOVER), its messages captured by
  *     a structured error handler and never printed.  Every message inside
@@ -55,8 +55,29 @@
 
 /* Copy text, inserting a blank between a closing quote inside a tag and a
  * following attribute name.  Returns a malloc'd string or NULL; counts the
- * repairs and the line of the first. */
-static char *separate_attributes(const char *text, int *count, int *first_line)
+ * repairs and lists the lines they are on. */
+typedef struct line_list {
+    int *line;
+    int n, cap;
+} line_list;
+
+/* Record a repaired line once (repairs arrive in line order). */
+static void note_line(line_list *l, int line)
+{
+    if (l->n > 0 && l->line[l->n - 1] == line)
+        return;
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 64;
+        int *bigger = realloc(l->line, (size_t)cap * sizeof *bigger);
+        if (!bigger)
+            return;
+        l->line = bigger;
+        l->cap = cap;
+    }
+    l->line[l->n++] = line;
+}
+
+static char *separate_attributes(const char *text, int *count, line_list *lines)
 {
     size_t n = strlen(text);
     char *out = malloc(sizeof WRAP_OPEN + 2 * n + 32);
@@ -78,7 +99,6 @@ static char *separate_attributes(const char *text, int *count, int *first_line)
     bool in_tag = false;
     char quote = 0;
     *count = 0;
-    *first_line = 0;
     for (size_t i = start; i < n; i++) {
         char c = text[i];
         out[o++] = c;
@@ -90,8 +110,8 @@ static char *separate_attributes(const char *text, int *count, int *first_line)
                 char next = text[i + 1];
                 if (isalpha((unsigned char)next) || next == '_') {
                     out[o++] = ' ';
-                    if ((*count)++ == 0)
-                        *first_line = line;
+                    (*count)++;
+                    note_line(lines, line);
                 }
             }
         } else if (in_tag) {
@@ -433,16 +453,27 @@ static void resolve_edges(walk *w)
 int imp_read_morpher(imp_graph *g, const char *file, const char *text, diag_list *d)
 {
     int errors = d->n_errors;
-    int repairs = 0, first_repair = 0;
-    char *fixed = separate_attributes(text, &repairs, &first_repair);
-    if (!fixed)
+    int repairs = 0;
+    line_list lines = {0};
+    char *fixed = separate_attributes(text, &repairs, &lines);
+    if (!fixed) {
+        free(lines.line);
         return diag_error(d, diag_at_file(file), "out of memory reading the graph");
-    if (repairs > 0) {
-        diag_loc at = {file, first_repair, 0};
-        diag_warning(d, at, "malformed XML, recovered: attributes run together with no blank between them "
-                            "on %d %s (the first here); separated", repairs,
-                     repairs == 1 ? "occasion" : "occasions");
     }
+    if (repairs > 0 && lines.n > 0) {
+        /* One warning at the first line that names every repaired line: each
+         * repair is reported, without a hundred identical messages. */
+        size_t len = 16 + 12 * (size_t)lines.n, used = 0;
+        char *list = malloc(len);
+        for (int i = 0; list && i < lines.n; i++)
+            used += (size_t)snprintf(list + used, len - used, "%s%d", i ? ", " : "", lines.line[i]);
+        diag_loc at = {file, lines.line[0], 0};
+        diag_warning(d, at, "malformed XML, recovered: attributes run together with no blank between them "
+                            "(%d %s) on line%s %s; separated", repairs,
+                     repairs == 1 ? "occasion" : "occasions", lines.n == 1 ? "" : "s", list ? list : "?");
+        free(list);
+    }
+    free(lines.line);
     xml_capture cap = {d, file, 1, false, 0, 0};
     for (const char *p = text; *p; p++)
         cap.last_line += *p == '\n';

@@ -123,6 +123,7 @@ static void morpher_mac_reads_as_written(void **state)
     const diag *w = find_diag(&d, DIAG_WARNING, "run together");
     assert_non_null(w);
     assert_int_equal(w->loc.line, 4);
+    assert_non_null(strstr(w->msg, "(15 occasions) on lines 4, 15, 31, 44, 57, 70, 82, 94, 107, 121;"));
     assert_int_equal(count_sev(&d, DIAG_ERROR), 0);
     imp_graph_free(&g);
     diag_free(&d);
