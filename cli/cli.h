@@ -35,6 +35,9 @@ typedef struct cli_opts {
     const char *json, *dump_dfg, *svg, *placement_in;
     bool dump_ir, interpret, describe, quiet;
     bool map_only;             /* stop after routing: no emulation, no verification */
+    bool dense;                /* --dense: predicated loops run masked */
+    bool kernel_baseline;      /* --baseline kernel */
+    bool gains;                /* --gains: emulate the variants and report the ratios */
     bool metapipe;
     int mutate;                /* --mutate N: corrupt op N (testing aid), or -1 */
     place_opts place;
@@ -67,6 +70,10 @@ typedef struct cli_job {
     cli_verdict *verdict;
     bool verified;
     double t_lower;
+    /* --gains: cycles of each variant over the cycles of this design */
+    bool have_gains;
+    double gain_metapipe, gain_sparsity, gain_spatial;
+    int64_t cycles_no_metapipe, cycles_dense, cycles_kernel;
 } cli_job;
 
 /* Compare every output of the emulation with the reference (tolerance of

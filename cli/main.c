@@ -38,6 +38,10 @@ static void usage(FILE *out)
           "  --route-iters N     PathFinder iterations (default 50)\n"
           "  --no-metapipe       run the stages of outer loops one after another\n"
           "  --map-only          stop after placement and routing (no emulation)\n"
+          "  --dense             run loops under a false guard masked instead of skipping them\n"
+          "  --baseline kernel   each definition as its own kernel through DRAM, reconfiguring between\n"
+          "  --gains             also emulate without meta-pipelining, dense, and as kernels, and\n"
+          "                      report what each feature buys (ratios of cycles)\n"
           "  --json FILE         write the JSON report\n"
           "  --svg FILE          draw the placement, routes and link use as SVG\n"
           "  --placement FILE    replay the placement saved in a --json report\n"
@@ -110,6 +114,16 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         else if (!strcmp(a, "--dfg")) { NEED_VALUE(); o->dfg_file = val; }
         else if (!strcmp(a, "--no-metapipe")) o->metapipe = false;
         else if (!strcmp(a, "--map-only")) o->map_only = true;
+        else if (!strcmp(a, "--dense")) o->dense = true;
+        else if (!strcmp(a, "--gains")) o->gains = true;
+        else if (!strcmp(a, "--baseline")) {
+            NEED_VALUE();
+            if (strcmp(val, "kernel") != 0) {
+                fprintf(stderr, "rdumap: error: --baseline takes 'kernel', not '%s'\n", val);
+                return -1;
+            }
+            o->kernel_baseline = true;
+        }
         else if (!strcmp(a, "--mutate")) {
             NEED_VALUE();
             if (parse_number(a, val, 0, 1e9, &num))
@@ -305,6 +319,59 @@ static int write_svg(const cli_job *job, diag_list *d)
     return rc;
 }
 
+/* One variant of the design: emulate it and check it computes the same. */
+static int variant_cycles(cli_job *job, const pat_values *ref, const emu_opts *eo, const char *what,
+                          int64_t *cycles, diag_list *d)
+{
+    pat_values out = {0};
+    emu_result res;
+    int rc = emu_run_opts(job->g, ref, &out, eo, &res, d);
+    if (rc == 0) {
+        cli_job tmp = *job;
+        tmp.verdict = NULL;
+        if (cli_verify(&tmp, ref, &out) != 0 || !tmp.verified)
+            rc = diag_error(d, diag_at_file(job->prog->file), "the %s variant computes different outputs", what);
+        free(tmp.verdict);
+        *cycles = res.cycles;
+    }
+    emu_result_free(&res);
+    pat_values_free(&out);
+    return rc;
+}
+
+/* --gains: what meta-pipelining, sparsity and spatial execution buy, each a
+ * ratio of emulated cycles on the same graph, fabric and data. */
+static int measure_gains(cli_job *job, const pat_values *ref, const emu_opts *base, diag_list *d)
+{
+    dfg *g = job->g;
+    double cyc = (double)job->emu.cycles;
+    bool *saved = calloc((size_t)g->n_loops + 1, sizeof *saved);
+    if (!saved)
+        return diag_error(d, diag_at_file(job->prog->file), "out of memory");
+    for (int l = 0; l < g->n_loops; l++) {
+        saved[l] = g->loops[l]->metapipe;
+        g->loops[l]->metapipe = false;
+    }
+    int rc = variant_cycles(job, ref, base, "--no-metapipe", &job->cycles_no_metapipe, d);
+    for (int l = 0; l < g->n_loops; l++)
+        g->loops[l]->metapipe = saved[l];
+    free(saved);
+    emu_opts dense = *base, kernel = *base;
+    dense.dense = true;
+    kernel.kernel_baseline = true;
+    if (rc == 0)
+        rc = variant_cycles(job, ref, &dense, "--dense", &job->cycles_dense, d);
+    if (rc == 0)
+        rc = variant_cycles(job, ref, &kernel, "--baseline kernel", &job->cycles_kernel, d);
+    if (rc != 0 || cyc <= 0)
+        return rc;
+    job->have_gains = true;
+    job->gain_metapipe = (double)job->cycles_no_metapipe / cyc;
+    job->gain_sparsity = (double)job->cycles_dense / cyc;
+    job->gain_spatial = (double)job->cycles_kernel / cyc;
+    return 0;
+}
+
 static int write_dump(const char *path, const dfg *g, diag_list *d)
 {
     if (!strcmp(path, "-")) {
@@ -439,9 +506,14 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
 
     /* 5. Emulate and verify. */
     status = EXIT_INPUT;
-    if (emu_run(&g, &ref, &emu_out, &job.emu, d) != 0)
+    emu_opts eo = {.dense = o->dense, .kernel_baseline = o->kernel_baseline};
+    if (emu_run_opts(&g, &ref, &emu_out, &eo, &job.emu, d) != 0)
         goto done;
     job.emulated = true;
+    if (o->gains && measure_gains(&job, &ref, &eo, d) != 0) {
+        status = EXIT_VERIFY;
+        goto done;
+    }
     if (cli_verify(&job, &ref, &emu_out) != 0) {
         diag_error(d, diag_at_file(p->file), "out of memory");
         goto done;

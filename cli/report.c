@@ -122,6 +122,12 @@ void cli_report_text(FILE *out, const cli_job *job)
             (long long)e->vectors, (long long)e->conflict_cycles);
     fprintf(out, "roofline     compute bound %.0f cycles, memory bound %.0f cycles: %.2f%% of the roofline\n",
             e->compute_bound_cycles, e->memory_bound_cycles, 100.0 * e->roofline_fraction);
+    if (e->reconfig_cycles)
+        fprintf(out, "kernels      %d definitions as kernels through DRAM, %lld cycles reconfiguring\n",
+                job->g->n_defs, (long long)e->reconfig_cycles);
+    if (job->have_gains)
+        fprintf(out, "gains        meta-pipelining %.2fx, sparsity %.2fx, spatial vs kernel-by-kernel %.2fx\n",
+                job->gain_metapipe, job->gain_sparsity, job->gain_spatial);
     for (int k = 0; k < job->n_verdicts; k++) {
         const cli_verdict *v = &job->verdict[k];
         fprintf(out, "verify       %-10s max abs err %.3g, max rel err %.3g: %s", v->name, v->max_abs_err,
@@ -189,7 +195,7 @@ int cli_report_json(const char *path, const cli_job *job, diag_list *d)
                                       (json_int_t)e->unit[u].conflicts));
     json_t *root = json_pack(
         "{s:s, s:{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f}, "
-        "s:{s:I, s:s, s:b, s:i, s:f, s:f}, "
+        "s:{s:I, s:s, s:b, s:i, s:f, s:f, s:b, s:b}, "
         "s:{s:i, s:i, s:i, s:i, s:i, s:i}}",
         "program", job->prog->file,
         "fabric", "name", f->name, "source", f->source, "rows", f->rows, "cols", f->cols, "pcus", f->n_pcus,
@@ -197,7 +203,7 @@ int cli_report_json(const char *path, const cli_job *job, diag_list *d)
         (double)f->clock_mhz,
         "options", "seed", (json_int_t)o->seed, "place", place_strategy_name(o->place.strategy), "metapipe",
         o->metapipe, "route_iters", o->route.max_iters, "time_limit", o->place.time_limit, "effort",
-        o->place.effort,
+        o->place.effort, "dense", o->dense, "kernel_baseline", o->kernel_baseline,
         "dfg", "pcus", g->n_pcus, "pmus", g->n_pmus, "ags", g->n_ags, "streams", g->n_streams, "loops",
         g->n_loops, "operations", g->n_ops);
     if (!root)
@@ -211,7 +217,8 @@ int cli_report_json(const char *path, const cli_job *job, diag_list *d)
                               (json_int_t)job->route.total_hops, "max_hops", job->route.max_hops,
                               "max_link_util", job->route.max_link_util, "seconds", job->route.seconds,
                               "nets", routes_json(job));
-    json_t *emu = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:I, s:o}", "cycles",
+    json_t *emu = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:I, s:o}",
+                            "reconfig_cycles", (json_int_t)e->reconfig_cycles, "cycles",
                             (json_int_t)e->cycles, "load_cycles", (json_int_t)e->load_cycles, "compute_cycles",
                             (json_int_t)e->compute_cycles, "store_cycles", (json_int_t)e->store_cycles, "flops",
                             (json_int_t)e->flops, "dram_bytes", (json_int_t)e->dram_bytes,
@@ -220,6 +227,13 @@ int cli_report_json(const char *path, const cli_job *job, diag_list *d)
                             e->host_seconds, "vectors", (json_int_t)e->vectors, "bank_conflict_cycles",
                             (json_int_t)e->conflict_cycles, "units", units);
     json_t *verify = json_pack("{s:b, s:o}", "passed", job->verified, "outputs", outputs);
+    if (job->have_gains)
+        json_object_set_new(root, "gains",
+                            json_pack("{s:f, s:f, s:f, s:n, s:{s:I, s:I, s:I}}", "metapipe", job->gain_metapipe,
+                                      "sparsity", job->gain_sparsity, "spatial", job->gain_spatial, "fusion",
+                                      "variant_cycles", "no_metapipe", (json_int_t)job->cycles_no_metapipe,
+                                      "dense", (json_int_t)job->cycles_dense, "kernel_baseline",
+                                      (json_int_t)job->cycles_kernel));
     json_object_set_new(root, "place", place);
     json_object_set_new(root, "route", route);
     /* Without emulation there are no cycles and nothing was verified:

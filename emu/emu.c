@@ -39,6 +39,8 @@ typedef struct emu {
     int64_t *loop_busy;        /* per loop: issue cycles */
     int *bank_count;           /* scratch, banks entries */
     const dfg_def *def;
+    emu_opts opts;
+    int masked;                /* > 0 inside a loop run masked (--dense) */
     int failed;
     /* the vector being executed */
     const dfg_loop *vloop;
@@ -175,6 +177,8 @@ static void operand(const emu *E, int r, const uint32_t **base, size_t *stride)
 
 static bool lane_on(const emu *E, int pred, int l)
 {
+    if (E->masked)
+        return false;
     return pred == DFG_NONE || rd(E, pred, l) != 0;
 }
 
@@ -388,6 +392,7 @@ static int exec_op(emu *E, const dfg_op *op)
 }
 
 static int64_t exec_loop(emu *E, const dfg_loop *lp, int64_t *lat);
+static int64_t exec_loop_body(emu *E, const dfg_loop *lp, int32_t lo, int32_t hi, int64_t *lat_out);
 
 /* Run the statements of a block at a scalar level (one lane); returns the
  * cycles of its child loops one after another (the caller overlaps them
@@ -431,18 +436,33 @@ static int64_t exec_scalar_block(emu *E, const dfg_block *b, int64_t *stage_t, i
 
 static int64_t exec_loop(emu *E, const dfg_loop *lp, int64_t *lat_out)
 {
-    const dfg *g = E->g;
     int L = E->lanes;
     int32_t lo = (int32_t)E->regs[(size_t)lp->lo * (size_t)L];
     int32_t hi = (int32_t)E->regs[(size_t)lp->hi * (size_t)L];
-    if (lp->pred != DFG_NONE && E->regs[(size_t)lp->pred * (size_t)L] == 0)
-        hi = lo;
+    bool off = lp->pred != DFG_NONE && E->regs[(size_t)lp->pred * (size_t)L] == 0;
     for (int a = 0; a < lp->n_acc; a++)
         wr(E, lp->acc[a].reg)[0] = identity(lp->acc[a].op, lp->acc[a].type);
-    int64_t cycles = 0;
     *lat_out = 0;
-    if (hi <= lo)
+    if (off && E->opts.dense && lp->trip >= 0) {
+        /* Dense: the skipped loop runs anyway, masked, at full cost. */
+        E->masked++;
+        hi = lo + lp->trip;
+        int64_t c = hi > lo ? exec_loop_body(E, lp, lo, hi, lat_out) : 0;
+        E->masked--;
+        return c;
+    }
+    if (off || hi <= lo)
         return 0;
+    return exec_loop_body(E, lp, lo, hi, lat_out);
+}
+
+/* Run iterations [lo, hi) of lp: vectorised when innermost, else one
+ * iteration at a time with its child loops as stages. */
+static int64_t exec_loop_body(emu *E, const dfg_loop *lp, int32_t lo, int32_t hi, int64_t *lat_out)
+{
+    const dfg *g = E->g;
+    int L = E->lanes;
+    int64_t cycles = 0;
 
     if (lp->innermost) {
         uint32_t *ctr = wr(E, lp->counter);
@@ -603,11 +623,49 @@ static double now_seconds(void)
 
 int emu_run(const dfg *g, const pat_values *vals, pat_values *out, emu_result *res, diag_list *d)
 {
+    return emu_run_opts(g, vals, out, NULL, res, d);
+}
+
+/* Record, for every operation of block b, that it belongs to definition k. */
+static void mark_def(const dfg_block *b, int k, int *def_of_op)
+{
+    for (int q = 0; q < b->n; q++) {
+        if (b->s[q].is_loop)
+            mark_def(&b->s[q].loop->body, k, def_of_op);
+        else
+            def_of_op[b->s[q].op->id] = k;
+    }
+}
+
+/* Bytes that definition k reads from program tensors (inputs, and outputs
+ * or buffers defined before it): what a kernel must load from DRAM. */
+static int64_t def_read_bytes(const dfg *g, int k, const int *def_of_op, bool *seen)
+{
+    memset(seen, 0, (size_t)g->n_mems * sizeof *seen);
+    int64_t bytes = 0;
+    for (int q = 0; q < g->n_ops; q++) {
+        const dfg_op *op = g->ops[q];
+        if (op->code != DFG_LOAD || def_of_op[q] != k || seen[op->mem])
+            continue;
+        const dfg_mem *m = &g->mems[op->mem];
+        if (m->kind == DFG_MEM_SCRATCH || m == g->defs[k].target)
+            continue;
+        seen[op->mem] = true;
+        bytes += m->bytes;
+    }
+    return bytes;
+}
+
+int emu_run_opts(const dfg *g, const pat_values *vals, pat_values *out, const emu_opts *o,
+                 emu_result *res, diag_list *d)
+{
     double t0 = now_seconds();
     const fab_fabric *f = g->fab;
     memset(res, 0, sizeof *res);
     memset(out, 0, sizeof *out);
     emu E = {.g = g, .f = f, .d = d, .lanes = g->opts.lanes, .res = res};
+    if (o)
+        E.opts = *o;
     if (E.lanes > 256)
         return diag_error(d, diag_at_file(f->source), "the emulator supports at most 256 lanes");
     E.regs = calloc((size_t)g->n_regs * (size_t)E.lanes + 1, sizeof *E.regs);
@@ -676,6 +734,32 @@ int emu_run(const dfg *g, const pat_values *vals, pat_values *out, emu_result *r
     res->load_cycles = in_bytes ? lat + (int64_t)ceil((double)in_bytes / bpc) : 0;
     res->store_cycles = out_bytes ? lat + (int64_t)ceil((double)out_bytes / bpc) : 0;
     res->dram_bytes = in_bytes + out_bytes;
+    if (E.opts.kernel_baseline) {
+        /* Each definition loads what it reads and stores what it defines. */
+        int *def_of_op = malloc(((size_t)g->n_ops + 1) * sizeof *def_of_op);
+        bool *seen = malloc(((size_t)g->n_mems + 1) * sizeof *seen);
+        if (!def_of_op || !seen) {
+            free(def_of_op);
+            free(seen);
+            diag_error(d, diag_at_file(f->source), "out of memory in the emulator");
+            goto done;
+        }
+        for (int q = 0; q < g->n_ops; q++)
+            def_of_op[q] = -1;
+        for (int k = 0; k < g->n_defs; k++)
+            mark_def(&g->defs[k].body, k, def_of_op);
+        res->load_cycles = res->store_cycles = res->dram_bytes = 0;
+        for (int k = 0; k < g->n_defs; k++) {
+            int64_t rb = def_read_bytes(g, k, def_of_op, seen);
+            int64_t wb = g->defs[k].target->bytes;
+            res->load_cycles += rb ? lat + (int64_t)ceil((double)rb / bpc) : 0;
+            res->store_cycles += wb ? lat + (int64_t)ceil((double)wb / bpc) : 0;
+            res->dram_bytes += rb + wb;
+        }
+        res->reconfig_cycles = g->n_defs > 1 ? (int64_t)(g->n_defs - 1) * f->reconfig_cycles : 0;
+        free(def_of_op);
+        free(seen);
+    }
 
     for (int k = 0; k < g->n_defs && !E.failed; k++) {
         E.def = &g->defs[k];
@@ -685,7 +769,7 @@ int emu_run(const dfg *g, const pat_values *vals, pat_values *out, emu_result *r
     }
     if (E.failed)
         goto done;
-    res->cycles = res->load_cycles + res->compute_cycles + res->store_cycles;
+    res->cycles = res->load_cycles + res->compute_cycles + res->store_cycles + res->reconfig_cycles;
 
     for (int u = 0; u < g->n_units; u++)
         if (g->units[u].kind == DFG_VPCU && g->units[u].loop)

@@ -20,16 +20,31 @@
  *        finish[s][i] = max(finish[s][i-1], finish[s-1][i], finish[s+1][i-2]) + t[s][i]
  *  - definitions run one after another; inputs are loaded from DRAM before
  *    the first and outputs stored after the last, at the fabric's DRAM
- *    bandwidth shared by the AGCUs, plus the DRAM latency.
+ *    bandwidth shared by the AGCUs, plus the DRAM latency;
+ *  - a loop whose predicate is false (a `where` or `?:` around it) is
+ *    skipped and costs nothing; with emu_opts.dense it runs masked, at full
+ *    cost and without effect;
+ *  - with emu_opts.kernel_baseline each definition loads what it reads and
+ *    stores what it defines through DRAM, and the fabric is reconfigured
+ *    (reconfig_cycles) between definitions.
  */
 #ifndef RDUMAP_EMU_EMU_H
 #define RDUMAP_EMU_EMU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mapper/dfg.h"
 #include "patterns/pat.h"
 #include "util/diag.h"
+
+/* Variants of the same mapped design, for measuring what each feature buys. */
+typedef struct emu_opts {
+    bool dense;            /* a predicated loop runs masked instead of being skipped */
+    bool kernel_baseline;  /* each definition is its own kernel: it loads what it reads
+                            * from DRAM and stores its result, with the fabric's
+                            * reconfiguration time between kernels */
+} emu_opts;
 
 typedef struct emu_unit_stats {
     int64_t busy;          /* cycles in which the unit issued a vector or scalar op */
@@ -42,6 +57,7 @@ typedef struct emu_result {
     int64_t load_cycles;           /* DRAM -> PMUs before the first definition */
     int64_t compute_cycles;        /* the definitions */
     int64_t store_cycles;          /* PMUs -> DRAM after the last */
+    int64_t reconfig_cycles;       /* kernel baseline: loading configurations */
     int64_t *def_cycles;           /* per definition; malloc'd */
     int64_t flops;                 /* useful f32 operations on active lanes */
     int64_t dram_bytes;
@@ -61,6 +77,9 @@ typedef struct emu_result {
  * bounds, key out of range, i32 division by zero) is a diagnostic with the
  * source position and -1; out is then freed and nothing is returned. */
 int emu_run(const dfg *g, const pat_values *vals, pat_values *out, emu_result *res, diag_list *d);
+/* The same with a variant of the design (NULL: the default). */
+int emu_run_opts(const dfg *g, const pat_values *vals, pat_values *out, const emu_opts *o,
+                 emu_result *res, diag_list *d);
 void emu_result_free(emu_result *res);
 
 #endif

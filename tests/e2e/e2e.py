@@ -201,6 +201,19 @@ def report():
         r3 = json.load(open(j3))
         check(r3["emu"]["cycles"] > r["emu"]["cycles"], "--no-metapipe costs cycles on softmax "
               f"({r3['emu']['cycles']} vs {r['emu']['cycles']})")
+        # --gains: each ratio measured, and where a feature matters it shows
+        gains = {}
+        for name in ("softmax", "blocksparse", "mlp"):
+            jg = os.path.join(d, "g.json")
+            rc, out, err = run(path("examples", name + ".pat"), "--gains", "--json", jg)
+            check(rc == 0 and "gains " in out, f"--gains on {name} (exit {rc}: {err[:200]})")
+            gains[name] = json.load(open(jg))["gains"]
+        check(gains["softmax"]["metapipe"] > 1.2, f"meta-pipelining pays on softmax: {gains['softmax']}")
+        check(gains["blocksparse"]["sparsity"] > 1.5, f"skipping masked blocks pays on blocksparse: {gains['blocksparse']}")
+        check(gains["mlp"]["spatial"] > 1.0, f"keeping mlp's hidden layer on chip pays: {gains['mlp']}")
+        for name, g in gains.items():
+            check(all(v >= 1.0 for k, v in g.items() if k in ("metapipe", "sparsity", "spatial")),
+                  f"no feature makes {name} slower: {g}")
         # a corrupted lane operation fails verification: exit 3, no outputs
         out_dir = os.path.join(d, "out")
         os.mkdir(out_dir)
