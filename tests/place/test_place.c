@@ -649,6 +649,64 @@ static void degenerate_problems_place_for_every_strategy(void **state)
     place_sites_free(&s);
 }
 
+/* Odd shapes of problem, all strategies: self nets, repeated nets, zero
+ * widths, fractional widths, units with no nets, fabrics of 2 x 3 .. 5 x 5.
+ * The result must be legal and its cost place_cost's; the ILP's bound must
+ * not exceed any other strategy's cost. */
+static void random_odd_problems_place_legally(void **state)
+{
+    (void)state;
+    prng g;
+    prng_seed(&g, 2024);
+    for (int trial = 0; trial < 12; trial++) {
+        fab_fabric f;
+        int rows = 2 + (int)prng_below(&g, 4), cols = 3 + (int)prng_below(&g, 3);
+        synth_fabric(&f, rows, cols, 2 + 2 * (int)prng_below(&g, (uint64_t)rows));
+        place_sites s;
+        assert_int_equal(place_sites_init(&s, &f), 0);
+        int have[3] = {0}, n = 0;
+        for (int i = 0; i < s.n; i++)
+            have[s.site[i].kind]++;
+        place_kind kind[40];
+        for (int k = 0; k < 3; k++) {
+            int take = (int)prng_below(&g, (uint64_t)(have[k] < 4 ? have[k] + 1 : 5));
+            for (int i = 0; i < take; i++)
+                kind[n++] = (place_kind)k;
+        }
+        place_net nets[30];
+        int m = n > 0 ? (int)prng_below(&g, 20) : 0;
+        for (int i = 0; i < m; i++) {
+            nets[i].src = (int)prng_below(&g, (uint64_t)n);
+            nets[i].dst = (int)prng_below(&g, (uint64_t)n);   /* may be a self net */
+            int w = (int)prng_below(&g, 4);
+            nets[i].width = w == 3 ? 0.5 : (double)w;          /* 0, 1, 2 or 0.5 */
+        }
+        place_problem p = problem(&f, n, kind, m, nets);
+        double least = INFINITY, bound = NAN;
+        for (int st = PLACE_ILP; st <= PLACE_RANDOM; st++) {
+            place_opts o;
+            place_opts_default(&o);
+            o.strategy = (place_strategy)st;
+            o.seed = (uint64_t)trial;
+            o.time_limit = 5;
+            place_result r;
+            diag_list d;
+            diag_init(&d);
+            assert_int_equal(place_run(&p, &s, &o, &r, &d), 0);
+            assert_int_equal(place_check(&p, &s, r.site, &d), 0);
+            assert_true(r.cost == place_cost(&p, &s, r.site));
+            if (st == PLACE_ILP)
+                bound = r.bound;
+            if (r.cost < least)
+                least = r.cost;
+            place_result_free(&r);
+            diag_free(&d);
+        }
+        assert_true(isnan(bound) || bound <= least + 1e-9);
+        place_sites_free(&s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -659,6 +717,7 @@ int main(void)
         cmocka_unit_test(malformed_problems_are_refused),
         cmocka_unit_test(strategy_names_round_trip),
         cmocka_unit_test(degenerate_problems_place_for_every_strategy),
+        cmocka_unit_test(random_odd_problems_place_legally),
         cmocka_unit_test(every_strategy_places_legally),
         cmocka_unit_test(random_and_sa_are_deterministic_for_a_seed),
         cmocka_unit_test(greedy_puts_a_chain_side_by_side),
