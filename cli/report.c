@@ -226,6 +226,14 @@ int cli_report_json(const char *path, const cli_job *job, diag_list *d)
                             e->memory_bound_cycles, "roofline_fraction", e->roofline_fraction, "host_seconds",
                             e->host_seconds, "vectors", (json_int_t)e->vectors, "bank_conflict_cycles",
                             (json_int_t)e->conflict_cycles, "units", units);
+    json_t *defs = json_array();
+    for (int k = 0; k < g->n_defs && job->emulated; k++)
+        json_array_append_new(defs, json_pack("{s:s, s:I}", "name", g->defs[k].target->name, "cycles",
+                                              (json_int_t)e->def_cycles[k]));
+    if (job->emulated)
+        json_object_set_new(emu, "definitions", defs);
+    else
+        json_decref(defs);
     json_t *verify = json_pack("{s:b, s:o}", "passed", job->verified, "outputs", outputs);
     if (job->have_gains)
         json_object_set_new(root, "gains",

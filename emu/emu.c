@@ -24,7 +24,7 @@ typedef struct emu_mem {
     uint32_t *data;
     int64_t count;
     int64_t stride[PAT_MAX_RANK];
-    int bank_dim;
+    unsigned bank_dims;
 } emu_mem;
 
 typedef struct emu {
@@ -159,8 +159,8 @@ static int64_t address(emu *E, const dfg_op *op, int l, int *bank)
             return -1;
         }
         a += (int64_t)i * em->stride[k];
-        if (k == em->bank_dim)
-            *bank = i;
+        if (em->bank_dims & (1u << k))
+            *bank += i;
     }
     return a;
 }
@@ -423,6 +423,18 @@ static int64_t exec_scalar_block(emu *E, const dfg_block *b, int64_t *stage_t, i
                 direct = true;
         }
     }
+    if (s == 1 && lat) {
+        /* One child loop, with at most a scalar prologue or epilogue (a
+         * bound, the scale after a reduction): the scalar work is another
+         * pipelined stage of the same stream, so an iteration costs the
+         * longer of the child's issue and one scalar issue, and the
+         * latency (one stage more) is paid once by the caller. */
+        int64_t issue = total - child_lat;
+        if (direct && issue < 1)
+            issue = 1;
+        *lat = child_lat + (direct ? 1 : 0);
+        return issue + *lat;
+    }
     if (direct)
         total += 1;
     if (stage_t) {
@@ -430,7 +442,7 @@ static int64_t exec_scalar_block(emu *E, const dfg_block *b, int64_t *stage_t, i
         *n_stages = s + 1;
     }
     if (lat)
-        *lat = !direct && s == 1 ? child_lat : 0;
+        *lat = 0;
     return total;
 }
 
@@ -700,7 +712,6 @@ int emu_run_opts(const dfg *g, const pat_values *vals, pat_values *out, const em
             em->stride[k] = stride;
             stride *= mm->type.dims[k];
         }
-        em->bank_dim = mm->type.rank - 1;
         if (mm->kind == DFG_MEM_INPUT) {
             const pat_tensor *t = &vals->t[mm->decl->id];
             if (!t->data.p || t->count != em->count) {
@@ -714,18 +725,8 @@ int emu_run_opts(const dfg *g, const pat_values *vals, pat_values *out, const em
             out_bytes += em->count * 4;
         }
     }
-    /* Bank each memory along the dimension its vector accesses index with
-     * the innermost counter, so that lane-parallel reads hit distinct banks. */
-    for (int k = 0; k < g->n_ops; k++) {
-        const dfg_op *op = g->ops[k];
-        if (op->mem == DFG_NONE)
-            continue;
-        for (int q = 0; q < op->n_idx; q++) {
-            const dfg_reg *r = &g->regs[op->idx[q]];
-            if (r->def_op == DFG_NONE && r->level && r->level->innermost && r->level->counter == op->idx[q])
-                E.mem[op->mem].bank_dim = q;
-        }
-    }
+    for (int m = 0; m < g->n_mems; m++)
+        E.mem[m].bank_dims = g->mems[m].bank_dims;
     for (int l = 0; l < g->n_loops; l++)
         E.latency[l] = g->loops[l]->innermost ? loop_latency(g, g->loops[l]) : 0;
 

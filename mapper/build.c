@@ -430,8 +430,73 @@ static void mark_metapipe_buffers(dfg *g, const dfg_block *b, bool inside)
     }
 }
 
+/* How an index register varies across the lanes of innermost loop lp:
+ * 2 for the counter plus or minus a lane-invariant value (unit stride),
+ * 1 for any other lane-varying value (a gather, a scaled counter), 0 for a
+ * value that is the same on every lane. */
+static int lane_stride_class(const dfg *g, const dfg_loop *lp, int r)
+{
+    const dfg_reg *reg = &g->regs[r];
+    if (reg->level != lp)
+        return 0;
+    if (r == lp->counter)
+        return 2;
+    if (reg->def_op == DFG_NONE)
+        return 1;
+    const dfg_op *op = g->ops[reg->def_op];
+    if (op->code == DFG_ADD || op->code == DFG_SUB) {
+        int a = lane_stride_class(g, lp, op->a), b = lane_stride_class(g, lp, op->b);
+        if ((a == 2 && b == 0) || (op->code == DFG_ADD && a == 0 && b == 2))
+            return 2;
+    }
+    return 1;
+}
+
+static void choose_banking_in(dfg *g, const dfg_block *b, const dfg_loop *lp, int *votes)
+{
+    for (int k = 0; k < b->n; k++) {
+        if (b->s[k].is_loop) {
+            choose_banking_in(g, &b->s[k].loop->body, b->s[k].loop, votes);
+            continue;
+        }
+        const dfg_op *op = b->s[k].op;
+        if (op->mem == DFG_NONE || !lp || !lp->innermost)
+            continue;
+        for (int q = 0; q < op->n_idx; q++)
+            votes[op->mem * PAT_MAX_RANK + q] += lane_stride_class(g, lp, op->idx[q]);
+    }
+}
+
+/* Bank every memory so that its lane-parallel accesses fall in distinct
+ * banks: cyclically along the one dimension they vary in, or diagonally
+ * (the sum of the indices) when different accesses vary in different
+ * dimensions — rows in one loop, columns in another — which is
+ * conflict-free for both.  The last dimension when no access is
+ * lane-parallel. */
+static int choose_banking(dfg *g)
+{
+    int *votes = calloc((size_t)g->n_mems * PAT_MAX_RANK + 1, sizeof *votes);
+    if (!votes)
+        return -1;
+    for (int k = 0; k < g->n_defs; k++)
+        choose_banking_in(g, &g->defs[k].body, NULL, votes);
+    for (int m = 0; m < g->n_mems; m++) {
+        dfg_mem *mem = &g->mems[m];
+        mem->bank_dims = 0;
+        for (int q = 0; q < mem->type.rank; q++)
+            if (votes[m * PAT_MAX_RANK + q] > 0)
+                mem->bank_dims |= 1u << q;
+        if (!mem->bank_dims && mem->type.rank > 0)
+            mem->bank_dims = 1u << (mem->type.rank - 1);
+    }
+    free(votes);
+    return 0;
+}
+
 int dfg_build_units(dfg *g, diag_list *d)
 {
+    if (choose_banking(g) != 0)
+        return diag_error(d, diag_at_file(g->fab->source), "out of memory");
     const fab_fabric *f = g->fab;
     builder B = {.g = g, .d = d};
     B.acc_unit = malloc((size_t)(g->n_regs + 1) * sizeof *B.acc_unit);

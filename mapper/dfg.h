@@ -160,6 +160,10 @@ typedef struct dfg_mem {
     int64_t bytes;         /* one copy */
     int depth;             /* buffer copies (2+ when it feeds a meta-pipeline) */
     int banks;
+    unsigned bank_dims;    /* bit k set: index k takes part in the bank number; the bank of
+                            * an element is (sum of those indices) mod banks.  One bit is
+                            * cyclic banking on that dimension; several bits are diagonal
+                            * (skewed) banking, conflict-free along each of them */
     int vpmu;              /* unit index */
     int vag;               /* unit index of its VAG, or -1 */
 } dfg_mem;

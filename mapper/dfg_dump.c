@@ -139,8 +139,12 @@ void dfg_dump_text(FILE *out, const dfg *g)
             continue;
         char t[96];
         static const char *const kinds[] = {"input", "output", "buffer", "scratch"};
-        fprintf(out, "mem %s %s %s depth %d\n", kinds[mm->kind], mm->name,
-                pat_type_str(&mm->type, t, sizeof t), mm->depth);
+        fprintf(out, "mem %s %s %s depth %d, %d banks on", kinds[mm->kind], mm->name,
+                pat_type_str(&mm->type, t, sizeof t), mm->depth, mm->banks);
+        for (int q = 0; q < mm->type.rank; q++)
+            if (mm->bank_dims & (1u << q))
+                fprintf(out, " [%d]", q);
+        fputs(mm->type.rank == 0 ? " scalar\n" : "\n", out);
     }
     for (int k = 0; k < g->n_defs; k++) {
         fprintf(out, "def %s {\n", g->defs[k].target->name);

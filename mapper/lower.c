@@ -695,6 +695,61 @@ static dfg_opcode binop_code(pat_binop op)
     return DFG_N_OPCODES;
 }
 
+/* Does e read any of the pattern's own index variables (or a let that
+ * might)?  Conservative: any variable bound inside the pattern counts. */
+static bool uses_pattern_indices(const pat_expr *e, const pat_pattern *pt)
+{
+    if (!e)
+        return false;
+    switch (e->kind) {
+    case PAT_E_INT:
+    case PAT_E_FLOAT:
+    case PAT_E_TENSOR:
+        return false;
+    case PAT_E_VAR:
+        for (int k = 0; k < pt->n_idx; k++)
+            if (pt->idx[k].var == e->u.var)
+                return true;
+        return false;
+    case PAT_E_ACCESS:
+        if (uses_pattern_indices(e->u.access.base, pt))
+            return true;
+        for (int k = 0; k < e->u.access.n; k++)
+            if (uses_pattern_indices(e->u.access.idx[k], pt))
+                return true;
+        return false;
+    case PAT_E_UNARY:
+        return uses_pattern_indices(e->u.unary.arg, pt);
+    case PAT_E_BINARY:
+        return uses_pattern_indices(e->u.binary.lhs, pt) || uses_pattern_indices(e->u.binary.rhs, pt);
+    case PAT_E_SELECT:
+        return uses_pattern_indices(e->u.select.cond, pt) || uses_pattern_indices(e->u.select.then, pt) ||
+               uses_pattern_indices(e->u.select.els, pt);
+    case PAT_E_CALL:
+        for (int k = 0; k < e->u.call.n; k++)
+            if (uses_pattern_indices(e->u.call.args[k], pt))
+                return true;
+        return false;
+    default:
+        return true;  /* blocks and patterns: do not look inside */
+    }
+}
+
+/* A `where` that does not depend on the reduction's own indices decides
+ * for the whole loop: evaluated once before it, it predicates the loop, so
+ * the work is skipped instead of masked lane by lane.  Only for static
+ * index spaces, which are never empty, so the guard is evaluated exactly
+ * when the reference evaluates it. */
+static bool hoistable_guard(const pat_pattern *pt)
+{
+    if (!pt->where)
+        return false;
+    for (int k = 0; k < pt->n_idx; k++)
+        if (pt->idx[k].lo)
+            return false;
+    return !uses_pattern_indices(pt->where, pt);
+}
+
 static int lower_reduce_scalar(lower *L, const pat_expr *e)
 {
     const pat_pattern *pt = &e->u.pat;
@@ -702,10 +757,14 @@ static int lower_reduce_scalar(lower *L, const pat_expr *e)
     saved_level saves[PAT_MAX_RANK];
     if (pt->n_idx > PAT_MAX_RANK)
         return diag_error(L->d, e->loc, "too many indices to lower"), DFG_NONE;
+    int outer = L->pred;
+    bool hoist = hoistable_guard(pt);
+    if (hoist)
+        L->pred = and_pred(L, L->pred, truth(L, lower_scalar(L, pt->where), pt->where->loc), pt->where->loc);
     if (open_pattern_loops(L, pt, loops, saves, e->loc) != 0)
         return DFG_NONE;
     int guard = DFG_NONE;
-    if (pt->where) {
+    if (pt->where && !hoist) {
         guard = truth(L, lower_scalar(L, pt->where), pt->where->loc);
         L->pred = guard;
     }
@@ -718,6 +777,7 @@ static int lower_reduce_scalar(lower *L, const pat_expr *e)
         r = add_acc(L, loops[k], val, k == pt->n_idx - 1 ? guard : DFG_NONE, pt->op, e->type.elem);
         val = r;
     }
+    L->pred = outer;
     return r;
 }
 

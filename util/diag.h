@@ -67,7 +67,8 @@ int diag_warning(diag_list *d, diag_loc loc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int diag_note(diag_list *d, diag_loc loc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-int diag_vadd(diag_list *d, diag_severity sev, diag_loc loc, const char *fmt, va_list ap);
+int diag_vadd(diag_list *d, diag_severity sev, diag_loc loc, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 bool diag_has_errors(const diag_list *d);
 

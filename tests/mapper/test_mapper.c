@@ -225,6 +225,26 @@ static void mutating_a_missing_op_is_an_error(void **state)
     fixture_free(&fx);
 }
 
+static void guards_independent_of_the_loop_are_hoisted(void **state)
+{
+    (void)state;
+    /* keep[i] does not depend on k: it predicates the k loop (skipped
+     * rows); A[i][k] > 0 does: it masks lanes through the accumulator. */
+    const char *src = "input A : f32[8][64]\ninput keep : i32[8] in 0 .. 2\noutput s : f32[8]\noutput t : f32[8]\n"
+                      "s = map (i: 8) { reduce (k: 64) + where keep[i] == 1 { A[i][k] } }\n"
+                      "t = map (i: 8) { reduce (k: 64) + where A[i][k] > 0.0 { A[i][k] } }\n";
+    fixture fx;
+    assert_int_equal(fixture_map(&fx, src, NULL, true), 4);
+    const dfg_loop *ks = fx.g.loops[1], *kt = fx.g.loops[3];
+    assert_true(ks->innermost && kt->innermost);
+    assert_int_not_equal(ks->pred, DFG_NONE);
+    assert_int_equal(ks->acc[0].pred, DFG_NONE);
+    assert_int_equal(kt->pred, DFG_NONE);
+    assert_int_not_equal(kt->acc[0].pred, DFG_NONE);
+    assert_int_equal(fixture_compare(&fx, NULL), 0);
+    fixture_free(&fx);
+}
+
 static void dumps_name_every_unit(void **state)
 {
     (void)state;
@@ -262,6 +282,7 @@ int main(void)
         cmocka_unit_test(a_corrupted_lane_op_fails_verification),
         cmocka_unit_test(a_corrupted_address_fails_verification),
         cmocka_unit_test(mutating_a_missing_op_is_an_error),
+        cmocka_unit_test(guards_independent_of_the_loop_are_hoisted),
         cmocka_unit_test(dumps_name_every_unit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
