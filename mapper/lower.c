@@ -522,6 +522,38 @@ static int bind_lets(lower *L, const pat_expr *blk)
     return 0;
 }
 
+/* A reduce or group-by whose value must itself be combined into mem (a
+ * reduce inside a reduce): compute it into a scratch first, so that its
+ * identity fill does not clobber the outer accumulation, then combine the
+ * scratch element by element. */
+static int combine_through_scratch(lower *L, const pat_expr *e, int mem, int n_pre, const int *pre,
+                                   pat_redop op, const char *what)
+{
+    int m = materialise(L, e, what);
+    if (m == DFG_NONE)
+        return -1;
+    copy_ctx c = {.src = m, .src_pre = n_pre, .dst = mem, .mode = INTO_COMBINE, .op = op,
+                  .loc = e->loc, .fill = DFG_NONE};
+    return for_each_element(L, &e->type, n_pre, pre, e->loc, copy_elem, &c);
+}
+
+/* The start of a reduce or group-by into memory: fill the destination with
+ * the operator's identity, open the pattern's loops, and put the body under
+ * its `where` guard.  *outer is the predicate to restore afterwards. */
+static int begin_accumulation(lower *L, const pat_expr *e, int mem, int n_pre, const int *pre,
+                              dfg_loop **loops, saved_level *saves, int *outer)
+{
+    const pat_pattern *pt = &e->u.pat;
+    if (fill_identity(L, mem, n_pre, pre, &e->type, pt->op, e->loc) != 0)
+        return -1;
+    if (open_pattern_loops(L, pt, loops, saves, e->loc) != 0)
+        return -1;
+    *outer = L->pred;
+    if (pt->where)
+        L->pred = and_pred(L, L->pred, truth(L, lower_scalar(L, pt->where), pt->where->loc), pt->where->loc);
+    return L->failed ? -1 : 0;
+}
+
 static int lower_into(lower *L, const pat_expr *e, int mem, int n_pre, const int *pre,
                       into_mode mode, pat_redop op)
 {
@@ -593,28 +625,15 @@ static int lower_into(lower *L, const pat_expr *e, int mem, int n_pre, const int
 
     case PAT_E_REDUCE: {
         /* A row-valued reduction: combine the body element-wise into the
-         * destination, which first holds the identity.  When the result
-         * must itself be combined (a reduce inside a reduce), go through a
-         * scratch so the identity fill does not clobber the outer sum. */
+         * destination, which first holds the identity. */
         const pat_pattern *pt = &e->u.pat;
-        if (mode == INTO_COMBINE) {
-            int m = materialise(L, e, "reduce");
-            if (m == DFG_NONE)
-                return -1;
-            copy_ctx c = {.src = m, .src_pre = n_pre, .dst = mem, .mode = mode, .op = op,
-                          .loc = e->loc, .fill = DFG_NONE};
-            return for_each_element(L, &e->type, n_pre, pre, e->loc, copy_elem, &c);
-        }
-        if (fill_identity(L, mem, n_pre, pre, &e->type, pt->op, e->loc) != 0)
-            return -1;
+        if (mode == INTO_COMBINE)
+            return combine_through_scratch(L, e, mem, n_pre, pre, op, "reduce");
         dfg_loop *loops[PAT_MAX_RANK];
         saved_level saves[PAT_MAX_RANK];
-        if (open_pattern_loops(L, pt, loops, saves, e->loc) != 0)
+        int outer;
+        if (begin_accumulation(L, e, mem, n_pre, pre, loops, saves, &outer) != 0)
             return -1;
-        int outer = L->pred;
-        if (pt->where)
-            L->pred = and_pred(L, L->pred, truth(L, lower_scalar(L, pt->where), pt->where->loc),
-                               pt->where->loc);
         int rc = lower_into(L, pt->body, mem, n_pre, pre, INTO_COMBINE, pt->op);
         L->pred = outer;
         close_pattern_loops(L, pt->n_idx, saves);
@@ -623,24 +642,13 @@ static int lower_into(lower *L, const pat_expr *e, int mem, int n_pre, const int
 
     case PAT_E_GROUPBY: {
         const pat_pattern *pt = &e->u.pat;
-        if (mode == INTO_COMBINE) {
-            int m = materialise(L, e, "groupby");
-            if (m == DFG_NONE)
-                return -1;
-            copy_ctx c = {.src = m, .src_pre = n_pre, .dst = mem, .mode = mode, .op = op,
-                          .loc = e->loc, .fill = DFG_NONE};
-            return for_each_element(L, &e->type, n_pre, pre, e->loc, copy_elem, &c);
-        }
-        if (fill_identity(L, mem, n_pre, pre, &e->type, pt->op, e->loc) != 0)
-            return -1;
+        if (mode == INTO_COMBINE)
+            return combine_through_scratch(L, e, mem, n_pre, pre, op, "groupby");
         dfg_loop *loops[PAT_MAX_RANK];
         saved_level saves[PAT_MAX_RANK];
-        if (open_pattern_loops(L, pt, loops, saves, e->loc) != 0)
+        int outer;
+        if (begin_accumulation(L, e, mem, n_pre, pre, loops, saves, &outer) != 0)
             return -1;
-        int outer = L->pred;
-        if (pt->where)
-            L->pred = and_pred(L, L->pred, truth(L, lower_scalar(L, pt->where), pt->where->loc),
-                               pt->where->loc);
         int key = lower_scalar(L, pt->key);
         dfg_op *chk = emit(L, DFG_CHECK, PAT_I32, pt->key->loc);
         int rc = -1;
