@@ -576,6 +576,20 @@ static int run_import(const cli_opts *o, const fab_fabric *fab, diag_list *d)
         }
         json_decref(j);
     }
+    if (o->svg && status != IMP_EXIT_BAD_INPUT && status != IMP_EXIT_IO) {
+        /* Written whole or not at all, as every other output. */
+        char tmp[4096];
+        snprintf(tmp, sizeof tmp, "%s.tmp", o->svg);
+        FILE *f = fopen(tmp, "w");
+        int rc = f ? imp_report_svg(f, &r, fab) : -1;
+        if (f && fclose(f) != 0)
+            rc = -1;
+        if (rc != 0 || rename(tmp, o->svg) != 0) {
+            remove(tmp);
+            diag_error(d, diag_at_file(o->svg), "cannot write the picture");
+            status = EXIT_USAGE;
+        }
+    }
     imp_report_free(&r);
     return status;
 }
