@@ -15,7 +15,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FABRIC     ?= fabric/sn10.cfg
 EXAMPLE    ?= examples/gemm.pat
 
-.PHONY: all deps build run test bench clean
+.PHONY: all deps build run test bench results clean
 
 all: build
 
@@ -48,6 +48,11 @@ test: deps $(TEST_BUILD)/build.ninja
 
 bench: build
 	meson test -C $(BUILD) --benchmark --verbose
+
+# The results page (docs/results.md) and the strategies table in
+# docs/placement.md, measured on this machine.
+results: build
+	python3 bench/results.py ./$(BUILD)/cli/rdumap . docs/results.md --placement-md docs/placement.md
 
 clean:
 	rm -rf $(BUILD) $(TEST_BUILD)

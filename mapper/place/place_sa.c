@@ -19,6 +19,13 @@
  *     steers R towards 0.44;
  *   - stop when T < 0.005 x cost / nets, or when three temperatures in a row
  *     change nothing (frozen); then one greedy pass at T = 0 (the quench).
+ * Then, where the neighbourhood is small enough to enumerate (units x sites
+ * up to POLISH_LIMIT), a polish: steepest descent over every single move
+ * and swap until none lowers the cost, so the result is a true local
+ * optimum.  Small problems (up to RESTART_UNITS units) are annealed
+ * RESTARTS times from the same start with independent random streams, and
+ * the best result is kept: on a large fabric a handful of units otherwise
+ * settle in the first basin they cool into.
  * The cost is re-summed exactly after every temperature so rounding never
  * accumulates, and the best placement seen at those points is the result.
  * Everything random comes from one util/prng stream seeded by opts.seed.
@@ -26,6 +33,7 @@
 #include "mapper/place/place_internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +47,11 @@ enum { SA_MIN_MOVES = 200 };
  * On a checkerboard the nearest sites of a unit's own kind are 2 away in a
  * straight line; a window of +-1 would offer only the diagonals. */
 enum { SA_MIN_RLIM = 2 };
+
+/* The polish enumerates units x sites-of-their-kind moves per pass. */
+enum { POLISH_LIMIT = 2000000 };
+/* Restarts for small problems (each costs milliseconds). */
+enum { RESTARTS = 8, RESTART_UNITS = 64 };
 
 typedef struct anneal {
     const place_ctx *c;
@@ -129,8 +142,44 @@ static double full_cost(const anneal *a)
     return place_cost(a->c->p, a->c->s, a->site);
 }
 
-int place_sa_run(const place_ctx *c, const place_opts *o, const int *start,
-                 int *site, long *moves)
+/* Steepest descent over all single moves and swaps of a.site; returns the
+ * cost reached. */
+static double polish(anneal *a, double cost)
+{
+    const place_ctx *c = a->c;
+    const place_problem *p = c->p;
+    for (int pass = 0; pass < 1000; pass++) {
+        double best_dc = -1e-9;
+        int best_u = -1, best_t = -1;
+        for (int u = 0; u < p->n_units; u++) {
+            int k = p->kind[u];
+            for (int q = 0; q < c->n_kind_site[k]; q++) {
+                int t = c->kind_site[k][q];
+                if (t == a->site[u])
+                    continue;
+                int v = a->occ[t];
+                double before = local_cost(a, u, v);
+                int from = a->site[u];
+                apply_move(a, u, t);
+                double dc = local_cost(a, u, v) - before;
+                apply_move(a, u, from);
+                if (dc < best_dc) {
+                    best_dc = dc;
+                    best_u = u;
+                    best_t = t;
+                }
+            }
+        }
+        if (best_u < 0)
+            break;
+        apply_move(a, best_u, best_t);
+        cost += best_dc;
+    }
+    return cost;
+}
+
+static int anneal_once(const place_ctx *c, const place_opts *o, const int *start, int *site, long *moves,
+                       const char *stream)
 {
     const place_problem *p = c->p;
     const place_sites *s = c->s;
@@ -155,7 +204,7 @@ int place_sa_run(const place_ctx *c, const place_opts *o, const int *start,
         if (c->n_kind_site[p->kind[u]] > 1)
             a.movable[a.n_movable++] = u;
     }
-    prng_seed_stream(&a.g, o->seed, "place-sa");
+    prng_seed_stream(&a.g, o->seed, stream);
 
     double cost = full_cost(&a), best = cost;
     int max_r = c->rows > c->cols ? c->rows : c->cols;
@@ -235,9 +284,51 @@ int place_sa_run(const place_ctx *c, const place_opts *o, const int *start,
         best = cost;
         memcpy(site, a.site, (size_t)n * sizeof *site);
     }
+    /* Polish the best placement seen, where enumerating is affordable. */
+    if ((double)n * (double)s->n <= POLISH_LIMIT) {
+        memcpy(a.site, site, (size_t)n * sizeof *site);
+        for (int i = 0; i < s->n; i++)
+            a.occ[i] = -1;
+        for (int u = 0; u < n; u++)
+            a.occ[a.site[u]] = u;
+        polish(&a, best);
+        if (full_cost(&a) < best)
+            memcpy(site, a.site, (size_t)n * sizeof *site);
+    }
 done:
     free(a.site);
     free(a.occ);
     free(a.movable);
+    return 0;
+}
+
+int place_sa_run(const place_ctx *c, const place_opts *o, const int *start,
+                 int *site, long *moves)
+{
+    int n = c->p->n_units;
+    if (anneal_once(c, o, start, site, moves, "place-sa") != 0)
+        return -1;
+    if (n > RESTART_UNITS)
+        return 0;
+    int *trial = malloc((size_t)(n > 0 ? n : 1) * sizeof *trial);
+    if (!trial)
+        return -1;
+    double best = place_cost(c->p, c->s, site);
+    for (int r = 1; r < RESTARTS; r++) {
+        char stream[32];
+        snprintf(stream, sizeof stream, "place-sa-%d", r);
+        long m = 0;
+        if (anneal_once(c, o, start, trial, &m, stream) != 0) {
+            free(trial);
+            return -1;
+        }
+        *moves += m;
+        double cost = place_cost(c->p, c->s, trial);
+        if (cost < best) {
+            best = cost;
+            memcpy(site, trial, (size_t)n * sizeof *site);
+        }
+    }
+    free(trial);
     return 0;
 }
