@@ -4,21 +4,35 @@ progfuzz.py, each mapped, emulated and verified against the reference
 interpreter by `rdumap P.pat --fabric F --seed S`, and the outcome classed.
 
 usage: difftest.py RDUMAP FABRIC SEEDS [--jobs N] [--bugs DIR] [--minimise]
-                   [--timeout S] [--verbose]
+                   [--min-tries N] [--timeout S] [--verbose] [--self-check]
+                   [--avoid-tiny] [--as-bug CLASS]
   SEEDS   a range A..B (B exclusive), a comma list, or @FILE (one seed a line,
           '#' comments)
 
 Classes (exit 0 only if there is no BUG):
   ok         exit 0, every output verified
   ref-error  exit 1 with a run-time error of the reference (index out of
-             bounds, key out of range, division by zero): the generator made
-             a program that faults; counted as a generator weakness
+             bounds, key out of range, division by zero), confirmed by
+             `rdumap --interpret`: the generator made a program that faults;
+             counted as a generator weakness (if the reference alone runs
+             clean, the emulator faulted by itself: a BUG)
   nofit      exit 2: does not fit the fabric; the reason is recorded
   near-miss  exit 3 on f32 outputs that depend on a reordered + or *
-             reduction, with a relative error under 1e-3: a tolerance
-             question, not a wrong answer; reported separately
+             reduction, with an absolute or (non-zero) relative error
+             under 1e-3: a tolerance question, not a wrong answer;
+             reported separately
   BUG        exit 3 otherwise; a compile error on a generated (valid)
              program; exit 4; a signal, a sanitizer report, or a timeout
+
+--self-check first proves the harness can fail: a fixed program must map
+and verify, and with each of its add and mul operations corrupted by
+rdumap --mutate it must be classed BUG.
+
+--as-bug CLASS treats CLASS (nofit, near-miss, ref-error) as a BUG, e.g. to
+minimise a program that does not fit.
+
+--avoid-tiny generates programs without tiny tiles inside loops (see
+progfuzz.generate), to look past that known bug.
 
 With --bugs DIR each BUG is saved as DIR/seed-S.pat, and with --minimise
 also as DIR/seed-S.min.pat: the program reduced by replacing sub-trees with
@@ -40,10 +54,11 @@ SANITIZER = re.compile(r'(AddressSanitizer|LeakSanitizer|UndefinedBehaviorSaniti
                        r'runtime error:|Segmentation fault|Aborted)')
 VERIFY = re.compile(r'^verify\s+(\S+)\s+max abs err (\S+), max rel err (\S+): (pass|FAIL.*)$', re.M)
 NEAR_REL = 1e-3
+NEAR_ABS = 1e-3
 
 
-def run_rdumap(rdumap, fabric, text, seed, timeout, workdir):
-    path = os.path.join(workdir, 'p%s.pat' % seed)
+def run_rdumap(rdumap, fabric, text, seed, timeout, workdir, name=None):
+    path = os.path.join(workdir, 'p%s.pat' % (name or seed))
     with open(path, 'w') as f:
         f.write(text)
     env = dict(os.environ)
@@ -55,6 +70,23 @@ def run_rdumap(rdumap, fabric, text, seed, timeout, workdir):
     except subprocess.TimeoutExpired:
         return None, '', 'timeout after %s s' % timeout
     return p.returncode, p.stdout, p.stderr
+
+
+def outcome(args, text, seed, meta, workdir, name=None):
+    """Run one program and class the result.  A run-time error is the
+    reference's only if `rdumap --interpret` alone reports it too; if the
+    reference runs clean, the emulator faulted on its own: a BUG."""
+    rc, out, err = run_rdumap(args.rdumap, args.fabric, text, seed, args.timeout, workdir, name)
+    cls, detail = classify(rc, out, err, meta)
+    if cls == 'ref-error':
+        path = os.path.join(workdir, 'p%s.pat' % (name or seed))
+        p = subprocess.run([args.rdumap, path, '--interpret', '--seed', str(seed)],
+                           capture_output=True, text=True, timeout=args.timeout)
+        if p.returncode == 0:
+            cls, detail = 'BUG', 'emulator run-time error that the reference does not have: ' + detail
+    if cls in args.as_bug:
+        cls = 'BUG'
+    return cls, detail
 
 
 def classify(rc, out, err, meta):
@@ -84,7 +116,7 @@ def classify(rc, out, err, meta):
             return 'BUG', 'exit 3 without a failing verify line'
         outs = meta['outputs']
         near = all(outs.get(n, {}).get('elem') == 'f32' and not outs.get(n, {}).get('exact', True)
-                   and r <= NEAR_REL for n, a, r in fails)
+                   and (a <= NEAR_ABS or 0 < r <= NEAR_REL) for n, a, r in fails)
         detail = '; '.join('%s abs %g rel %g' % f for f in fails)
         return ('near-miss' if near else 'BUG'), 'verify: ' + detail
     return 'BUG', 'exit %d: %s' % (rc, first.strip()[:200])
@@ -98,23 +130,24 @@ def signature(cls, detail):
         return 'crash', m.group(1) if m else d[:40]
     if detail.startswith('verify'):
         return 'verify', ''
+    if detail.startswith('emulator run-time error'):
+        return 'emu-fault', ''
     if detail.startswith('exit 1'):
         return 'rejected', re.sub(r'^.*?error: ', '', detail)[:30]
     return cls, detail.split(':')[0]
 
 
 class Case:
-    def __init__(self, seed):
+    def __init__(self, seed, avoid_tiny=False):
         self.seed = seed
-        self.prog = progfuzz.generate(seed)
+        self.prog = progfuzz.generate(seed, avoid_tiny)
         self.text = self.prog.render()
         self.meta = self.prog.meta()
 
 
 def run_case(args, seed, workdir):
-    c = Case(seed)
-    rc, out, err = run_rdumap(args.rdumap, args.fabric, c.text, seed, args.timeout, workdir)
-    cls, detail = classify(rc, out, err, c.meta)
+    c = Case(seed, args.avoid_tiny)
+    cls, detail = outcome(args, c.text, seed, c.meta, workdir)
     return seed, cls, detail, c
 
 
@@ -180,8 +213,7 @@ def minimise(args, case, want_sig, workdir, log):
     def still_fails():
         tries[0] += 1
         text = prog.render()
-        rc, out, err = run_rdumap(args.rdumap, args.fabric, text, case.seed, args.timeout, workdir)
-        cls, detail = classify(rc, out, err, case.meta)
+        cls, detail = outcome(args, text, case.seed, case.meta, workdir)
         return cls == 'BUG' and signature(cls, detail) == want_sig
 
     budget = args.min_tries
@@ -200,9 +232,13 @@ def minimise(args, case, want_sig, workdir, log):
                 prog.defs = saved
         # a buffer may become an output (so it is checked on its own)
         # replace sub-trees
-        for holder, key in walk(prog):
-            if tries[0] >= budget:
+        pos = -1
+        while tries[0] < budget:
+            pos += 1
+            slots = walk(prog)
+            if pos >= len(slots):
                 break
+            holder, key = slots[pos]
             node = holder[key]
             if not isinstance(node, progfuzz.Node):
                 continue
@@ -277,6 +313,44 @@ def prog_dim_named(prog, d, x, name):
     return names[:1] == [name]
 
 
+# ---------------------------------------------------------------- self-check
+
+SELF_CHECK = '''const N = 40
+input  x : f32[N]
+input  k : i32[N] in 0 .. 8
+output y : f32[N]
+output h : i32[8]
+y = map (i: N) { x[i] * 2.0 + 1.0 }
+h = groupby (i: N) + key k[i] into 8 { i }
+'''
+
+
+def self_check(args, workdir, log):
+    """The harness can fail: the program above maps and verifies, and with
+    each of its mul and add operations corrupted (--mutate) it is classed
+    as a BUG by its wrong answer."""
+    meta = {'outputs': {'y': {'elem': 'f32', 'exact': True}, 'h': {'elem': 'i32', 'exact': True}}}
+    rc, out, err = run_rdumap(args.rdumap, args.fabric, SELF_CHECK, 1, args.timeout, workdir, 'self')
+    cls, detail = classify(rc, out, err, meta)
+    ok = cls == 'ok'
+    log('self-check: unmutated program is %s %s' % (cls, detail))
+    path = os.path.join(workdir, 'pself.pat')
+    dump = subprocess.run([args.rdumap, path, '--fabric', args.fabric, '--dump-dfg', '-'],
+                          capture_output=True, text=True, timeout=args.timeout).stdout
+    nums = [int(n) for n in re.findall(r'#(\d+) r\d+ = (?:mul|add)\.', dump)]
+    if not nums:
+        log('self-check: no mul/add/groupby operation in --dump-dfg output')
+        return False
+    caught = 0
+    for n in nums:
+        p = subprocess.run([args.rdumap, path, '--fabric', args.fabric, '--mutate', str(n)],
+                           capture_output=True, text=True, timeout=args.timeout)
+        c, d = classify(p.returncode, p.stdout, p.stderr, meta)
+        log('self-check: --mutate %d is %s %s' % (n, c, d))
+        caught += c == 'BUG' and d.startswith('verify')
+    return ok and caught == len(nums)
+
+
 # ---------------------------------------------------------------- driver
 
 def parse_seeds(spec):
@@ -302,6 +376,9 @@ def parse_args(argv):
     a = Args()
     pos = []
     a.jobs, a.bugs, a.minimise, a.timeout, a.verbose, a.min_tries = 2, None, False, 60.0, False, 300
+    a.self_check = False
+    a.avoid_tiny = False
+    a.as_bug = []
     i = 0
     while i < len(argv):
         x = argv[i]
@@ -317,6 +394,12 @@ def parse_args(argv):
             a.min_tries = int(argv[i + 1]); i += 1
         elif x == '--verbose':
             a.verbose = True
+        elif x == '--as-bug':
+            a.as_bug.append(argv[i + 1]); i += 1
+        elif x == '--avoid-tiny':
+            a.avoid_tiny = True
+        elif x == '--self-check':
+            a.self_check = True
         else:
             pos.append(x)
         i += 1
@@ -337,6 +420,9 @@ def main(argv):
         print(s, flush=True)
 
     with tempfile.TemporaryDirectory(prefix='difftest-') as workdir:
+        if args.self_check and not self_check(args, workdir, log):
+            log('self-check FAILED: the harness would not notice a wrong answer')
+            return 1
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as ex:
             futs = [ex.submit(run_case, args, s, workdir) for s in args.seeds]
             for f in futs:
@@ -346,6 +432,8 @@ def main(argv):
                     log('seed %-7d %-9s %s' % (seed, cls, detail))
                 if cls == 'BUG':
                     bugs.append((seed, detail, case))
+                    if not args.bugs:
+                        log(case.text)
                 elif cls == 'near-miss':
                     near.append((seed, detail))
                 elif cls == 'nofit':
