@@ -5,7 +5,7 @@ interpreter by `rdumap P.pat --fabric F --seed S`, and the outcome classed.
 
 usage: difftest.py RDUMAP FABRIC SEEDS [--jobs N] [--bugs DIR] [--minimise]
                    [--min-tries N] [--timeout S] [--verbose] [--self-check]
-                   [--avoid-tiny] [--as-bug CLASS]
+                   [--avoid-tiny] [--as-bug CLASS] [--pass ARG]...
   SEEDS   a range A..B (B exclusive), a comma list, or @FILE (one seed a line,
           '#' comments)
 
@@ -28,6 +28,10 @@ Classes (exit 0 only if there is no BUG):
 and verify, and with each of its add and mul operations corrupted by
 rdumap --mutate it must be classed BUG.
 
+--pass ARG adds ARG to every rdumap command (the meson test passes
+`--place greedy`: values do not depend on placement, and the annealer
+takes seconds per program under the sanitizers).
+
 --as-bug CLASS treats CLASS (nofit, near-miss, ref-error) as a BUG, e.g. to
 minimise a program that does not fit.
 
@@ -47,6 +51,7 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import progfuzz  # noqa: E402
 
@@ -55,6 +60,7 @@ SANITIZER = re.compile(r'(AddressSanitizer|LeakSanitizer|UndefinedBehaviorSaniti
 VERIFY = re.compile(r'^verify\s+(\S+)\s+max abs err (\S+), max rel err (\S+): (pass|FAIL.*)$', re.M)
 NEAR_REL = 1e-3
 NEAR_ABS = 1e-3
+EXTRA = []          # more rdumap arguments (--pass)
 
 
 def run_rdumap(rdumap, fabric, text, seed, timeout, workdir, name=None):
@@ -65,7 +71,7 @@ def run_rdumap(rdumap, fabric, text, seed, timeout, workdir, name=None):
     env.setdefault('UBSAN_OPTIONS', 'print_stacktrace=1:halt_on_error=1')
     env.setdefault('ASAN_OPTIONS', 'detect_leaks=1')
     try:
-        p = subprocess.run([rdumap, path, '--fabric', fabric, '--seed', str(seed)],
+        p = subprocess.run([rdumap, path, '--fabric', fabric, '--seed', str(seed)] + EXTRA,
                            capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         return None, '', 'timeout after %s s' % timeout
@@ -335,7 +341,7 @@ def self_check(args, workdir, log):
     ok = cls == 'ok'
     log('self-check: unmutated program is %s %s' % (cls, detail))
     path = os.path.join(workdir, 'pself.pat')
-    dump = subprocess.run([args.rdumap, path, '--fabric', args.fabric, '--dump-dfg', '-'],
+    dump = subprocess.run([args.rdumap, path, '--fabric', args.fabric, '--dump-dfg', '-'] + EXTRA,
                           capture_output=True, text=True, timeout=args.timeout).stdout
     nums = [int(n) for n in re.findall(r'#(\d+) r\d+ = (?:mul|add)\.', dump)]
     if not nums:
@@ -343,7 +349,7 @@ def self_check(args, workdir, log):
         return False
     caught = 0
     for n in nums:
-        p = subprocess.run([args.rdumap, path, '--fabric', args.fabric, '--mutate', str(n)],
+        p = subprocess.run([args.rdumap, path, '--fabric', args.fabric, '--mutate', str(n)] + EXTRA,
                            capture_output=True, text=True, timeout=args.timeout)
         c, d = classify(p.returncode, p.stdout, p.stderr, meta)
         log('self-check: --mutate %d is %s %s' % (n, c, d))
@@ -394,6 +400,8 @@ def parse_args(argv):
             a.min_tries = int(argv[i + 1]); i += 1
         elif x == '--verbose':
             a.verbose = True
+        elif x == '--pass':
+            EXTRA.append(argv[i + 1]); i += 1
         elif x == '--as-bug':
             a.as_bug.append(argv[i + 1]); i += 1
         elif x == '--avoid-tiny':
