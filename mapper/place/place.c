@@ -354,8 +354,9 @@ int place_run(const place_problem *p, const place_sites *s, const place_opts *o,
          * greedy.  It bounds the search from the first node. */
         rc = place_greedy_run(&c, start);
         if (rc == 0) {
+            /* Annealing restarts and polishes small problems itself. */
             place_opts so = *o;
-            so.effort = p->n_units <= 200 ? 10 : 1;   /* cheap when small */
+            so.effort = 1;
             rc = place_sa_run(&c, &so, start, r->site, &r->moves);
         }
         if (rc == 0 && o->warm && place_cost(p, s, o->warm) < place_cost(p, s, r->site))

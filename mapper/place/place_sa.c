@@ -21,8 +21,8 @@
  *     change nothing (frozen); then one greedy pass at T = 0 (the quench).
  * Then, where the neighbourhood is small enough to enumerate (units x sites
  * up to POLISH_LIMIT), a polish: steepest descent over every single move
- * and swap until none lowers the cost, so the result is a true local
- * optimum.  Small problems (up to RESTART_UNITS units) are annealed
+ * and swap within a window until none lowers the cost, so the result is a
+ * local optimum for those moves.  Small problems (up to RESTART_UNITS units) are annealed
  * RESTARTS times from the same start with independent random streams, and
  * the best result is kept: on a large fabric a handful of units otherwise
  * settle in the first basin they cool into.
@@ -41,17 +41,21 @@
 
 /* VPR's n^(4/3) moves per temperature is a dozen for a graph of 7 units:
  * too few to equilibrate.  Small graphs get at least this many (x effort). */
-enum { SA_MIN_MOVES = 200 };
+enum { SA_MIN_MOVES = 1000 };
 
 /* VPR's least range limit is 1, on a grid where every cell takes a block.
  * On a checkerboard the nearest sites of a unit's own kind are 2 away in a
  * straight line; a window of +-1 would offer only the diagonals. */
 enum { SA_MIN_RLIM = 2 };
 
-/* The polish enumerates units x sites-of-their-kind moves per pass. */
-enum { POLISH_LIMIT = 2000000 };
-/* Restarts for small problems (each costs milliseconds). */
-enum { RESTARTS = 8, RESTART_UNITS = 64 };
+/* The polish tries, per pass, every unit at every site of its kind within
+ * POLISH_WINDOW rows and columns (every AGCU for a VAG). */
+enum { POLISH_LIMIT = 2000000, POLISH_WINDOW = 4 };
+/* Restarts and iterated local search for small problems (each costs
+ * milliseconds): RESTARTS annealings, then ILS_ROUNDS rounds of kicking
+ * 1 to ILS_KICK random units to random sites of their kind and polishing,
+ * keeping a round only when it lowers the cost. */
+enum { RESTARTS = 16, RESTART_UNITS = 64, ILS_ROUNDS = 1000, ILS_KICK = 6 };
 
 typedef struct anneal {
     const place_ctx *c;
@@ -153,9 +157,20 @@ static double polish(anneal *a, double cost)
         int best_u = -1, best_t = -1;
         for (int u = 0; u < p->n_units; u++) {
             int k = p->kind[u];
-            for (int q = 0; q < c->n_kind_site[k]; q++) {
-                int t = c->kind_site[k][q];
-                if (t == a->site[u])
+            /* AGCUs are few: try them all.  Other units try the sites of
+             * their kind within POLISH_WINDOW rows and columns. */
+            const place_site *f = &c->s->site[a->site[u]];
+            int r0 = f->row - POLISH_WINDOW, r1 = f->row + POLISH_WINDOW;
+            int c0 = f->col - POLISH_WINDOW, c1 = f->col + POLISH_WINDOW;
+            r0 = r0 < 0 ? 0 : r0;
+            c0 = c0 < 0 ? 0 : c0;
+            r1 = r1 > c->rows - 1 ? c->rows - 1 : r1;
+            c1 = c1 > c->cols - 1 ? c->cols - 1 : c1;
+            int n_cand = k == PLACE_AGCU ? c->n_kind_site[k] : (r1 - r0 + 1) * (c1 - c0 + 1);
+            for (int q = 0; q < n_cand; q++) {
+                int t = k == PLACE_AGCU ? c->kind_site[k][q]
+                                        : c->grid[(r0 + q / (c1 - c0 + 1)) * c->cols + c0 + q % (c1 - c0 + 1)];
+                if (t < 0 || t == a->site[u] || (int)c->s->site[t].kind != k)
                     continue;
                 int v = a->occ[t];
                 double before = local_cost(a, u, v);
@@ -314,11 +329,27 @@ int place_sa_run(const place_ctx *c, const place_opts *o, const int *start,
     if (!trial)
         return -1;
     double best = place_cost(c->p, c->s, site);
+    int *from = malloc((size_t)(n > 0 ? n : 1) * sizeof *from);
+    if (!from) {
+        free(trial);
+        return -1;
+    }
     for (int r = 1; r < RESTARTS; r++) {
         char stream[32];
         snprintf(stream, sizeof stream, "place-sa-%d", r);
         long m = 0;
-        if (anneal_once(c, o, start, trial, &m, stream) != 0) {
+        /* Odd restarts start from a random placement, so that a cluster
+         * the given start put on the wrong side of the fabric can form on
+         * the other. */
+        const int *begin = start;
+        if (r % 2 == 1) {
+            place_opts ro = *o;
+            ro.seed = o->seed * 1000003u + (uint64_t)r;
+            if (place_random_run(c, &ro, from) == 0)
+                begin = from;
+        }
+        if (anneal_once(c, o, begin, trial, &m, stream) != 0) {
+            free(from);
             free(trial);
             return -1;
         }
@@ -329,6 +360,42 @@ int place_sa_run(const place_ctx *c, const place_opts *o, const int *start,
             memcpy(site, trial, (size_t)n * sizeof *site);
         }
     }
+    free(from);
+    /* Iterated local search from the best: kick, polish, keep if better. */
+    anneal a = {.c = c};
+    a.site = trial;
+    a.occ = malloc((size_t)(c->s->n > 0 ? c->s->n : 1) * sizeof *a.occ);
+    a.movable = NULL;
+    if (!a.occ) {
+        free(trial);
+        return -1;
+    }
+    prng_seed_stream(&a.g, o->seed, "place-sa-ils");
+    int rounds = ILS_ROUNDS;
+    for (int r = 0; r < rounds && best > 0; r++) {
+        memcpy(trial, site, (size_t)n * sizeof *trial);
+        for (int i = 0; i < c->s->n; i++)
+            a.occ[i] = -1;
+        for (int u = 0; u < n; u++)
+            a.occ[trial[u]] = u;
+        int kick = 1 + (int)prng_below(&a.g, ILS_KICK);
+        for (int k = 0; k < kick; k++) {
+            int u = (int)prng_below(&a.g, (uint64_t)n);
+            int kind = c->p->kind[u];
+            if (c->n_kind_site[kind] < 2)
+                continue;
+            int t = c->kind_site[kind][prng_below(&a.g, (uint64_t)c->n_kind_site[kind])];
+            if (t != trial[u])
+                apply_move(&a, u, t);
+        }
+        polish(&a, 0);
+        double cost = place_cost(c->p, c->s, trial);
+        if (cost < best - 1e-9) {
+            best = cost;
+            memcpy(site, trial, (size_t)n * sizeof *site);
+        }
+    }
+    free(a.occ);
     free(trial);
     return 0;
 }
