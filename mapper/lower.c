@@ -366,10 +366,20 @@ static bool opens_loops(const pat_expr *e)
     return true;
 }
 
-/* Is this map small and flat enough to unroll at the current level? */
-static bool unroll_map(const lower *L, const pat_expr *e)
+/* A scratch memory holds one iteration's private value.  Written inside a
+ * loop that runs lane-parallel, every lane would write the same words, so
+ * nothing that writes a scratch may be unrolled into a loop body (its own
+ * loops keep the enclosing loop scalar); program tensors are indexed by the
+ * enclosing counters, which differ from lane to lane. */
+static bool unroll_target_ok(const lower *L, int mem)
 {
-    if (!L->level || L->no_unroll)
+    return L->g->mems[mem].kind != DFG_MEM_SCRATCH;
+}
+
+/* Is this map small and flat enough to unroll at the current level? */
+static bool unroll_map(const lower *L, const pat_expr *e, int mem)
+{
+    if (!L->level || L->no_unroll || !unroll_target_ok(L, mem))
         return false;
     int64_t n = 1;
     for (int k = 0; k < e->u.pat.n_idx; k++) {
@@ -407,7 +417,7 @@ static int put(lower *L, int mem, int n_pre, const int *pre, int val, into_mode 
 typedef int (*elem_fn)(lower *L, void *ctx, int n_idx, const int *idx);
 
 static int for_each_element(lower *L, const pat_type *t, int n_pre, const int *pre,
-                            diag_loc loc, elem_fn fn, void *ctx)
+                            diag_loc loc, elem_fn fn, void *ctx, int dst_mem)
 {
     int idx[2 * PAT_MAX_RANK];
     saved_level saves[PAT_MAX_RANK];
@@ -418,7 +428,7 @@ static int for_each_element(lower *L, const pat_type *t, int n_pre, const int *p
     }
     if (n_pre > 0)
         memcpy(idx, pre, (size_t)n_pre * sizeof *idx);
-    if (L->level && !L->no_unroll && pat_type_count(t) <= UNROLL_MAX) {
+    if (L->level && !L->no_unroll && pat_type_count(t) <= UNROLL_MAX && unroll_target_ok(L, dst_mem)) {
         int32_t at[PAT_MAX_RANK] = {0};
         for (;;) {
             for (int k = 0; k < t->rank; k++)
@@ -473,7 +483,7 @@ static int fill_identity(lower *L, int mem, int n_pre, const int *pre, const pat
     int id = emit_identity(L, op, t->elem, loc);
     copy_ctx c = {.src = DFG_NONE, .src_pre = n_pre, .dst = mem, .mode = INTO_STORE,
                   .loc = loc, .fill = id};
-    return for_each_element(L, t, n_pre, pre, loc, copy_elem, &c);
+    return for_each_element(L, t, n_pre, pre, loc, copy_elem, &c, c.dst);
 }
 
 /* Materialise a tensor value into a fresh scratch memory; returns it. */
@@ -534,7 +544,7 @@ static int combine_through_scratch(lower *L, const pat_expr *e, int mem, int n_p
         return -1;
     copy_ctx c = {.src = m, .src_pre = n_pre, .dst = mem, .mode = INTO_COMBINE, .op = op,
                   .loc = e->loc, .fill = DFG_NONE};
-    return for_each_element(L, &e->type, n_pre, pre, e->loc, copy_elem, &c);
+    return for_each_element(L, &e->type, n_pre, pre, e->loc, copy_elem, &c, c.dst);
 }
 
 /* The start of a reduce or group-by into memory: fill the destination with
@@ -586,7 +596,7 @@ static int lower_into(lower *L, const pat_expr *e, int mem, int n_pre, const int
 
     case PAT_E_MAP: {
         const pat_pattern *pt = &e->u.pat;
-        if (unroll_map(L, e)) {
+        if (unroll_map(L, e, mem)) {
             /* One copy of the body per index tuple, indices as constants. */
             int idx[2 * PAT_MAX_RANK];
             int32_t at[PAT_MAX_RANK] = {0};
@@ -675,7 +685,7 @@ static int lower_into(lower *L, const pat_expr *e, int mem, int n_pre, const int
             return -1;
         copy_ctx c = {.src = src, .src_pre = n_pre, .dst = mem, .mode = mode, .op = op,
                       .loc = e->loc, .fill = DFG_NONE};
-        return for_each_element(L, &e->type, n_pre, pre, e->loc, copy_elem, &c);
+        return for_each_element(L, &e->type, n_pre, pre, e->loc, copy_elem, &c, c.dst);
     }
     }
 }

@@ -123,6 +123,19 @@ static void nan_in_max_and_min_follows_the_reference(void **state)
            "n = reduce (i: N) min { i % 5 == 1 ? 0.0 / 0.0 : x[i] }\n");
 }
 
+static void indexed_patterns_stay_private_to_their_iteration(void **state)
+{
+    (void)state;
+    /* Found by the differential tests: a small map indexed at once is
+     * materialised into a scratch; unrolled into a lane-parallel loop, all
+     * lanes shared one scratch word. */
+    AGREES("const M = 8\noutput Y : i32[M]\nY = map (r: M) { (map (k: 1) { r })[0] }\n");
+    AGREES("output Y : i32[4]\nY = map (k: 4) { (map (i: 6) { k + i })[5] }\n");
+    AGREES("const Q = 4\noutput H : f32[Q]\noutput Y : f32[5][Q]\n"
+           "H = groupby (q: Q + 1) max key 0 into Q { 0.0 }\n"
+           "Y = map (i: 5, c: Q) { let p = map (j: 4) { H[c] + f32(j) }; p[2] }\n");
+}
+
 static void runtime_errors_are_reported_not_crashes(void **state)
 {
     (void)state;
@@ -279,6 +292,7 @@ int main(void)
         cmocka_unit_test(nested_reductions_and_scalar_outputs),
         cmocka_unit_test(buffers_chain_definitions),
         cmocka_unit_test(nan_in_max_and_min_follows_the_reference),
+        cmocka_unit_test(indexed_patterns_stay_private_to_their_iteration),
         cmocka_unit_test(runtime_errors_are_reported_not_crashes),
         cmocka_unit_test(vector_issues_follow_the_trip_counts),
         cmocka_unit_test(bank_conflicts_cost_cycles),
