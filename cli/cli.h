@@ -62,6 +62,8 @@ typedef struct cli_job {
     place_sites sites;
     place_result place;
     bool placed;
+    int place_attempts;        /* placements tried until one could be routed */
+    bool place_replay_failed;  /* --placement could not be read or applied */
     route_result route;
     bool routed;
     emu_result emu;

@@ -387,6 +387,63 @@ static int write_dump(const char *path, const dfg *g, diag_list *d)
     return 0;
 }
 
+/* Placements tried before giving up on routing. */
+enum { PLACE_ATTEMPTS = 4 };
+
+/* Append every diagnostic of from to to, and empty from. */
+static void move_diags(diag_list *to, diag_list *from)
+{
+    for (int k = 0; k < from->n; k++) {
+        const diag *g = &from->items[k];
+        if (g->sev == DIAG_ERROR)
+            diag_error(to, g->loc, "%s", g->msg);
+        else if (g->sev == DIAG_WARNING)
+            diag_warning(to, g->loc, "%s", g->msg);
+        else
+            diag_note(to, g->loc, "%s", g->msg);
+    }
+    diag_free(from);
+}
+
+/* Place the job's units: replay a saved placement, run the ILP from the
+ * default annealer's placement (so it is never worse than --place sa), or
+ * run the chosen strategy.  Counts the attempt. */
+static int place_job(cli_job *job, const place_opts *po, diag_list *d)
+{
+    const cli_opts *o = job->opts;
+    job->place_attempts++;
+    if (o->placement_in) {
+        job->place = (place_result){.site = malloc(((size_t)job->pp.n_units + 1) * sizeof *job->place.site),
+                                    .bound = NAN};
+        job->placed = true;
+        if (!job->place.site || placement_read(o->placement_in, &job->pp, &job->sites, job->place.site, d) != 0) {
+            job->place_replay_failed = true;
+            return -1;
+        }
+        job->place.cost = place_cost(&job->pp, &job->sites, job->place.site);
+        return 0;
+    }
+    if (po->strategy == PLACE_ILP) {
+        place_opts so = *po;
+        so.strategy = PLACE_SA;
+        place_result sa = {0};
+        if (place_run(&job->pp, &job->sites, &so, &sa, d) != 0) {
+            place_result_free(&sa);
+            return -1;
+        }
+        place_opts io = *po;
+        io.warm = sa.site;
+        int rc = place_run(&job->pp, &job->sites, &io, &job->place, d);
+        job->place.seconds += sa.seconds;
+        place_result_free(&sa);
+        if (rc != 0)
+            return -1;
+    } else if (place_run(&job->pp, &job->sites, po, &job->place, d) != 0)
+        return -1;
+    job->placed = true;
+    return 0;
+}
+
 /* The whole job for a .pat program; returns the exit status. */
 static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
 {
@@ -455,36 +512,32 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
         goto done;
     }
     status = EXIT_NOFIT;
-    if (o->placement_in) {
-        job.place = (place_result){.site = malloc(((size_t)g.n_units + 1) * sizeof *job.place.site), .bound = NAN};
-        job.placed = true;
-        if (!job.place.site || placement_read(o->placement_in, &job.pp, &job.sites, job.place.site, d) != 0) {
+    if (place_job(&job, &o->place, d) != 0) {
+        if (job.place_replay_failed)
             status = EXIT_INPUT;
-            goto done;
-        }
-        job.place.cost = place_cost(&job.pp, &job.sites, job.place.site);
-    } else if (o->place.strategy == PLACE_ILP) {
-        /* The ILP is the referee of the heuristics: start it from the
-         * placement the default strategy finds, so that its answer is never
-         * worse than what `--place sa` reports for the same seed. */
-        place_opts so = o->place;
-        so.strategy = PLACE_SA;
-        place_result sa = {0};
-        if (place_run(&job.pp, &job.sites, &so, &sa, d) != 0) {
-            place_result_free(&sa);
-            goto done;
-        }
-        place_opts io = o->place;
-        io.warm = sa.site;
-        int rc = place_run(&job.pp, &job.sites, &io, &job.place, d);
-        job.place.seconds += sa.seconds;
-        place_result_free(&sa);
-        if (rc != 0)
-            goto done;
-    } else if (place_run(&job.pp, &job.sites, &o->place, &job.place, d) != 0)
         goto done;
-    job.placed = true;
-    int routed = route_streams(&job, d);
+    }
+    /* A placement the router cannot legalise is placed again with the
+     * next seeds (a fixed sequence, so runs stay deterministic); greedy
+     * and replayed placements do not depend on the seed. */
+    diag_list rd;
+    diag_init(&rd);
+    int routed = route_streams(&job, &rd);
+    bool retry = !o->placement_in && o->place.strategy != PLACE_GREEDY;
+    while (routed != 0 && retry && job.place_attempts < PLACE_ATTEMPTS) {
+        place_opts po = o->place;
+        po.seed = o->place.seed + (uint64_t)job.place_attempts;
+        place_result_free(&job.place);
+        job.placed = false;
+        route_result_free(&job.route);
+        job.routed = false;
+        diag_free(&rd);
+        diag_init(&rd);
+        if (place_job(&job, &po, d) != 0)
+            break;
+        routed = route_streams(&job, &rd);
+    }
+    move_diags(d, &rd);
     if (o->svg && write_svg(&job, d) != 0) {
         status = EXIT_USAGE;
         goto done;

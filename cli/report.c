@@ -99,7 +99,10 @@ void cli_report_text(FILE *out, const cli_job *job)
                     job->place.cost);
         if (!isnan(job->place.bound))
             fprintf(out, ", bound %.1f%s", job->place.bound, job->place.optimal ? " (optimal)" : "");
-        fprintf(out, ", %.3f s\n", job->place.seconds);
+        fprintf(out, ", %.3f s", job->place.seconds);
+        if (job->place_attempts > 1)
+            fprintf(out, " (attempt %d: the earlier seeds' placements could not be routed)", job->place_attempts);
+        fputc('\n', out);
     }
     if (job->routed)
         fprintf(out, "routing      %d iteration%s, %d overused links, %ld hops (longest %d), max link use %.0f%%, %.3f s\n",
@@ -208,7 +211,7 @@ int cli_report_json(const char *path, const cli_job *job, diag_list *d)
         g->n_loops, "operations", g->n_ops);
     if (!root)
         return diag_error(d, diag_at_file(path), "cannot build the JSON report");
-    json_t *place = json_pack("{s:s, s:f, s:o, s:f, s:b, s:o}", "strategy",
+    json_t *place = json_pack("{s:i, s:s, s:f, s:o, s:f, s:b, s:o}", "attempts", job->place_attempts, "strategy",
                               o->placement_in ? "replayed" : place_strategy_name(o->place.strategy), "cost", job->place.cost, "bound",
                               isnan(job->place.bound) ? json_null() : json_real(job->place.bound), "seconds",
                               job->place.seconds, "optimal", job->place.optimal, "units", placement_json(job));
