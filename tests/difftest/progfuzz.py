@@ -700,8 +700,11 @@ class Gen:
             a = self.gen_i32(sub)
             lo, hi = a.ival
             return Node(['(-', a, ')'], I32, (), iclamp(-hi, -lo) if lo > INT_MIN else (INT_MIN, INT_MAX))
-        if c < 0.52:
+        if c < 0.50:
             return self.gen_bool(sub)
+        if c < 0.52:
+            a = self.gen_i32(sub)
+            return Node(['!', a], I32, (), (0, 1))
         if c < 0.60:
             a, b = self.gen_i32(sub), self.gen_i32(sub)
             f = self.pick(['max', 'min'])
@@ -1102,8 +1105,8 @@ class Gen:
         for i in range(ndefs):
             last = i == ndefs - 1
             elem = F32 if self.chance(0.7) else I32
-            rank = self.pick([0, 1, 1, 2, 2])
-            shape = tuple(self.small_dim(24) for _ in range(rank))
+            rank = self.pick([0, 1, 1, 2, 2, 3])
+            shape = tuple(self.small_dim(24 if rank < 3 else 8) for _ in range(rank))
             kind = 'output' if last or self.chance(0.6) else 'buffer'
             name = self.fresh('Y' if kind == 'output' else 'B')
             ctx = Ctx(self, [], 1, self.pick([2, 3, 3, 4]), MAG)
