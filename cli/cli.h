@@ -39,6 +39,7 @@ typedef struct cli_opts {
     bool kernel_baseline;      /* --baseline kernel */
     bool gains;                /* --gains: emulate the variants and report the ratios */
     bool metapipe;
+    int par;                   /* --par N */
     int mutate;                /* --mutate N: corrupt op N (testing aid), or -1 */
     place_opts place;
     route_opts route;

@@ -37,6 +37,7 @@ static void usage(FILE *out)
           "  --effort E          sa effort multiplier (default 1)\n"
           "  --route-iters N     PathFinder iterations (default 50)\n"
           "  --no-metapipe       run the stages of outer loops one after another\n"
+          "  --par N             replicate each definition's outer map loop N ways (default 1)\n"
           "  --map-only          stop after placement and routing (no emulation)\n"
           "  --dense             run loops under a false guard masked instead of skipping them\n"
           "  --baseline kernel   each definition as its own kernel through DRAM, reconfiguring between\n"
@@ -76,6 +77,7 @@ static int parse_args(int argc, char **argv, cli_opts *o)
     o->seed = 1;
     o->metapipe = true;
     o->mutate = -1;
+    o->par = 1;
     place_opts_default(&o->place);
     o->place.strategy = PLACE_SA;
     route_opts_default(&o->route);
@@ -115,6 +117,12 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         else if (!strcmp(a, "--no-metapipe")) o->metapipe = false;
         else if (!strcmp(a, "--map-only")) o->map_only = true;
         else if (!strcmp(a, "--dense")) o->dense = true;
+        else if (!strcmp(a, "--par")) {
+            NEED_VALUE();
+            if (parse_number(a, val, 1, 4096, &num))
+                return -1;
+            o->par = (int)num;
+        }
         else if (!strcmp(a, "--gains")) o->gains = true;
         else if (!strcmp(a, "--baseline")) {
             NEED_VALUE();
@@ -258,7 +266,9 @@ static int route_streams(cli_job *job, diag_list *d)
             const dfg_stream *sq = &g->streams[q];
             if (net_of[q] >= 0 || sq->src != st->src || sq->reg != st->reg || sq->kind != st->kind)
                 continue;
-            if (st->reg == DFG_NONE && q != s)
+            /* Memory traffic carries no register: only a load VAG's streams
+             * to the copies of its tensor share a net (a multicast tree). */
+            if (st->reg == DFG_NONE && q != s && !(g->units[st->src].kind == DFG_VAG && !g->units[st->src].store))
                 continue;
             const place_site *dst = &job->sites.site[job->place.site[sq->dst]];
             rows[pos] = dst->row;
@@ -487,7 +497,7 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     }
 
     /* 3. Lower, form units, check. */
-    dfg_opts dop = {.metapipe = o->metapipe, .lanes = fab->lanes};
+    dfg_opts dop = {.metapipe = o->metapipe, .lanes = fab->lanes, .par = o->par};
     if (dfg_lower(&g, &a, p, fab, &dop, d) != 0)
         goto done;
     bool not_fit = false;

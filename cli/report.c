@@ -89,8 +89,11 @@ void cli_report_text(FILE *out, const cli_job *job)
     fprintf(out, "program      %s\n", job->prog->file);
     fprintf(out, "fabric       %s (%d x %d units: %d PCUs, %d PMUs, %d AGCUs)\n", f->name, f->rows,
             f->cols, f->n_pcus, f->n_pmus, f->agcus);
-    fprintf(out, "graph        %d VPCUs, %d VPMUs, %d VAGs, %d streams (%d loops, %d operations)\n",
-            g->n_pcus, g->n_pmus, g->n_ags, g->n_streams, g->n_loops, g->n_ops);
+    fprintf(out, "graph        %d VPCUs, %d VPMUs, %d VAGs, %d streams (%d loops, %d operations)", g->n_pcus,
+            g->n_pmus, g->n_ags, g->n_streams, g->n_loops, g->n_ops);
+    if (g->n_par_loops)
+        fprintf(out, "; %d loop%s replicated %d ways", g->n_par_loops, g->n_par_loops == 1 ? "" : "s", g->opts.par);
+    fputc('\n', out);
     if (job->placed) {
         if (job->opts->placement_in)
             fprintf(out, "placement    replayed from %s: cost %.1f", job->opts->placement_in, job->place.cost);
@@ -198,7 +201,7 @@ int cli_report_json(const char *path, const cli_job *job, diag_list *d)
                                       (json_int_t)e->unit[u].conflicts));
     json_t *root = json_pack(
         "{s:s, s:{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f}, "
-        "s:{s:I, s:s, s:b, s:i, s:f, s:f, s:b, s:b}, "
+        "s:{s:I, s:s, s:b, s:i, s:f, s:f, s:b, s:b, s:i}, "
         "s:{s:i, s:i, s:i, s:i, s:i, s:i}}",
         "program", job->prog->file,
         "fabric", "name", f->name, "source", f->source, "rows", f->rows, "cols", f->cols, "pcus", f->n_pcus,
@@ -206,7 +209,7 @@ int cli_report_json(const char *path, const cli_job *job, diag_list *d)
         (double)f->clock_mhz,
         "options", "seed", (json_int_t)o->seed, "place", place_strategy_name(o->place.strategy), "metapipe",
         o->metapipe, "route_iters", o->route.max_iters, "time_limit", o->place.time_limit, "effort",
-        o->place.effort, "dense", o->dense, "kernel_baseline", o->kernel_baseline,
+        o->place.effort, "dense", o->dense, "kernel_baseline", o->kernel_baseline, "par", o->par,
         "dfg", "pcus", g->n_pcus, "pmus", g->n_pmus, "ags", g->n_ags, "streams", g->n_streams, "loops",
         g->n_loops, "operations", g->n_ops);
     if (!root)

@@ -465,6 +465,21 @@ static int64_t exec_loop(emu *E, const dfg_loop *lp, int64_t *lat_out)
     }
     if (off || hi <= lo)
         return 0;
+    if (lp->par > 1) {
+        /* Replicas run contiguous chunks at once: the loop takes as long
+         * as its slowest chunk.  (Values do not depend on the order.) */
+        int64_t worst = 0, n = (int64_t)hi - lo;
+        for (int r = 0; r < lp->par; r++) {
+            int32_t a = (int32_t)(lo + n * r / lp->par), b = (int32_t)(lo + n * (r + 1) / lp->par);
+            int64_t lat = 0;
+            int64_t c = b > a ? exec_loop_body(E, lp, a, b, &lat) : 0;
+            if (c > worst) {
+                worst = c;
+                *lat_out = lat;
+            }
+        }
+        return worst;
+    }
     return exec_loop_body(E, lp, lo, hi, lat_out);
 }
 
@@ -594,7 +609,7 @@ static int64_t loop_latency(const dfg *g, const dfg_loop *lp)
     bool reduce = false, mem = false;
     for (int u = 0; u < g->n_units; u++) {
         const dfg_unit *un = &g->units[u];
-        if (un->kind != DFG_VPCU || un->loop != lp)
+        if (un->kind != DFG_VPCU || un->loop != lp || un->replica != 0)
             continue;
         lat += un->n_stages;
         reduce |= un->reduces;
@@ -772,9 +787,16 @@ int emu_run_opts(const dfg *g, const pat_values *vals, pat_values *out, const em
         goto done;
     res->cycles = res->load_cycles + res->compute_cycles + res->store_cycles + res->reconfig_cycles;
 
-    for (int u = 0; u < g->n_units; u++)
-        if (g->units[u].kind == DFG_VPCU && g->units[u].loop)
-            res->unit[u].busy = E.loop_busy[g->units[u].loop->id];
+    for (int u = 0; u < g->n_units; u++) {
+        const dfg_unit *un = &g->units[u];
+        if (un->kind != DFG_VPCU || !un->loop)
+            continue;
+        /* replicas share their loop's issues equally */
+        const dfg_loop *root = un->loop;
+        while (root->parent)
+            root = root->parent;
+        res->unit[u].busy = E.loop_busy[un->loop->id] / (root->par > 1 ? root->par : 1);
+    }
 
     /* Results: one tensor per declaration. */
     if (pat_values_init(out, g->prog) != 0) {

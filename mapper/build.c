@@ -557,6 +557,8 @@ int dfg_build_units(dfg *g, diag_list *d)
         rc = uses_to_streams(&B, &g->defs[k].body, NULL);
     for (int k = 0; k < g->n_defs; k++)
         mark_metapipe_buffers(g, &g->defs[k].body, false);
+    if (rc == 0 && !B.failed)
+        rc = dfg_parallelise(g, d);
 
     /* Port counts per unit. */
     for (int s = 0; s < g->n_streams; s++) {

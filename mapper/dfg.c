@@ -76,6 +76,8 @@ int dfg_new_unit(dfg *g, dfg_unit_kind kind, const char *name)
     u->name = name;
     u->mem = DFG_NONE;
     u->def = DFG_NONE;
+    u->base = g->n_units;
+    u->replica = 0;
     switch (kind) {
     case DFG_VPCU: g->n_pcus++; break;
     case DFG_VPMU: g->n_pmus++; break;

@@ -132,6 +132,7 @@ struct dfg_loop {
     bool innermost;        /* has no nested loop: vectorised across lanes */
     bool metapipe;         /* its child loops run as overlapped stages */
     int vpcu;              /* the VPCU of the operations directly in its body, or -1 */
+    int par;               /* replicas running disjoint chunks of its iterations (1: none) */
     const char *label;     /* the source index name, for dumps */
 };
 
@@ -164,8 +165,11 @@ typedef struct dfg_mem {
                             * an element is (sum of those indices) mod banks.  One bit is
                             * cyclic banking on that dimension; several bits are diagonal
                             * (skewed) banking, conflict-free along each of them */
-    int vpmu;              /* unit index */
+    int vpmu;              /* unit index (of copy 0) */
     int vag;               /* unit index of its VAG, or -1 */
+    int copies;            /* VPMUs holding it: 1, or the replicas of a parallel loop */
+    bool partitioned;      /* copies hold disjoint slices of dimension 0 (else full replicas) */
+    int64_t copy_bytes;    /* bytes one copy holds */
 } dfg_mem;
 
 /* ------------------------------------------------------------------ */
@@ -184,6 +188,8 @@ typedef struct dfg_unit {
     int mem;               /* VPMU, VAG: the memory */
     bool store;            /* VAG: store (true) or load */
     int def;               /* index of the definition it belongs to, or -1 */
+    int base;              /* the unit it replicates (itself for an original) */
+    int replica;           /* 0 .. copies-1 */
 } dfg_unit;
 
 typedef enum dfg_stream_kind { DFG_STREAM_VECTOR, DFG_STREAM_SCALAR, DFG_STREAM_CONTROL } dfg_stream_kind;
@@ -206,6 +212,7 @@ typedef struct dfg_def {
 typedef struct dfg_opts {
     bool metapipe;         /* overlap the child loops of an outer loop (default on) */
     int lanes;             /* from the fabric */
+    int par;               /* --par: replicas of each definition's outer map loop (1: none) */
 } dfg_opts;
 
 typedef struct dfg {
@@ -230,6 +237,7 @@ typedef struct dfg {
     int n_streams, cap_streams;
     dfg_stream *streams;
     int n_pcus, n_pmus, n_ags;   /* units by kind */
+    int n_par_loops;             /* loops replicated by --par */
 } dfg;
 
 /* Lower a checked program into the loop program and its memories.

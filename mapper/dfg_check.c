@@ -202,12 +202,13 @@ int dfg_check(const dfg *g, bool *not_fit, diag_list *d)
                                       un->name, un->vec_out, un->scal_out, f->vector_out, f->scalar_out);
         } else if (un->kind == DFG_VPMU) {
             const dfg_mem *m = &g->mems[un->mem];
-            int64_t need = m->bytes * m->depth;
+            int64_t need = m->copy_bytes * m->depth;
             if (need > pmu_bytes) {
                 char t[96];
                 misfits++;
-                diag_error(d, at, "tile '%s' (%s%s) of %lld KiB exceeds a %d KiB PMU", m->name,
-                           pat_type_str(&m->type, t, sizeof t), m->depth > 1 ? ", double-buffered" : "",
+                diag_error(d, at, "tile '%s' (%s%s%s) of %lld KiB exceeds a %d KiB PMU", un->name,
+                           pat_type_str(&m->type, t, sizeof t), m->partitioned ? ", one partition" : "",
+                           m->depth > 1 ? ", double-buffered" : "",
                            (long long)((need + 1023) / 1024), f->pmu_kib);
             }
         }

@@ -76,7 +76,10 @@ static void dump_block(FILE *out, const dfg *g, const dfg_block *b, int indent)
                 fputs(" if ", out);
                 reg_str(out, g, lp->pred);
             }
-            fprintf(out, "%s%s {\n", lp->innermost ? " vector" : "", lp->metapipe ? " metapipe" : "");
+            fprintf(out, "%s%s", lp->innermost ? " vector" : "", lp->metapipe ? " metapipe" : "");
+            if (lp->par > 1)
+                fprintf(out, " par %d", lp->par);
+            fputs(" {\n", out);
             dump_block(out, g, &lp->body, indent + 2);
             fprintf(out, "%*s}", indent, "");
             for (int a = 0; a < lp->n_acc; a++) {
@@ -144,6 +147,8 @@ void dfg_dump_text(FILE *out, const dfg *g)
         for (int q = 0; q < mm->type.rank; q++)
             if (mm->bank_dims & (1u << q))
                 fprintf(out, " [%d]", q);
+        if (mm->copies > 1)
+            fprintf(out, ", %d %s", mm->copies, mm->partitioned ? "partitions" : "copies");
         fputs(mm->type.rank == 0 ? " scalar\n" : "\n", out);
     }
     for (int k = 0; k < g->n_defs; k++) {

@@ -17,4 +17,7 @@ int dfg_block_add(dfg *g, dfg_block *b, dfg_stmt s);
 int dfg_new_unit(dfg *g, dfg_unit_kind kind, const char *name);
 int dfg_new_stream(dfg *g, dfg_stream_kind kind, int src, int dst, int reg, double width);
 
+/* Replicate every eligible outer map loop's pipelines (par.c). */
+int dfg_parallelise(dfg *g, diag_list *d);
+
 #endif

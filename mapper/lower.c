@@ -175,6 +175,7 @@ static dfg_loop *open_loop(lower *L, int lo, int hi, int32_t trip, const char *l
     lp->depth = L->level ? L->level->depth + 1 : 1;
     lp->innermost = true;
     lp->vpcu = DFG_NONE;
+    lp->par = 1;
     lp->label = label;
     if (L->level)
         L->level->innermost = false;
@@ -284,6 +285,8 @@ static int new_mem(lower *L, dfg_mem_kind kind, const char *name, const pat_type
     mm->banks = g->fab ? g->fab->pmu_banks : 1;
     mm->vpmu = DFG_NONE;
     mm->vag = DFG_NONE;
+    mm->copies = 1;
+    mm->copy_bytes = mm->bytes;
     return g->n_mems++;
 }
 
@@ -922,6 +925,8 @@ int dfg_lower(dfg *g, arena *a, const pat_program *p, const fab_fabric *f,
         g->opts.lanes = f->lanes;
     if (g->opts.lanes < 1)
         g->opts.lanes = 1;
+    if (g->opts.par < 1)
+        g->opts.par = 1;
 
     lower L = {.g = g, .d = d, .pred = DFG_NONE};
     /* One memory per declaration, indexed like the declarations, so that
@@ -933,7 +938,7 @@ int dfg_lower(dfg *g, arena *a, const pat_program *p, const fab_fabric *f,
         if (new_mem(&L, kind, dc->name, &dc->type, dc) == DFG_NONE)
             return diag_error(d, dc->loc, "out of memory while lowering");
         if (dc->kind == PAT_CONST)
-            g->mems[k].bytes = 0;
+            g->mems[k].bytes = g->mems[k].copy_bytes = 0;
     }
     g->defs = arena_calloc(a, (size_t)(p->n_defs ? p->n_defs : 1), sizeof *g->defs);
     if (!g->defs)

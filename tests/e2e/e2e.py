@@ -4,6 +4,7 @@ contract, determinism, and that nothing is written on failure.
 
 usage: e2e.py RDUMAP SOURCE_ROOT GROUP [FABRIC]
   GROUP examples FABRIC  every example maps and verifies on FABRIC
+  GROUP par FABRIC       the same with --par 4
   GROUP nofit            programs too big for tiny.cfg exit 2 with the reason
   GROUP errors           bad input of every kind: message, exit code, no output
   GROUP report           the JSON contract, determinism, --out, --mutate
@@ -34,13 +35,13 @@ def path(*p):
     return os.path.join(ROOT, *p)
 
 
-def examples(fabric):
+def examples(fabric, *extra):
     names = sorted(f for f in os.listdir(path("examples")) if f.endswith(".pat"))
     check(len(names) >= 14, f"{len(names)} examples found")
     for name in names:
-        rc, out, err = run(path("examples", name), "--fabric", path("fabric", fabric))
+        rc, out, err = run(path("examples", name), "--fabric", path("fabric", fabric), *extra)
         check(rc == 0 and "mapped and verified" in out,
-              f"{name} on {fabric}: exit {rc} {err.strip()[:300]}")
+              f"{name} on {fabric} {' '.join(extra)}: exit {rc} {err.strip()[:300]}")
 
 
 def nofit():
@@ -221,6 +222,17 @@ def report():
         for name, g in gains.items():
             check(all(v >= 1.0 for k, v in g.items() if k in ("metapipe", "sparsity", "spatial")),
                   f"no feature makes {name} slower: {g}")
+        # --par: replicated pipelines verify and run faster; too many
+        # replicas fail in the fabric's terms
+        jp = os.path.join(d, "p.json")
+        rc1, _, _ = run(path("examples", "gemm.pat"), "--json", jp)
+        c1 = json.load(open(jp))["emu"]["cycles"] if rc1 == 0 else None
+        rc8, out, err = run(path("examples", "gemm.pat"), "--par", "8", "--json", jp)
+        c8 = json.load(open(jp))["emu"]["cycles"] if rc8 == 0 else None
+        check(rc8 == 0 and "replicated 8 ways" in out and c1 and c8 and c8 * 5 < c1,
+              f"--par 8 verifies gemm and speeds it up ({c1} -> {c8}) {err[:200]}")
+        rc, _, err = run(path("examples", "gemm.pat"), "--par", "64")
+        check(rc == 2 and "AGCUs" in err, f"--par 64 needs more AGCUs than sn10 has: exit {rc} {err[:200]}")
         # a corrupted lane operation fails verification: exit 3, no outputs
         out_dir = os.path.join(d, "out")
         os.mkdir(out_dir)
@@ -237,6 +249,6 @@ def report():
         check(rc == 0 and "sn10" in out, "--describe without --fabric describes the built-in SN10")
 
 
-{"examples": lambda: examples(sys.argv[4]), "strategies": lambda: strategies(sys.argv[4]), "nofit": nofit, "errors": errors, "report": report}[GROUP]()
+{"examples": lambda: examples(sys.argv[4]), "par": lambda: examples(sys.argv[4], "--par", "4"), "strategies": lambda: strategies(sys.argv[4]), "nofit": nofit, "errors": errors, "report": report}[GROUP]()
 print(f"{len(FAILS)} failed")
 sys.exit(1 if FAILS else 0)

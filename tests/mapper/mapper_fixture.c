@@ -17,6 +17,11 @@ const char *fixture_fabric_text =
 
 int fixture_map(fixture *fx, const char *src, const char *fabric_text, bool metapipe)
 {
+    return fixture_map_par(fx, src, fabric_text, metapipe, 1);
+}
+
+int fixture_map_par(fixture *fx, const char *src, const char *fabric_text, bool metapipe, int par)
+{
     memset(fx, 0, sizeof *fx);
     arena_init(&fx->a);
     diag_init(&fx->d);
@@ -26,7 +31,7 @@ int fixture_map(fixture *fx, const char *src, const char *fabric_text, bool meta
     if (!fx->prog)
         return 0;
     fx->stage = 1;
-    dfg_opts o = {.metapipe = metapipe, .lanes = fx->fab.lanes};
+    dfg_opts o = {.metapipe = metapipe, .lanes = fx->fab.lanes, .par = par};
     if (dfg_lower(&fx->g, &fx->a, fx->prog, &fx->fab, &o, &fx->d) != 0)
         return fx->stage;
     fx->stage = 2;

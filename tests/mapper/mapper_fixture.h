@@ -28,6 +28,8 @@ typedef struct fixture {
 /* Parse `src` and map it onto the fabric `fabric_text` (NULL: the fixture
  * fabric) up to the check.  Returns the stage reached. */
 int fixture_map(fixture *fx, const char *src, const char *fabric_text, bool metapipe);
+/* The same with --par. */
+int fixture_map_par(fixture *fx, const char *src, const char *fabric_text, bool metapipe, int par);
 void fixture_free(fixture *fx);
 
 /* Generate the inputs (seed 7), run the reference and the emulator, and

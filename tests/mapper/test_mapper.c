@@ -245,6 +245,59 @@ static void guards_independent_of_the_loop_are_hoisted(void **state)
     fixture_free(&fx);
 }
 
+static void par_replicates_pipelines_and_splits_tensors(void **state)
+{
+    (void)state;
+    fixture fx;
+    assert_int_equal(fixture_map_par(&fx, gemm_src, NULL, true, 4), 4);
+    const dfg *g = &fx.g;
+    assert_int_equal(g->n_par_loops, 1);
+    assert_int_equal(g->loops[0]->par, 4);
+    assert_int_equal(count_units(g, DFG_VPCU), 4);
+    /* A and C are indexed by row i: partitioned; B is read whole: copied */
+    const dfg_mem *A = &g->mems[pat_find_decl(fx.prog, "A")->id];
+    const dfg_mem *B = &g->mems[pat_find_decl(fx.prog, "B")->id];
+    const dfg_mem *C = &g->mems[pat_find_decl(fx.prog, "C")->id];
+    assert_int_equal(A->copies, 4);
+    assert_true(A->partitioned);
+    assert_int_equal(A->copy_bytes, 4 * 40 * 4);
+    assert_int_equal(B->copies, 4);
+    assert_false(B->partitioned);
+    assert_int_equal(B->copy_bytes, B->bytes);
+    assert_true(C->partitioned);
+    assert_int_equal(count_units(g, DFG_VPMU), 12);
+    /* two loads, and one store per partition of C */
+    assert_int_equal(count_units(g, DFG_VAG), 2 + 4);
+    long long serial = 0, parallel = 0;
+    assert_int_equal(fixture_compare(&fx, &parallel), 0);
+    fixture_free(&fx);
+    assert_int_equal(fixture_map(&fx, gemm_src, NULL, true), 4);
+    assert_int_equal(fixture_compare(&fx, &serial), 0);
+    fixture_free(&fx);
+    assert_true(parallel < serial);
+}
+
+static void par_leaves_dependent_loops_alone(void **state)
+{
+    (void)state;
+    /* A reduction and a scatter carry values across iterations: not split
+     * (the group-by's identity fill is a map, and may be). */
+    const char *src = "input x : f32[64]\ninput k : i32[64] in 0 .. 8\noutput s : f32\noutput h : f32[8]\n"
+                      "s = reduce (i: 64) + { x[i] }\nh = groupby (i: 64) + key k[i] into 8 { x[i] }\n";
+    fixture fx;
+    assert_int_equal(fixture_map_par(&fx, src, NULL, true, 4), 4);
+    for (int l = 0; l < fx.g.n_loops; l++) {
+        const dfg_loop *lp = fx.g.loops[l];
+        bool scatters = false;
+        for (int q = 0; q < lp->body.n; q++)
+            scatters |= !lp->body.s[q].is_loop && lp->body.s[q].op->code == DFG_RMW;
+        if (lp->n_acc || scatters)
+            assert_int_equal(lp->par, 1);
+    }
+    assert_int_equal(fixture_compare(&fx, NULL), 0);
+    fixture_free(&fx);
+}
+
 static void dumps_name_every_unit(void **state)
 {
     (void)state;
@@ -283,6 +336,8 @@ int main(void)
         cmocka_unit_test(a_corrupted_address_fails_verification),
         cmocka_unit_test(mutating_a_missing_op_is_an_error),
         cmocka_unit_test(guards_independent_of_the_loop_are_hoisted),
+        cmocka_unit_test(par_replicates_pipelines_and_splits_tensors),
+        cmocka_unit_test(par_leaves_dependent_loops_alone),
         cmocka_unit_test(dumps_name_every_unit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,196 @@
+/*
+ * par.c — parallelising outer map loops over replicated pipelines (--par).
+ *
+ * A definition's outermost loop is a parallel map when its iterations are
+ * independent: a static trip count, no reduction carried, no guard, and
+ * every write inside it either to a scratch tile (private to an
+ * iteration) or a plain store into a program tensor at row `i` (the loop's
+ * own counter).  Such a loop gets P = --par replicas, each running a
+ * contiguous chunk of the iterations on its own copies of the loop's
+ * pipelines:
+ *
+ *  - every VPCU inside the loop is replicated P times;
+ *  - a scratch tile written inside it gets P private copies;
+ *  - a program tensor whose every access, anywhere in the program, is at
+ *    row `i` of a parallel loop is partitioned: copy r holds the rows of
+ *    chunk r;
+ *  - any other tensor the loop reads is replicated: each replica reads its
+ *    own full copy, filled by one multicast stream from its producer, so
+ *    DRAM traffic does not grow;
+ *  - a tensor the loop writes but that cannot be partitioned stays one
+ *    VPMU that every replica writes (its write bandwidth is not modelled);
+ *  - a partitioned output is stored through one AGCU per partition; a
+ *    load feeding several copies is one multicast (or scatter) tree.
+ *
+ * The loop program is unchanged: values are computed exactly as before,
+ * and the emulator charges the loop the cycles of its slowest chunk.
+ */
+#include "mapper/dfg_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool inside(const dfg_loop *lp, const dfg_loop *top)
+{
+    for (; lp; lp = lp->parent)
+        if (lp == top)
+            return true;
+    return false;
+}
+
+/* Map each op to the loop whose body holds it (NULL at definition level). */
+static void op_loops(const dfg_block *b, dfg_loop *lp, dfg_loop **of)
+{
+    for (int k = 0; k < b->n; k++) {
+        if (b->s[k].is_loop)
+            op_loops(&b->s[k].loop->body, b->s[k].loop, of);
+        else
+            of[b->s[k].op->id] = lp;
+    }
+}
+
+/* The parallel top-level loop enclosing lp, or NULL. */
+static dfg_loop *par_root(dfg_loop *lp)
+{
+    while (lp && lp->parent)
+        lp = lp->parent;
+    return lp && lp->par > 1 ? lp : NULL;
+}
+
+static bool eligible(const dfg *g, dfg_loop *lp, dfg_loop **loop_of)
+{
+    if (lp->trip < g->opts.par || lp->n_acc || lp->pred != DFG_NONE)
+        return false;
+    for (int k = 0; k < g->n_ops; k++) {
+        const dfg_op *op = g->ops[k];
+        if (!inside(loop_of[k], lp) || (op->code != DFG_STORE && op->code != DFG_RMW))
+            continue;
+        if (g->mems[op->mem].kind == DFG_MEM_SCRATCH)
+            continue;
+        if (op->code != DFG_STORE || op->n_idx == 0 || op->idx[0] != lp->counter)
+            return false;
+    }
+    return true;
+}
+
+int dfg_parallelise(dfg *g, diag_list *d)
+{
+    int P = g->opts.par;
+    if (P <= 1)
+        return 0;
+    dfg_loop **loop_of = calloc((size_t)g->n_ops + 1, sizeof *loop_of);
+    bool *touched = calloc((size_t)g->n_mems + 1, sizeof *touched);
+    bool *written = calloc((size_t)g->n_mems + 1, sizeof *written);
+    bool *not_row = calloc((size_t)g->n_mems + 1, sizeof *not_row);
+    int *first = malloc(((size_t)g->n_units + 1) * sizeof *first);
+    int rc = -1;
+    if (!loop_of || !touched || !written || !not_row || !first) {
+        diag_error(d, diag_at_file(g->fab->source), "out of memory");
+        goto out;
+    }
+    for (int k = 0; k < g->n_defs; k++)
+        op_loops(&g->defs[k].body, NULL, loop_of);
+
+    /* 1. The parallel loops. */
+    for (int k = 0; k < g->n_defs; k++) {
+        const dfg_block *b = &g->defs[k].body;
+        for (int q = 0; q < b->n; q++)
+            if (b->s[q].is_loop && eligible(g, b->s[q].loop, loop_of)) {
+                b->s[q].loop->par = P;
+                g->n_par_loops++;
+            }
+    }
+    if (!g->n_par_loops) {
+        rc = 0;
+        goto out;
+    }
+
+    /* 2. Memories, from every access in the program. */
+    for (int k = 0; k < g->n_ops; k++) {
+        const dfg_op *op = g->ops[k];
+        if (op->mem == DFG_NONE)
+            continue;
+        dfg_loop *root = par_root(loop_of[k]);
+        const dfg_mem *m = &g->mems[op->mem];
+        bool at_row = root && op->n_idx > 0 && op->idx[0] == root->counter && m->type.dims[0] >= P;
+        touched[op->mem] |= root != NULL;
+        written[op->mem] |= root && op->code != DFG_LOAD;
+        not_row[op->mem] |= !at_row;
+    }
+    for (int m = 0; m < g->n_mems; m++) {
+        dfg_mem *mem = &g->mems[m];
+        if (mem->vpmu == DFG_NONE || !touched[m])
+            continue;
+        if (mem->kind == DFG_MEM_SCRATCH || !not_row[m] || !written[m]) {
+            /* private tiles, partitions, or read-only replicas */
+            mem->copies = P;
+            mem->partitioned = mem->kind != DFG_MEM_SCRATCH && !not_row[m];
+        }
+        if (mem->partitioned) {
+            int64_t rows = (mem->type.dims[0] + P - 1) / P;
+            mem->copy_bytes = mem->bytes / mem->type.dims[0] * rows;
+        }
+    }
+
+    /* 3. Replica units. */
+    int n_base = g->n_units;
+    for (int u = 0; u < n_base; u++) {
+        first[u] = -1;
+        dfg_unit un = g->units[u];
+        int copies = 1;
+        if (un.kind == DFG_VPCU && par_root(un.loop))
+            copies = P;
+        else if (un.kind == DFG_VPMU)
+            copies = g->mems[un.mem].copies;
+        else if (un.kind == DFG_VAG && un.store && g->mems[un.mem].partitioned)
+            copies = P;  /* each partition stores through its own AGCU */
+        for (int r = 1; r < copies; r++) {
+            const char *name = arena_printf(g->a, "%s/%c%d", un.name,
+                                            un.kind == DFG_VPMU && g->mems[un.mem].partitioned ? 'p' : 'r', r);
+            int v = dfg_new_unit(g, un.kind, name);
+            if (v == DFG_NONE) {
+                diag_error(d, diag_at_file(g->fab->source), "out of memory");
+                goto out;
+            }
+            dfg_unit *nu = &g->units[v];
+            *nu = un;
+            nu->name = name;
+            nu->base = u;
+            nu->replica = r;
+            if (r == 1)
+                first[u] = v;
+        }
+    }
+
+    /* 4. Replica streams: both ends replicated -> one per replica; one end
+     * replicated -> one per replica from or to the single end (a multicast
+     * or a gather). */
+    int n_streams = g->n_streams;
+    for (int s = 0; s < n_streams; s++) {
+        dfg_stream st = g->streams[s];
+        int cs = first[st.src] >= 0 ? P : 1, cd = first[st.dst] >= 0 ? P : 1;
+        if (cs == 1 && cd == 1)
+            continue;
+        /* A unit outside the parallel loops reads one full copy of a
+         * replicated tensor, not all of them. */
+        const dfg_unit *su = &g->units[st.src];
+        if (cs > 1 && cd == 1 && su->kind == DFG_VPMU && !g->mems[su->mem].partitioned)
+            continue;
+        for (int r = 1; r < P; r++) {
+            int src = cs > 1 ? first[st.src] + r - 1 : st.src;
+            int dst = cd > 1 ? first[st.dst] + r - 1 : st.dst;
+            if (dfg_new_stream(g, st.kind, src, dst, st.reg, st.width) == DFG_NONE) {
+                diag_error(d, diag_at_file(g->fab->source), "out of memory");
+                goto out;
+            }
+        }
+    }
+    rc = 0;
+out:
+    free(loop_of);
+    free(touched);
+    free(written);
+    free(not_row);
+    free(first);
+    return rc;
+}
