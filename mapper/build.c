@@ -21,6 +21,7 @@
  */
 #include "mapper/dfg_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,8 @@ typedef struct pipeline {
     int *stages;
     int (*in)[4];          /* input registers of each item (DFG_NONE padded) */
     bool *used_outside;    /* per register: read by something that is not a lane op of this body */
+    int chain_inputs;      /* scalar inputs every PCU of it needs for its counter chain:
+                            * the dynamic bounds and guards of its loop and the loops around it */
 } pipeline;
 
 /* Count the ports of the chunk [j, i) of the pipeline. */
@@ -125,6 +128,7 @@ static void chunk_ports(const dfg *g, const pipeline *pl, const dfg_loop *lp, in
     }
     if (i == pl->n && !pl->op[pl->n - 1])
         ports[3] += lp->n_acc;  /* reduction results leave as scalars */
+    ports[1] += pl->chain_inputs;
 }
 
 /* Form the VPCUs of the lane ops directly in block b (loop lp): the fewest
@@ -217,6 +221,25 @@ static int form_vpcu(builder *B, dfg_loop *lp, dfg_block *b, const char *def_nam
             }
     }
 
+    /* The counter chain: bounds and guards streamed in (as uses_to_streams
+     * derives them), the same for every PCU of this pipeline. */
+    {
+        int seen[3 * 64], n_seen = 0;
+        for (const dfg_loop *o = lp; o; o = o->parent) {
+            int rs[3] = {o->lo, o->hi, o->pred};
+            for (int q = 0; q < 3; q++) {
+                if (!needs_stream(g, rs[q]))
+                    continue;
+                bool dup = false;
+                for (int k = 0; k < n_seen && !dup; k++)
+                    dup = seen[k] == rs[q];
+                if (!dup && n_seen < 3 * 64)
+                    seen[n_seen++] = rs[q];
+            }
+        }
+        pl.chain_inputs = n_seen;
+    }
+
     /* best[i]: fewest PCUs for items [0, i); from[i]: where its last chunk starts. */
     const int limit[4] = {f->vector_in, f->scalar_in, f->vector_out, f->scalar_out};
     best[0] = 0;
@@ -245,12 +268,16 @@ static int form_vpcu(builder *B, dfg_loop *lp, dfg_block *b, const char *def_nam
             chunk_ports(g, &pl, lp, i - 1, i, ports);
             const dfg_op *op = pl.op[i - 1];
             B->failed = 1;
+            char chain[96] = "";
+            if (pl.chain_inputs)
+                snprintf(chain, sizeof chain, " (%d of them the dynamic bounds and guards of its loops)",
+                         pl.chain_inputs);
             diag_error(B->d, op ? op->loc : diag_at_file(f->source),
                        "pipeline '%s' cannot be cut to fit a PCU: its %s needs %d stage%s, "
-                       "%d vector and %d scalar inputs, %d vector and %d scalar outputs; a PCU has "
+                       "%d vector and %d scalar inputs%s, %d vector and %d scalar outputs; a PCU has "
                        "%d stages, %d+%d inputs and %d+%d outputs",
                        base, op ? dfg_op_name(op->code) : "reduction", pl.stages[i - 1],
-                       pl.stages[i - 1] == 1 ? "" : "s", ports[0], ports[1], ports[2], ports[3],
+                       pl.stages[i - 1] == 1 ? "" : "s", ports[0], ports[1], chain, ports[2], ports[3],
                        f->stages, f->vector_in, f->scalar_in, f->vector_out, f->scalar_out);
             goto out;
         }

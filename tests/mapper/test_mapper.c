@@ -104,6 +104,27 @@ static void an_operation_wider_than_the_ports_does_not_fit(void **state)
     fixture_free(&fx);
 }
 
+static void counter_chain_bounds_take_scalar_ports(void **state)
+{
+    (void)state;
+    /* A CSR row loop's bounds arrive as two scalar streams; with two scalar
+     * ports, a scale read from a scalar input no longer fits.  The
+     * partitioner must say so itself (not leave a unit the checker then
+     * finds over its ports). */
+    const char *src = "input ptr : i32[9] in 0 .. 20 sorted\ninput v : f32[20]\ninput a : f32\noutput y : f32[8]\n"
+                      "y = map (r: 8) { let s = a * f32(r); reduce (j: ptr[r] .. ptr[r + 1]) + { v[j] * s } }\n";
+    const char *fab = "[fabric]\nname=t\nrows=8\ncols=8\nclock_mhz=1000\n[pcu]\nlanes=16\nstages=4\nscalar_in=2\n"
+                      "[pmu]\nkib=64\nbanks=16\n[network]\nvector_links=4\nscalar_links=4\n[dram]\nagcus=8\ngbps=10\n";
+    fixture fx;
+    assert_int_equal(fixture_map(&fx, src, fab, true), 2);
+    assert_true(diag_mentions(&fx.d, "dynamic bounds and guards of its loops"));
+    fixture_free(&fx);
+    /* with four scalar ports it fits, and every unit is within its ports */
+    assert_int_equal(fixture_map(&fx, src, NULL, true), 4);
+    assert_int_equal(fixture_compare(&fx, NULL), 0);
+    fixture_free(&fx);
+}
+
 static void a_tensor_larger_than_a_pmu_does_not_fit(void **state)
 {
     (void)state;
@@ -327,6 +348,7 @@ int main(void)
         cmocka_unit_test(gemm_lowers_to_one_reducing_pipeline),
         cmocka_unit_test(long_pipelines_are_cut_by_stages),
         cmocka_unit_test(an_operation_wider_than_the_ports_does_not_fit),
+        cmocka_unit_test(counter_chain_bounds_take_scalar_ports),
         cmocka_unit_test(a_tensor_larger_than_a_pmu_does_not_fit),
         cmocka_unit_test(more_pipelines_than_pcus_does_not_fit),
         cmocka_unit_test(checker_finds_a_type_error),
