@@ -37,7 +37,8 @@ static void usage(FILE *out)
           "  --effort E          sa effort multiplier (default 1)\n"
           "  --route-iters N     PathFinder iterations (default 50)\n"
           "  --no-metapipe       run the stages of outer loops one after another\n"
-          "  --par N             replicate each definition's outer map loop N ways (default 1)\n"
+          "  --par N|auto        replicate each definition's outer map loop N ways (default 1);\n"
+          "                      auto: the most replicas (64 down to 1) that fit and route\n"
           "  --map-only          stop after placement and routing (no emulation)\n"
           "  --dense             run loops under a false guard masked instead of skipping them\n"
           "  --baseline kernel   each definition as its own kernel through DRAM, reconfiguring between\n"
@@ -119,9 +120,12 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         else if (!strcmp(a, "--dense")) o->dense = true;
         else if (!strcmp(a, "--par")) {
             NEED_VALUE();
-            if (parse_number(a, val, 1, 4096, &num))
+            if (!strcmp(val, "auto"))
+                o->par = 0;
+            else if (parse_number(a, val, 1, 4096, &num))
                 return -1;
-            o->par = (int)num;
+            else
+                o->par = (int)num;
         }
         else if (!strcmp(a, "--gains")) o->gains = true;
         else if (!strcmp(a, "--baseline")) {
@@ -454,6 +458,73 @@ static int place_job(cli_job *job, const place_opts *po, diag_list *d)
     return 0;
 }
 
+/* Forget the mapping of an earlier attempt (--par auto). */
+static void reset_mapping(cli_job *job, place_kind **kinds, const char ***names, place_net **nets)
+{
+    if (job->placed || job->place.site)
+        place_result_free(&job->place);
+    if (job->routed)
+        route_result_free(&job->route);
+    job->placed = job->routed = false;
+    job->place_attempts = 0;
+    free(*kinds);
+    free(*names);
+    free(*nets);
+    *kinds = NULL;
+    *names = NULL;
+    *nets = NULL;
+}
+
+/* Lower the program with `par` replicas, form and check its units, place
+ * and route them.  Returns EXIT_OK, EXIT_NOFIT (does not fit, or cannot be
+ * routed), EXIT_INPUT or EXIT_USAGE. */
+static int map_job(cli_job *job, arena *a, int par, place_kind **kinds, const char ***names, place_net **nets,
+                   diag_list *d)
+{
+    const cli_opts *o = job->opts;
+    const fab_fabric *fab = job->fab;
+    dfg *g = job->g;
+    dfg_opts dop = {.metapipe = o->metapipe, .lanes = fab->lanes, .par = par};
+    if (dfg_lower(g, a, job->prog, fab, &dop, d) != 0)
+        return EXIT_INPUT;
+    bool not_fit = false;
+    if (dfg_build_units(g, d) != 0 || dfg_check(g, &not_fit, d) != 0) {
+        if (o->dump_dfg)
+            write_dump(o->dump_dfg, g, d);
+        return EXIT_NOFIT;
+    }
+    if (o->mutate >= 0 && dfg_mutate_op(g, o->mutate, d) != 0)
+        return EXIT_USAGE;
+    if (o->dump_dfg && write_dump(o->dump_dfg, g, d) != 0)
+        return EXIT_USAGE;
+    if (make_place_problem(job, kinds, names, nets) != 0)
+        return diag_error(d, diag_at_file(fab->source), "out of memory"), EXIT_INPUT;
+    if (place_job(job, &o->place, d) != 0)
+        return job->place_replay_failed ? EXIT_INPUT : EXIT_NOFIT;
+    /* A placement the router cannot legalise is placed again with the
+     * next seeds (a fixed sequence, so runs stay deterministic); greedy
+     * and replayed placements do not depend on the seed. */
+    diag_list rd;
+    diag_init(&rd);
+    int routed = route_streams(job, &rd);
+    bool retry = !o->placement_in && o->place.strategy != PLACE_GREEDY;
+    while (routed != 0 && retry && job->place_attempts < PLACE_ATTEMPTS) {
+        place_opts po = o->place;
+        po.seed = o->place.seed + (uint64_t)job->place_attempts;
+        place_result_free(&job->place);
+        job->placed = false;
+        route_result_free(&job->route);
+        job->routed = false;
+        diag_free(&rd);
+        diag_init(&rd);
+        if (place_job(job, &po, d) != 0)
+            break;
+        routed = route_streams(job, &rd);
+    }
+    move_diags(d, &rd);
+    return routed == 0 ? EXIT_OK : EXIT_NOFIT;
+}
+
 /* The whole job for a .pat program; returns the exit status. */
 static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
 {
@@ -496,67 +567,41 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
         goto done;
     }
 
-    /* 3. Lower, form units, check. */
-    dfg_opts dop = {.metapipe = o->metapipe, .lanes = fab->lanes, .par = o->par};
-    if (dfg_lower(&g, &a, p, fab, &dop, d) != 0)
-        goto done;
-    bool not_fit = false;
-    if (dfg_build_units(&g, d) != 0 || dfg_check(&g, &not_fit, d) != 0) {
-        status = EXIT_NOFIT;
-        if (o->dump_dfg)
-            write_dump(o->dump_dfg, &g, d);
-        goto done;
-    }
-    if (o->mutate >= 0 && dfg_mutate_op(&g, o->mutate, d) != 0) {
-        status = EXIT_USAGE;
-        goto done;
-    }
-    if (o->dump_dfg && write_dump(o->dump_dfg, &g, d) != 0) {
-        status = EXIT_USAGE;
-        goto done;
-    }
-
-    /* 4. Place and route. */
-    if (make_place_problem(&job, &kinds, &names, &nets) != 0 || place_sites_init(&job.sites, fab) != 0) {
+    /* 3-4. Lower, form units, check, place and route: once, or for
+     * --par auto from the most replicas down until one fits and routes. */
+    if (place_sites_init(&job.sites, fab) != 0) {
         diag_error(d, diag_at_file(fab->source), "out of memory");
         goto done;
     }
-    status = EXIT_NOFIT;
-    if (place_job(&job, &o->place, d) != 0) {
-        if (job.place_replay_failed)
-            status = EXIT_INPUT;
-        goto done;
-    }
-    /* A placement the router cannot legalise is placed again with the
-     * next seeds (a fixed sequence, so runs stay deterministic); greedy
-     * and replayed placements do not depend on the seed. */
-    diag_list rd;
-    diag_init(&rd);
-    int routed = route_streams(&job, &rd);
-    bool retry = !o->placement_in && o->place.strategy != PLACE_GREEDY;
-    while (routed != 0 && retry && job.place_attempts < PLACE_ATTEMPTS) {
-        place_opts po = o->place;
-        po.seed = o->place.seed + (uint64_t)job.place_attempts;
-        place_result_free(&job.place);
-        job.placed = false;
-        route_result_free(&job.route);
-        job.routed = false;
-        diag_free(&rd);
-        diag_init(&rd);
-        if (place_job(&job, &po, d) != 0)
+    static const int auto_par[] = {64, 48, 32, 24, 16, 12, 8, 6, 4, 3, 2, 1};
+    int n_try = o->par > 0 ? 1 : (int)(sizeof auto_par / sizeof *auto_par);
+    for (int t = 0; t < n_try; t++) {
+        int par = o->par > 0 ? o->par : auto_par[t];
+        diag_list md;
+        diag_init(&md);
+        reset_mapping(&job, &kinds, &names, &nets);
+        status = map_job(&job, &a, par, &kinds, &names, &nets, &md);
+        /* a replica count that parallelises nothing is no answer for auto */
+        bool idle = o->par == 0 && par > 1 && status == EXIT_OK && g.n_par_loops == 0;
+        if (!idle && (status == EXIT_OK || t == n_try - 1 || status != EXIT_NOFIT)) {
+            move_diags(d, &md);
             break;
-        routed = route_streams(&job, &rd);
+        }
+        diag_free(&md);
     }
-    move_diags(d, &rd);
-    if (o->svg && write_svg(&job, d) != 0) {
-        status = EXIT_USAGE;
-        goto done;
-    }
-    if (routed != 0) {
+    if (status == EXIT_NOFIT && job.placed && job.routed && job.route.overused_links > 0) {
         /* The report of a congested mapping is what the user needs to see
          * why: write it (without emulation) before failing. */
+        if (o->svg)
+            write_svg(&job, d);
         if (o->json)
             cli_report_json(o->json, &job, d);
+        goto done;
+    }
+    if (status != EXIT_OK)
+        goto done;
+    if (o->svg && write_svg(&job, d) != 0) {
+        status = EXIT_USAGE;
         goto done;
     }
 

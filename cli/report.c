@@ -202,7 +202,7 @@ int cli_report_json(const char *path, const cli_job *job, diag_list *d)
     json_t *root = json_pack(
         "{s:s, s:{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f}, "
         "s:{s:I, s:s, s:b, s:i, s:f, s:f, s:b, s:b, s:i}, "
-        "s:{s:i, s:i, s:i, s:i, s:i, s:i}}",
+        "s:{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}}",
         "program", job->prog->file,
         "fabric", "name", f->name, "source", f->source, "rows", f->rows, "cols", f->cols, "pcus", f->n_pcus,
         "pmus", f->n_pmus, "agcus", f->agcus, "lanes", f->lanes, "stages", f->stages, "clock_mhz",
@@ -211,7 +211,7 @@ int cli_report_json(const char *path, const cli_job *job, diag_list *d)
         o->metapipe, "route_iters", o->route.max_iters, "time_limit", o->place.time_limit, "effort",
         o->place.effort, "dense", o->dense, "kernel_baseline", o->kernel_baseline, "par", o->par,
         "dfg", "pcus", g->n_pcus, "pmus", g->n_pmus, "ags", g->n_ags, "streams", g->n_streams, "loops",
-        g->n_loops, "operations", g->n_ops);
+        g->n_loops, "operations", g->n_ops, "par", g->opts.par, "par_loops", g->n_par_loops);
     if (!root)
         return diag_error(d, diag_at_file(path), "cannot build the JSON report");
     json_t *place = json_pack("{s:i, s:s, s:f, s:o, s:f, s:b, s:o}", "attempts", job->place_attempts, "strategy",

@@ -231,6 +231,14 @@ def report():
         c8 = json.load(open(jp))["emu"]["cycles"] if rc8 == 0 else None
         check(rc8 == 0 and "replicated 8 ways" in out and c1 and c8 and c8 * 5 < c1,
               f"--par 8 verifies gemm and speeds it up ({c1} -> {c8}) {err[:200]}")
+        for name in ("conv2d", "mlp"):
+            rc0, _, _ = run(path("examples", name + ".pat"), "--json", jp)
+            c0 = json.load(open(jp))["emu"]["cycles"] if rc0 == 0 else None
+            rca, out, err = run(path("examples", name + ".pat"), "--par", "auto", "--json", jp)
+            ra = json.load(open(jp)) if rca == 0 else {}
+            ca = ra.get("emu", {}).get("cycles")
+            check(rca == 0 and ra["dfg"]["par"] > 1 and ra["dfg"]["par_loops"] > 0 and ca * 4 < c0,
+                  f"--par auto replicates {name} and verifies it ({c0} -> {ca}) {err[:200]}")
         rc, _, err = run(path("examples", "gemm.pat"), "--par", "64")
         check(rc == 2 and "AGCUs" in err, f"--par 64 needs more AGCUs than sn10 has: exit {rc} {err[:200]}")
         # a corrupted lane operation fails verification: exit 3, no outputs
