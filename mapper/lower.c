@@ -290,10 +290,56 @@ static int new_mem(lower *L, dfg_mem_kind kind, const char *name, const pat_type
     return g->n_mems++;
 }
 
+/* Do registers a and b hold the same value: the same register, or two
+ * constants equal in type and bits? */
+static bool same_value(const dfg *g, int a, int b)
+{
+    if (a == b)
+        return true;
+    int da = g->regs[a].def_op, db = g->regs[b].def_op;
+    if (da == DFG_NONE || db == DFG_NONE)
+        return false;
+    const dfg_op *x = g->ops[da], *y = g->ops[db];
+    return x->code == DFG_CONST && y->code == DFG_CONST && x->type == y->type && x->imm.i == y->imm.i;
+}
+
+/* An identical load already emitted in the current block, with no store,
+ * scatter or loop in between that could change what it read: reuse its
+ * value instead of opening a second read stream from the PMU (unrolled
+ * copies of a body read the same words).  Returns its register, or
+ * DFG_NONE. */
+static int earlier_load(const lower *L, int mem, int n_idx, const int *idx)
+{
+    const dfg_block *b = L->cur;
+    for (int k = b->n - 1; k >= 0; k--) {
+        if (b->s[k].is_loop)
+            return DFG_NONE;
+        const dfg_op *op = b->s[k].op;
+        if (op->mem == mem && op->code != DFG_LOAD)
+            return DFG_NONE;
+        if (op->code != DFG_LOAD || op->mem != mem || op->n_idx != n_idx || op->pred != L->pred)
+            continue;
+        bool same = true;
+        for (int q = 0; q < n_idx && same; q++)
+            same = same_value(L->g, op->idx[q], idx[q]);
+        if (same)
+            return op->dst;
+    }
+    return DFG_NONE;
+}
+
 static int emit_mem_op(lower *L, dfg_opcode code, int mem, int n_idx, const int *idx, int val,
                        diag_loc loc)
 {
     const dfg_mem *m = &L->g->mems[mem];
+    if (code == DFG_LOAD) {
+        bool ok = true;
+        for (int q = 0; q < n_idx; q++)
+            ok &= idx[q] != DFG_NONE;
+        int r = ok ? earlier_load(L, mem, n_idx, idx) : DFG_NONE;
+        if (r != DFG_NONE)
+            return r;
+    }
     dfg_op *op = emit(L, code, m->type.elem, loc);
     if (!op)
         return DFG_NONE;

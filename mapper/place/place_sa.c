@@ -54,8 +54,9 @@ enum { POLISH_LIMIT = 2000000, POLISH_WINDOW = 4 };
 /* Restarts and iterated local search for small problems (each costs
  * milliseconds): RESTARTS annealings, then ILS_ROUNDS rounds of kicking
  * 1 to ILS_KICK random units to random sites of their kind and polishing,
- * keeping a round only when it lowers the cost. */
-enum { RESTARTS = 16, RESTART_UNITS = 64, ILS_ROUNDS = 1000, ILS_KICK = 6 };
+ * keeping a round only when it lowers the cost, and stopping after
+ * ILS_PATIENCE rounds in a row that do not. */
+enum { RESTARTS = 16, RESTART_UNITS = 64, ILS_ROUNDS = 1000, ILS_KICK = 6, ILS_PATIENCE = 150 };
 
 typedef struct anneal {
     const place_ctx *c;
@@ -371,8 +372,8 @@ int place_sa_run(const place_ctx *c, const place_opts *o, const int *start,
         return -1;
     }
     prng_seed_stream(&a.g, o->seed, "place-sa-ils");
-    int rounds = ILS_ROUNDS;
-    for (int r = 0; r < rounds && best > 0; r++) {
+    int rounds = ILS_ROUNDS, stale = 0;
+    for (int r = 0; r < rounds && best > 0 && stale < ILS_PATIENCE; r++, stale++) {
         memcpy(trial, site, (size_t)n * sizeof *trial);
         for (int i = 0; i < c->s->n; i++)
             a.occ[i] = -1;
@@ -393,6 +394,7 @@ int place_sa_run(const place_ctx *c, const place_opts *o, const int *start,
         if (cost < best - 1e-9) {
             best = cost;
             memcpy(site, trial, (size_t)n * sizeof *site);
+            stale = 0;
         }
     }
     free(a.occ);

@@ -4,7 +4,7 @@ contract, determinism, and that nothing is written on failure.
 
 usage: e2e.py RDUMAP SOURCE_ROOT GROUP [FABRIC]
   GROUP examples FABRIC  every example maps and verifies on FABRIC
-  GROUP par FABRIC       the same with --par 4
+  GROUP par FABRIC       the same with --par 4 (greedy placement: values do not depend on it)
   GROUP nofit            programs too big for tiny.cfg exit 2 with the reason
   GROUP errors           bad input of every kind: message, exit code, no output
   GROUP report           the JSON contract, determinism, --out, --mutate
@@ -227,19 +227,19 @@ def report():
         jp = os.path.join(d, "p.json")
         rc1, _, _ = run(path("examples", "gemm.pat"), "--json", jp)
         c1 = json.load(open(jp))["emu"]["cycles"] if rc1 == 0 else None
-        rc8, out, err = run(path("examples", "gemm.pat"), "--par", "8", "--json", jp)
+        rc8, out, err = run(path("examples", "gemm.pat"), "--par", "8", "--place", "greedy", "--json", jp)
         c8 = json.load(open(jp))["emu"]["cycles"] if rc8 == 0 else None
         check(rc8 == 0 and "replicated 8 ways" in out and c1 and c8 and c8 * 5 < c1,
               f"--par 8 verifies gemm and speeds it up ({c1} -> {c8}) {err[:200]}")
         for name in ("conv2d", "mlp"):
             rc0, _, _ = run(path("examples", name + ".pat"), "--json", jp)
             c0 = json.load(open(jp))["emu"]["cycles"] if rc0 == 0 else None
-            rca, out, err = run(path("examples", name + ".pat"), "--par", "auto", "--json", jp)
+            rca, out, err = run(path("examples", name + ".pat"), "--par", "auto", "--place", "greedy", "--json", jp)
             ra = json.load(open(jp)) if rca == 0 else {}
             ca = ra.get("emu", {}).get("cycles")
             check(rca == 0 and ra["dfg"]["par"] > 1 and ra["dfg"]["par_loops"] > 0 and ca * 4 < c0,
                   f"--par auto replicates {name} and verifies it ({c0} -> {ca}) {err[:200]}")
-        rc, _, err = run(path("examples", "gemm.pat"), "--par", "64")
+        rc, _, err = run(path("examples", "gemm.pat"), "--par", "64", "--place", "greedy")
         check(rc == 2 and "AGCUs" in err, f"--par 64 needs more AGCUs than sn10 has: exit {rc} {err[:200]}")
         # a corrupted lane operation fails verification: exit 3, no outputs
         out_dir = os.path.join(d, "out")
@@ -257,6 +257,6 @@ def report():
         check(rc == 0 and "sn10" in out, "--describe without --fabric describes the built-in SN10")
 
 
-{"examples": lambda: examples(sys.argv[4]), "par": lambda: examples(sys.argv[4], "--par", "4"), "strategies": lambda: strategies(sys.argv[4]), "nofit": nofit, "errors": errors, "report": report}[GROUP]()
+{"examples": lambda: examples(sys.argv[4]), "par": lambda: examples(sys.argv[4], "--par", "4", "--place", "greedy"), "strategies": lambda: strategies(sys.argv[4]), "nofit": nofit, "errors": errors, "report": report}[GROUP]()
 print(f"{len(FAILS)} failed")
 sys.exit(1 if FAILS else 0)

@@ -319,6 +319,25 @@ static void par_leaves_dependent_loops_alone(void **state)
     fixture_free(&fx);
 }
 
+static void unrolled_copies_share_one_load(void **state)
+{
+    (void)state;
+    /* Found by the differential tests: the 8 unrolled copies of the inner
+     * map read c[0] eight times, opening 8 vector streams from one PMU
+     * (unroutable on 2 tracks).  One load serves them all. */
+    const char *src = "input c : i32[6] in 0 .. 3\noutput Y : i32[8][8]\nY = map (r: 8) { map (q: 8) { c[0] } }\n";
+    fixture fx;
+    assert_int_equal(fixture_map(&fx, src, NULL, true), 4);
+    int loads = 0;
+    for (int k = 0; k < fx.g.n_ops; k++)
+        loads += fx.g.ops[k]->code == DFG_LOAD;
+    assert_int_equal(loads, 1);
+    const dfg_mem *c = &fx.g.mems[pat_find_decl(fx.prog, "c")->id];
+    assert_int_equal(fx.g.units[c->vpmu].vec_out, 1);
+    assert_int_equal(fixture_compare(&fx, NULL), 0);
+    fixture_free(&fx);
+}
+
 static void dumps_name_every_unit(void **state)
 {
     (void)state;
@@ -360,6 +379,7 @@ int main(void)
         cmocka_unit_test(guards_independent_of_the_loop_are_hoisted),
         cmocka_unit_test(par_replicates_pipelines_and_splits_tensors),
         cmocka_unit_test(par_leaves_dependent_loops_alone),
+        cmocka_unit_test(unrolled_copies_share_one_load),
         cmocka_unit_test(dumps_name_every_unit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
