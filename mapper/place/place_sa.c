@@ -56,7 +56,7 @@ enum { POLISH_LIMIT = 2000000, POLISH_WINDOW = 4 };
  * 1 to ILS_KICK random units to random sites of their kind and polishing,
  * keeping a round only when it lowers the cost, and stopping after
  * ILS_PATIENCE rounds in a row that do not. */
-enum { RESTARTS = 16, RESTART_UNITS = 64, ILS_ROUNDS = 1000, ILS_KICK = 6, ILS_PATIENCE = 150 };
+enum { RESTARTS = 16, RESTART_UNITS = 64, ILS_ROUNDS = 1000, ILS_KICK = 6, ILS_PATIENCE = 400 };
 
 typedef struct anneal {
     const place_ctx *c;
@@ -145,6 +145,75 @@ static bool propose(anneal *a, int rlim, int *u, int *t, double *delta)
 static double full_cost(const anneal *a)
 {
     return place_cost(a->c->p, a->c->s, a->site);
+}
+
+/* A cluster kick: a unit and its neighbours within two nets move
+ * together by one offset that keeps the checkerboard's parity, so a group
+ * that settled on the wrong side of the fabric can move as a whole (single
+ * moves would each raise the cost).  A VAG in the cluster goes to the AGCU
+ * nearest its shifted position.
+ * Returns false when the offset leaves the fabric. */
+static bool cluster_kick(anneal *a, int n)
+{
+    const place_ctx *c = a->c;
+    const place_problem *p = c->p;
+    int members[64], n_mem = 0;
+    int u0 = (int)prng_below(&a->g, (uint64_t)n);
+    members[n_mem++] = u0;
+    for (int depth = 0, lo = 0; depth < 2; depth++) {
+        int hi = n_mem;
+        for (int i = lo; i < hi; i++) {
+            int u = members[i];
+            for (int k = c->adj_start[u]; k < c->adj_start[u + 1]; k++) {
+                const place_net *e = &p->nets[c->adj_net[k]];
+                int v = e->src == u ? e->dst : e->src;
+                bool seen = false;
+                for (int q = 0; q < n_mem && !seen; q++)
+                    seen = members[q] == v;
+                if (!seen && n_mem < 64)
+                    members[n_mem++] = v;
+            }
+        }
+        lo = hi;
+    }
+    int span = c->rows > c->cols ? c->rows : c->cols;
+    int dr = (int)prng_below(&a->g, (uint64_t)(2 * span + 1)) - span;
+    int dc = (int)prng_below(&a->g, (uint64_t)(2 * span + 1)) - span;
+    if ((dr + dc) % 2 != 0)
+        dc += dc > 0 ? -1 : 1;
+    if (dr == 0 && dc == 0)
+        return false;
+    int target[64];
+    for (int i = 0; i < n_mem; i++) {
+        int u = members[i];
+        target[i] = -1;
+        const place_site *f = &c->s->site[a->site[u]];
+        int r = f->row + dr, col = f->col + dc;
+        if (p->kind[u] == PLACE_AGCU) {
+            /* a VAG goes to the AGCU nearest its shifted position */
+            int best_d = -1;
+            for (int q = 0; q < c->n_kind_site[PLACE_AGCU]; q++) {
+                int t = c->kind_site[PLACE_AGCU][q];
+                const place_site *ts = &c->s->site[t];
+                int dd = abs(ts->row - r) + abs(ts->col - col);
+                if (best_d < 0 || dd < best_d) {
+                    best_d = dd;
+                    target[i] = t;
+                }
+            }
+            continue;
+        }
+        if (r < 0 || r >= c->rows || col < 0 || col >= c->cols)
+            return false;
+        int t = c->grid[r * c->cols + col];
+        if (t < 0 || c->s->site[t].kind != p->kind[u])
+            return false;
+        target[i] = t;
+    }
+    for (int i = 0; i < n_mem; i++)
+        if (target[i] >= 0 && a->site[members[i]] != target[i])
+            apply_move(a, members[i], target[i]);
+    return true;
 }
 
 /* Steepest descent over all single moves and swaps of a.site; returns the
@@ -379,6 +448,16 @@ int place_sa_run(const place_ctx *c, const place_opts *o, const int *start,
             a.occ[i] = -1;
         for (int u = 0; u < n; u++)
             a.occ[trial[u]] = u;
+        if (r % 2 == 1 && cluster_kick(&a, n)) {
+            polish(&a, 0);
+            double cost = place_cost(c->p, c->s, trial);
+            if (cost < best - 1e-9) {
+                best = cost;
+                memcpy(site, trial, (size_t)n * sizeof *site);
+                stale = 0;
+            }
+            continue;
+        }
         int kick = 1 + (int)prng_below(&a.g, ILS_KICK);
         for (int k = 0; k < kick; k++) {
             int u = (int)prng_below(&a.g, (uint64_t)n);
