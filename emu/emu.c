@@ -487,7 +487,6 @@ static int64_t exec_loop(emu *E, const dfg_loop *lp, int64_t *lat_out)
  * iteration at a time with its child loops as stages. */
 static int64_t exec_loop_body(emu *E, const dfg_loop *lp, int32_t lo, int32_t hi, int64_t *lat_out)
 {
-    const dfg *g = E->g;
     int L = E->lanes;
     int64_t cycles = 0;
 
@@ -596,7 +595,6 @@ static int64_t exec_loop_body(emu *E, const dfg_loop *lp, int32_t lo, int32_t hi
     free(f0);
     if (buf != &small[0][0])
         free(buf);
-    (void)g;
     return cycles;
 }
 

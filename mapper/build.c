@@ -97,7 +97,6 @@ static void chunk_ports(const dfg *g, const pipeline *pl, const dfg_loop *lp, in
             int r = pl->in[k][q];
             if (!needs_stream(g, r))
                 continue;
-            const dfg_reg *reg = &g->regs[r];
             bool inside = false;
             for (int m = j; m < i && !inside; m++)
                 inside = pl->op[m] && pl->op[m]->dst == r;
@@ -109,7 +108,6 @@ static void chunk_ports(const dfg *g, const pipeline *pl, const dfg_loop *lp, in
             if (n_seen < 64)
                 seen_in[n_seen++] = r;
             ports[vec_loop && is_vector_reg(g, r) ? 0 : 1]++;
-            (void)reg;
         }
     for (int k = j; k < i; k++) {
         const dfg_op *op = pl->op[k];
