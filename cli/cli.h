@@ -40,7 +40,8 @@ typedef struct cli_opts {
     bool gains;                /* --gains: emulate the variants and report the ratios */
     bool metapipe;
     int par;                   /* --par N */
-    int mutate;                /* --mutate N: corrupt op N (testing aid), or -1 */
+    const char *mutate;        /* --mutate SPEC: a fault injected in the mapping (testing aid), or NULL */
+    const char *trace;         /* --trace FILE: Chrome trace-event JSON of the simulation */
     place_opts place;
     route_opts route;
 } cli_opts;

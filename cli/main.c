@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/placement_io.h"
@@ -47,7 +48,11 @@ static void usage(FILE *out)
           "  --json FILE         write the JSON report\n"
           "  --svg FILE          draw the placement, routes and link use as SVG\n"
           "  --placement FILE    replay the placement saved in a --json report\n"
-          "  --mutate N          corrupt operation N of the graph (see --dump-dfg -), to\n"
+          "  --trace FILE        write the simulation as Chrome trace-event JSON (Perfetto opens it)\n"
+          "  --mutate SPEC       inject a fault in the mapping, to check that verification catches it:\n"
+          "                      N or op:N (operation N, see --dump-dfg -), stream:N (mis-wire stream N),\n"
+          "                      partition:NAME, replica:N (drop replica N of --par), buffer:NAME\n"
+          "                      (rotate an N-buffer early)\n"
           "                      check that verification catches a wrong lowering\n"
           "  --dfg FILE          map an imported dataflow graph (Morpher XML, CGRA-ME DOT)\n"
           "  -q, --quiet         print only errors\n"
@@ -77,7 +82,6 @@ static int parse_args(int argc, char **argv, cli_opts *o)
     memset(o, 0, sizeof *o);
     o->seed = 1;
     o->metapipe = true;
-    o->mutate = -1;
     o->par = 1;
     place_opts_default(&o->place);
     o->place.strategy = PLACE_SA;
@@ -136,12 +140,8 @@ static int parse_args(int argc, char **argv, cli_opts *o)
             }
             o->kernel_baseline = true;
         }
-        else if (!strcmp(a, "--mutate")) {
-            NEED_VALUE();
-            if (parse_number(a, val, 0, 1e9, &num))
-                return -1;
-            o->mutate = (int)num;
-        }
+        else if (!strcmp(a, "--mutate")) { NEED_VALUE(); o->mutate = val; }
+        else if (!strcmp(a, "--trace")) { NEED_VALUE(); o->trace = val; }
         else if (!strcmp(a, "--place")) {
             NEED_VALUE();
             if (place_strategy_parse(val, &o->place.strategy) != 0) {
@@ -287,8 +287,10 @@ static int route_streams(cli_job *job, diag_list *d)
     job->routed = true;
     if (r != 0)
         goto out;
-    for (int s = 0; s < n; s++)
+    for (int s = 0; s < n; s++) {
         g->streams[s].hops = job->route.net[net_of[s]].sink_hops[sink_idx[s]];
+        g->streams[s].net = net_of[s];
+    }
     rc = 0;
 out:
     free(nets);
@@ -366,11 +368,14 @@ static int measure_gains(cli_job *job, const pat_values *ref, const emu_opts *ba
         saved[l] = g->loops[l]->metapipe;
         g->loops[l]->metapipe = false;
     }
-    int rc = variant_cycles(job, ref, base, "--no-metapipe", &job->cycles_no_metapipe, d);
+    emu_opts nomp = *base;
+    nomp.trace = NULL;
+    int rc = variant_cycles(job, ref, &nomp, "--no-metapipe", &job->cycles_no_metapipe, d);
     for (int l = 0; l < g->n_loops; l++)
         g->loops[l]->metapipe = saved[l];
     free(saved);
     emu_opts dense = *base, kernel = *base;
+    dense.trace = kernel.trace = NULL;
     dense.dense = true;
     kernel.kernel_baseline = true;
     if (rc == 0)
@@ -493,7 +498,7 @@ static int map_job(cli_job *job, arena *a, int par, place_kind **kinds, const ch
             write_dump(o->dump_dfg, g, d);
         return EXIT_NOFIT;
     }
-    if (o->mutate >= 0 && dfg_mutate_op(g, o->mutate, d) != 0)
+    if (o->mutate && dfg_mutate(g, o->mutate, d) != 0)
         return EXIT_USAGE;
     if (o->dump_dfg && write_dump(o->dump_dfg, g, d) != 0)
         return EXIT_USAGE;
@@ -537,6 +542,9 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     const char **names = NULL;
     place_net *nets = NULL;
     int status = EXIT_INPUT;
+    int *site_row = NULL, *site_col = NULL, *stream_net = NULL;
+    char *trace_tmp = NULL;
+    FILE *trace_file = NULL;
 
     /* 1. Parse and check. */
     const pat_program *p = pat_load_file(o->program, &a, d);
@@ -615,8 +623,50 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     /* 5. Emulate and verify. */
     status = EXIT_INPUT;
     emu_opts eo = {.dense = o->dense, .kernel_baseline = o->kernel_baseline};
-    if (emu_run_opts(&g, &ref, &emu_out, &eo, &job.emu, d) != 0)
+    site_row = malloc(((size_t)g.n_units + 1) * sizeof *site_row);
+    site_col = malloc(((size_t)g.n_units + 1) * sizeof *site_col);
+    stream_net = malloc(((size_t)g.n_streams + 1) * sizeof *stream_net);
+    if (!site_row || !site_col || !stream_net) {
+        diag_error(d, diag_at_file(p->file), "out of memory");
         goto done;
+    }
+    for (int u = 0; u < g.n_units; u++) {
+        site_row[u] = job.sites.site[job.place.site[u]].row;
+        site_col[u] = job.sites.site[job.place.site[u]].col;
+    }
+    for (int s = 0; s < g.n_streams; s++)
+        stream_net[s] = g.streams[s].net;
+    eo.site_row = site_row;
+    eo.site_col = site_col;
+    eo.route = &job.route;
+    eo.stream_net = stream_net;
+    if (o->trace) {
+        /* Written whole or not at all: a temporary beside it, renamed once
+         * the run has verified. */
+        trace_tmp = malloc(strlen(o->trace) + 32);
+        if (!trace_tmp) {
+            diag_error(d, diag_at_file(p->file), "out of memory");
+            goto done;
+        }
+        sprintf(trace_tmp, "%s.tmp%d", o->trace, (int)getpid());
+        eo.trace = fopen(trace_tmp, "w");
+        if (!eo.trace) {
+            diag_error(d, diag_at_file(o->trace), "cannot write: %s", strerror(errno));
+            status = EXIT_USAGE;
+            goto done;
+        }
+    }
+    int erc = emu_run_opts(&g, &ref, &emu_out, &eo, &job.emu, d);
+    if (eo.trace) {
+        trace_file = eo.trace;
+        eo.trace = NULL;
+    }
+    if (erc != 0) {
+        /* A fault or deadlock of the simulated hardware on a program the
+         * reference ran cleanly is the mapping's, not the user's. */
+        status = EXIT_VERIFY;
+        goto done;
+    }
     job.emulated = true;
     if (o->gains && measure_gains(&job, &ref, &eo, d) != 0) {
         status = EXIT_VERIFY;
@@ -643,9 +693,26 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
         status = EXIT_USAGE;
         goto done;
     }
+    if (trace_file) {
+        int bad = fclose(trace_file) != 0;
+        trace_file = NULL;
+        if (bad || rename(trace_tmp, o->trace) != 0) {
+            diag_error(d, diag_at_file(o->trace), "cannot write: %s", strerror(errno));
+            status = EXIT_USAGE;
+            goto done;
+        }
+    }
     status = EXIT_OK;
 
 done:
+    if (trace_file)
+        fclose(trace_file);
+    if (trace_tmp && status != EXIT_OK)
+        remove(trace_tmp);
+    free(trace_tmp);
+    free(site_row);
+    free(site_col);
+    free(stream_net);
     free(kinds);
     free(names);
     free(nets);

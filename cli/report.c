@@ -82,6 +82,72 @@ static void human(char *buf, size_t n, double v)
         snprintf(buf, n, "%.3g ", v);
 }
 
+/* Where unit u sits and what part of the source it runs. */
+static void unit_label(const cli_job *job, int u, char *buf, size_t size)
+{
+    const dfg *g = job->g;
+    const dfg_unit *un = &g->units[u];
+    char site[48] = "";
+    if (job->placed) {
+        const place_site *s = &job->sites.site[job->place.site[u]];
+        snprintf(site, sizeof site, " at (%d,%d)", s->row, s->col);
+    }
+    diag_loc loc = {0};
+    if (un->kind == DFG_VPMU || un->kind == DFG_VAG) {
+        const dfg_mem *m = &g->mems[un->mem];
+        if (m->decl)
+            loc = m->decl->loc;
+    }
+    for (int k = 0; k < g->n_ops && !loc.line; k++)
+        if (g->ops[k]->unit == un->base)
+            loc = g->ops[k]->loc;
+    if (loc.line)
+        snprintf(buf, size, "%s %s%s, line %d", dfg_unit_kind_name(un->kind), un->name, site, loc.line);
+    else
+        snprintf(buf, size, "%s %s%s", dfg_unit_kind_name(un->kind), un->name, site);
+}
+
+static int64_t stalled(const emu_unit_stats *s)
+{
+    return s->starved + s->backpressured + s->contention;
+}
+
+/* The three busiest and the three most stalled units. */
+static void print_units(FILE *out, const cli_job *job)
+{
+    const emu_result *e = &job->emu;
+    int n = e->n_units;
+    for (int pass = 0; pass < 2; pass++) {
+        int best[3] = {-1, -1, -1};
+        for (int u = 0; u < n; u++) {
+            int64_t v = pass ? stalled(&e->unit[u]) : e->unit[u].busy;
+            if (v <= 0)
+                continue;
+            for (int k = 0; k < 3; k++) {
+                int64_t bv = best[k] < 0 ? -1 : pass ? stalled(&e->unit[best[k]]) : e->unit[best[k]].busy;
+                if (v > bv) {
+                    for (int q = 2; q > k; q--)
+                        best[q] = best[q - 1];
+                    best[k] = u;
+                    break;
+                }
+            }
+        }
+        for (int k = 0; k < 3 && best[k] >= 0; k++) {
+            const emu_unit_stats *s = &e->unit[best[k]];
+            char lab[256];
+            unit_label(job, best[k], lab, sizeof lab);
+            if (!pass)
+                fprintf(out, "%s %s: busy %lld cycles (%.0f%%)\n", k ? "            " : "busiest     ", lab,
+                        (long long)s->busy, e->cycles ? 100.0 * (double)s->busy / (double)e->cycles : 0.0);
+            else
+                fprintf(out, "%s %s: starved %lld, back-pressured %lld, bank contention %lld cycles\n",
+                        k ? "            " : "most stalled", lab, (long long)s->starved, (long long)s->backpressured,
+                        (long long)s->contention);
+        }
+    }
+}
+
 void cli_report_text(FILE *out, const cli_job *job)
 {
     const fab_fabric *f = job->fab;
@@ -118,16 +184,26 @@ void cli_report_text(FILE *out, const cli_job *job)
     }
     const emu_result *e = &job->emu;
     double us = (double)e->cycles / f->clock_mhz;
-    fprintf(out, "cycles       %lld (DRAM load %lld, compute %lld, DRAM store %lld) = %.1f us at %d MHz\n",
-            (long long)e->cycles, (long long)e->load_cycles, (long long)e->compute_cycles,
-            (long long)e->store_cycles, us, f->clock_mhz);
-    char fl[32], by[32];
+    fprintf(out, "cycles       %lld = %.1f us at %d MHz, simulated (DRAM busy %lld cycles", (long long)e->cycles, us,
+            f->clock_mhz, (long long)e->dram_busy_cycles);
+    for (int k = 0; k < job->g->n_defs && k < 4; k++)
+        if (e->def_start[k] >= 0)
+            fprintf(out, "; %s %lld..%lld", job->g->defs[k].target->name, (long long)e->def_start[k],
+                    (long long)e->def_end[k]);
+    fprintf(out, "%s)\n", job->g->n_defs > 4 ? "; ..." : "");
+    char fl[32], io[32], rb[32], wb[32];
     human(fl, sizeof fl, (double)e->flops);
-    human(by, sizeof by, (double)e->dram_bytes);
-    fprintf(out, "work         %sFLOP, %sB DRAM, %lld vector issues, %lld bank-conflict stalls\n", fl, by,
-            (long long)e->vectors, (long long)e->conflict_cycles);
+    human(io, sizeof io, (double)e->int_ops);
+    human(rb, sizeof rb, (double)e->dram_read_bytes);
+    human(wb, sizeof wb, (double)e->dram_write_bytes);
+    fprintf(out, "work         %sFLOP, %sop on i32, DRAM %sB read and %sB written, %lld vector issues", fl, io, rb,
+            wb, (long long)e->vectors);
+    if (e->skipped_vectors)
+        fprintf(out, " (%lld fully masked vectors skipped)", (long long)e->skipped_vectors);
+    fprintf(out, ", %lld bank-conflict stalls\n", (long long)e->conflict_cycles);
     fprintf(out, "roofline     compute bound %.0f cycles, memory bound %.0f cycles: %.2f%% of the roofline\n",
             e->compute_bound_cycles, e->memory_bound_cycles, 100.0 * e->roofline_fraction);
+    print_units(out, job);
     if (e->reconfig_cycles)
         fprintf(out, "kernels      %d definitions as kernels through DRAM, %lld cycles reconfiguring\n",
                 job->g->n_defs, (long long)e->reconfig_cycles);
@@ -193,12 +269,33 @@ int cli_report_json(const char *path, const cli_job *job, diag_list *d)
                                       (json_int_t)v->mismatches));
     }
     json_t *units = json_object();
-    for (int u = 0; u < g->n_units && job->emulated; u++)
+    for (int u = 0; u < g->n_units && job->emulated; u++) {
+        const emu_unit_stats *us = &e->unit[u];
         json_object_set_new(units, g->units[u].name,
-                            json_pack("{s:s, s:I, s:I, s:I}", "kind", dfg_unit_kind_name(g->units[u].kind),
-                                      "busy", (json_int_t)e->unit[u].busy, "accesses",
-                                      (json_int_t)e->unit[u].accesses, "bank_conflicts",
-                                      (json_int_t)e->unit[u].conflicts));
+                            json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "kind",
+                                      dfg_unit_kind_name(g->units[u].kind), "busy", (json_int_t)us->busy, "starved",
+                                      (json_int_t)us->starved, "backpressured", (json_int_t)us->backpressured,
+                                      "contention", (json_int_t)us->contention, "issues", (json_int_t)us->issues,
+                                      "accesses", (json_int_t)us->accesses, "bank_conflicts",
+                                      (json_int_t)us->conflicts, "first", (json_int_t)us->first, "last",
+                                      (json_int_t)us->last));
+    }
+    json_t *links = json_array();
+    for (int l = 0; l < e->n_links && job->emulated && e->link_words; l++) {
+        if (!e->link_words[l])
+            continue;
+        char name[96];
+        route_link_str(f, l, name, sizeof name);
+        json_array_append_new(links, json_pack("{s:s, s:I}", "link", name, "words", (json_int_t)e->link_words[l]));
+    }
+    json_t *streams = json_array();
+    for (int s = 0; s < e->n_streams && job->emulated; s++)
+        json_array_append_new(streams, json_pack("{s:s, s:s, s:I}", "src", g->units[g->streams[s].src].name, "dst",
+                                                 g->units[g->streams[s].dst].name, "words",
+                                                 (json_int_t)e->stream_words[s]));
+    json_t *bw = json_array();
+    for (int w = 0; w < e->n_dram_windows && job->emulated; w++)
+        json_array_append_new(bw, json_integer((json_int_t)e->dram_window_bytes[w]));
     json_t *root = json_pack(
         "{s:s, s:{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f}, "
         "s:{s:I, s:s, s:b, s:i, s:f, s:f, s:b, s:b, s:i}, "
@@ -223,19 +320,24 @@ int cli_report_json(const char *path, const cli_job *job, diag_list *d)
                               (json_int_t)job->route.total_hops, "max_hops", job->route.max_hops,
                               "max_link_util", job->route.max_link_util, "seconds", job->route.seconds,
                               "nets", routes_json(job));
-    json_t *emu = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:I, s:o}",
-                            "reconfig_cycles", (json_int_t)e->reconfig_cycles, "cycles",
-                            (json_int_t)e->cycles, "load_cycles", (json_int_t)e->load_cycles, "compute_cycles",
-                            (json_int_t)e->compute_cycles, "store_cycles", (json_int_t)e->store_cycles, "flops",
-                            (json_int_t)e->flops, "dram_bytes", (json_int_t)e->dram_bytes,
-                            "compute_bound_cycles", e->compute_bound_cycles, "memory_bound_cycles",
-                            e->memory_bound_cycles, "roofline_fraction", e->roofline_fraction, "host_seconds",
-                            e->host_seconds, "vectors", (json_int_t)e->vectors, "bank_conflict_cycles",
-                            (json_int_t)e->conflict_cycles, "units", units);
+    json_t *emu = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:o, "
+                            "s:o, s:o, s:{s:I, s:o}}",
+                            "reconfig_cycles", (json_int_t)e->reconfig_cycles, "cycles", (json_int_t)e->cycles,
+                            "flops", (json_int_t)e->flops, "int_ops", (json_int_t)e->int_ops, "dram_bytes",
+                            (json_int_t)e->dram_bytes, "dram_read_bytes", (json_int_t)e->dram_read_bytes,
+                            "dram_write_bytes", (json_int_t)e->dram_write_bytes, "dram_busy_cycles",
+                            (json_int_t)e->dram_busy_cycles, "compute_bound_cycles", e->compute_bound_cycles,
+                            "memory_bound_cycles", e->memory_bound_cycles, "roofline_fraction",
+                            e->roofline_fraction, "host_seconds", e->host_seconds, "vectors", (json_int_t)e->vectors,
+                            "skipped_vectors", (json_int_t)e->skipped_vectors, "bank_conflict_cycles",
+                            (json_int_t)e->conflict_cycles, "units", units, "links", links, "streams", streams,
+                            "dram_bandwidth", "window_cycles", (json_int_t)e->dram_window, "bytes", bw);
     json_t *defs = json_array();
     for (int k = 0; k < g->n_defs && job->emulated; k++)
-        json_array_append_new(defs, json_pack("{s:s, s:I}", "name", g->defs[k].target->name, "cycles",
-                                              (json_int_t)e->def_cycles[k]));
+        json_array_append_new(defs, json_pack("{s:s, s:I, s:I, s:I}", "name", g->defs[k].target->name, "start",
+                                              (json_int_t)e->def_start[k], "end", (json_int_t)e->def_end[k],
+                                              "cycles",
+                                              (json_int_t)(e->def_start[k] >= 0 ? e->def_end[k] - e->def_start[k] : 0)));
     if (job->emulated)
         json_object_set_new(emu, "definitions", defs);
     else

@@ -42,7 +42,9 @@ typedef struct builder {
     dfg *g;
     diag_list *d;
     int *acc_unit;         /* per register: the VPCU finishing it (accumulators) */
-    int *last_use_chunk;   /* scratch for partitioning */
+    int *loop_of_reg;      /* per register: the loop whose counter or reduction it is, or -1 */
+    int *addr_mem;         /* per op: the memory whose address it computes in that memory's
+                            * PMU (an address-only operation), or DFG_NONE */
     int def;
     int failed;
 } builder;
@@ -129,6 +131,59 @@ static void chunk_ports(const dfg *g, const pipeline *pl, const dfg_loop *lp, in
     ports[1] += pl->chain_inputs;
 }
 
+/* The last item of pipeline pl that register r depends on through other
+ * units (a load whose index the pipeline computed, a reduction whose guard
+ * it computed, ...), or -1.  A PCU reads its inputs at the head of its
+ * pipeline: an item that needs such a value cannot share a PCU with the
+ * items it depends on, or the PCU would wait for its own round trip.
+ * memo[r]: -2 not computed yet. */
+static int dep_max(const builder *B, const pipeline *pl, int r, int *memo, int depth)
+{
+    const dfg *g = B->g;
+    if (r == DFG_NONE)
+        return -1;
+    if (memo[r] != -2)
+        return memo[r];
+    int best = -1;
+    for (int m = 0; m < pl->n; m++)
+        if (pl->op[m] && pl->op[m]->dst == r) {
+            memo[r] = m;
+            return m;
+        }
+    if (depth > 12)
+        return -1;
+    int rs[4 + PAT_MAX_RANK + 16];
+    int n = 0;
+    int def = g->regs[r].def_op;
+    if (def != DFG_NONE) {
+        const dfg_op *op = g->ops[def];
+        if (op->code != DFG_CONST) {
+            rs[n++] = op->a;
+            rs[n++] = op->b;
+            rs[n++] = op->c;
+            rs[n++] = op->pred;
+            for (int q = 0; q < op->n_idx; q++)
+                rs[n++] = op->idx[q];
+        }
+    } else if (B->loop_of_reg[r] >= 0 && g->loops[B->loop_of_reg[r]]->counter != r) {
+        const dfg_loop *K = g->loops[B->loop_of_reg[r]];
+        rs[n++] = K->lo;
+        rs[n++] = K->hi;
+        rs[n++] = K->pred;
+        for (int a = 0; a < K->n_acc && n < 4 + PAT_MAX_RANK + 14; a++) {
+            rs[n++] = K->acc[a].val;
+            rs[n++] = K->acc[a].pred;
+        }
+    }
+    for (int q = 0; q < n; q++) {
+        int v = dep_max(B, pl, rs[q], memo, depth + 1);
+        if (v > best)
+            best = v;
+    }
+    memo[r] = best;
+    return best;
+}
+
 /* Form the VPCUs of the lane ops directly in block b (loop lp): the fewest
  * PCUs, each a contiguous run of the pipeline within the PCU's stages and
  * its four port limits, by dynamic programming over the cut points. */
@@ -138,7 +193,7 @@ static int form_vpcu(builder *B, dfg_loop *lp, dfg_block *b, const char *def_nam
     const fab_fabric *f = g->fab;
     int n_lane = 0;
     for (int k = 0; k < b->n; k++)
-        if (!b->s[k].is_loop && dfg_op_is_lane(b->s[k].op->code))
+        if (!b->s[k].is_loop && dfg_op_is_lane(b->s[k].op->code) && B->addr_mem[b->s[k].op->id] == DFG_NONE)
             n_lane++;
     int n_acc = lp ? lp->n_acc : 0;
     if (n_lane == 0 && n_acc == 0)
@@ -161,14 +216,16 @@ static int form_vpcu(builder *B, dfg_loop *lp, dfg_block *b, const char *def_nam
     pl.used_outside = calloc((size_t)g->n_regs + 1, sizeof *pl.used_outside);
     int *best = calloc((size_t)n + 1, sizeof *best);
     int *from = calloc((size_t)n + 1, sizeof *from);
+    int *memo = malloc(((size_t)g->n_regs + 1) * sizeof *memo);
+    int *need_cut = calloc((size_t)n + 1, sizeof *need_cut);
     int rc = -1;
-    if (!pl.op || !pl.stages || !pl.in || !pl.used_outside || !best || !from) {
+    if (!pl.op || !pl.stages || !pl.in || !pl.used_outside || !best || !from || !memo || !need_cut) {
         diag_error(B->d, diag_at_file(f->source), "out of memory");
         goto out;
     }
     int m = 0;
     for (int k = 0; k < b->n; k++) {
-        if (b->s[k].is_loop || !dfg_op_is_lane(b->s[k].op->code))
+        if (b->s[k].is_loop || !dfg_op_is_lane(b->s[k].op->code) || B->addr_mem[b->s[k].op->id] != DFG_NONE)
             continue;
         const dfg_op *op = b->s[k].op;
         pl.op[m] = op;
@@ -238,6 +295,27 @@ static int form_vpcu(builder *B, dfg_loop *lp, dfg_block *b, const char *def_nam
         pl.chain_inputs = n_seen;
     }
 
+    /* need_cut[k]: item k must start at or after this item (a round trip
+     * through another unit). */
+    for (int r = 0; r < g->n_regs; r++)
+        memo[r] = -2;
+    for (int k = 0; k < n; k++) {
+        need_cut[k] = 0;
+        for (int q = 0; q < 4; q++) {
+            int r = pl.in[k][q];
+            if (r == DFG_NONE)
+                continue;
+            bool inside = false;
+            for (int q2 = 0; q2 < n && !inside; q2++)
+                inside = pl.op[q2] && pl.op[q2]->dst == r;
+            if (inside)
+                continue;
+            int dm = dep_max(B, &pl, r, memo, 0);
+            if (dm >= 0 && dm + 1 > need_cut[k])
+                need_cut[k] = dm + 1;
+        }
+    }
+
     /* best[i]: fewest PCUs for items [0, i); from[i]: where its last chunk starts. */
     const int limit[4] = {f->vector_in, f->scalar_in, f->vector_out, f->scalar_out};
     best[0] = 0;
@@ -249,6 +327,11 @@ static int form_vpcu(builder *B, dfg_loop *lp, dfg_block *b, const char *def_nam
             if (stages > f->stages)
                 break;
             if (best[j] < 0)
+                continue;
+            bool round_trip = false;
+            for (int k = j; k < i && !round_trip; k++)
+                round_trip = need_cut[k] > j;
+            if (round_trip)
                 continue;
             int ports[4];
             chunk_ports(g, &pl, lp, j, i, ports);
@@ -326,6 +409,8 @@ out:
     free(pl.used_outside);
     free(best);
     free(from);
+    free(memo);
+    free(need_cut);
     return rc;
 }
 
@@ -393,6 +478,11 @@ static int uses_to_streams(builder *B, const dfg_block *b, dfg_loop *lp)
             if (!mark)
                 return -1;
             collect_units(g, &in->body, mark);
+            /* the unit finishing its own reductions runs its counter chain too */
+            if (in->n_acc)
+                for (int u = 0; u < g->n_units; u++)
+                    if (g->units[u].loop == in && g->units[u].reduces)
+                        mark[u] = true;
             int ctl[3] = {in->lo, in->hi, in->pred};
             for (int u = 0; u < g->n_units; u++) {
                 if (!mark[u])
@@ -440,19 +530,146 @@ static int uses_to_streams(builder *B, const dfg_block *b, dfg_loop *lp)
     return 0;
 }
 
-static void mark_metapipe_buffers(dfg *g, const dfg_block *b, bool inside)
+/* Accesses of scratch tiles in the subtree of block b: per memory, the
+ * earliest stage writing it and the latest stage reading it. */
+static void stage_accesses(const dfg *g, const dfg_block *b, int stage, int *first_write, int *last_read,
+                           int *count)
 {
     for (int k = 0; k < b->n; k++) {
         if (b->s[k].is_loop) {
-            const dfg_loop *lp = b->s[k].loop;
-            mark_metapipe_buffers(g, &lp->body, inside || lp->metapipe);
-        } else if (inside) {
-            const dfg_op *op = b->s[k].op;
-            if ((op->code == DFG_STORE || op->code == DFG_RMW) &&
-                g->mems[op->mem].kind == DFG_MEM_SCRATCH)
-                g->mems[op->mem].depth = 2;
+            stage_accesses(g, &b->s[k].loop->body, stage, first_write, last_read, count);
+            continue;
+        }
+        const dfg_op *op = b->s[k].op;
+        if (op->mem == DFG_NONE || g->mems[op->mem].kind != DFG_MEM_SCRATCH)
+            continue;
+        count[op->mem]++;
+        if (op->code == DFG_LOAD || op->code == DFG_RMW)
+            if (last_read[op->mem] < stage)
+                last_read[op->mem] = stage;
+        if (op->code == DFG_STORE || op->code == DFG_RMW)
+            if (first_write[op->mem] < 0 || first_write[op->mem] > stage)
+                first_write[op->mem] = stage;
+    }
+}
+
+int dfg_buffer_depths(const dfg *g, int *depth, int *rotate)
+{
+    int *fw = malloc(((size_t)g->n_mems + 1) * sizeof *fw);
+    int *lr = malloc(((size_t)g->n_mems + 1) * sizeof *lr);
+    int *total = calloc((size_t)g->n_mems + 1, sizeof *total);
+    int *inside = calloc((size_t)g->n_mems + 1, sizeof *inside);
+    int *stage = NULL;
+    int rc = -1;
+    if (!fw || !lr || !total || !inside)
+        goto out;
+    for (int m = 0; m < g->n_mems; m++) {
+        depth[m] = 1;
+        rotate[m] = -1;
+    }
+    for (int k = 0; k < g->n_ops; k++)
+        if (g->ops[k]->mem != DFG_NONE)
+            total[g->ops[k]->mem]++;
+    /* Loops in creation order: outer loops before the loops inside them,
+     * so the innermost meta-pipeline separating a write from its read wins. */
+    for (int l = 0; l < g->n_loops; l++) {
+        const dfg_loop *lp = g->loops[l];
+        if (!lp->metapipe)
+            continue;
+        free(stage);
+        stage = malloc(((size_t)lp->body.n + 1) * sizeof *stage);
+        if (!stage)
+            goto out;
+        dfg_block_stages(&lp->body, stage);
+        for (int m = 0; m < g->n_mems; m++) {
+            fw[m] = lr[m] = -1;
+            inside[m] = 0;
+        }
+        for (int k = 0; k < lp->body.n; k++) {
+            dfg_block one = {.n = 1, .cap = 1, .s = &lp->body.s[k]};
+            stage_accesses(g, &one, stage[k], fw, lr, inside);
+        }
+        /* Only a tile that lives within one iteration (every access to it
+         * inside this loop's body) is private to an iteration and can be
+         * N-buffered; one that outlives the iteration (filled before the
+         * loop, read after it) must stay one copy. */
+        for (int m = 0; m < g->n_mems; m++)
+            if (fw[m] >= 0 && lr[m] > fw[m] && inside[m] == total[m]) {
+                depth[m] = lr[m] - fw[m] + 1;
+                rotate[m] = lp->id;
+            }
+    }
+    rc = 0;
+out:
+    free(fw);
+    free(lr);
+    free(total);
+    free(inside);
+    free(stage);
+    return rc;
+}
+
+/* Operations that only compute addresses: each one's result is used only
+ * as an index of one memory's accesses (or by other such operations for
+ * the same memory).  They run in that memory's PMU, whose address
+ * pipeline has `stages` stages as a PCU has (Plasticine's PMU carries a
+ * scalar datapath for address calculation); a memory needing more keeps
+ * them in its PCUs.  Fills B->addr_mem. */
+static int find_address_ops(builder *B)
+{
+    dfg *g = B->g;
+    int *use_mem = malloc(((size_t)g->n_regs + 1) * sizeof *use_mem);  /* -1 none yet, -2 mixed */
+    int *count = calloc((size_t)g->n_mems + 1, sizeof *count);
+    if (!use_mem || !count) {
+        free(use_mem);
+        free(count);
+        return -1;
+    }
+    for (int r = 0; r < g->n_regs; r++)
+        use_mem[r] = -1;
+#define USE(r, m)                                                                   \
+    do {                                                                            \
+        int r_ = (r);                                                               \
+        if (r_ != DFG_NONE)                                                         \
+            use_mem[r_] = use_mem[r_] == -1 || use_mem[r_] == (m) ? (m) : -2;        \
+    } while (0)
+    /* Every use that is not an index is "mixed". */
+    for (int l = 0; l < g->n_loops; l++) {
+        const dfg_loop *lp = g->loops[l];
+        USE(lp->lo, -2);
+        USE(lp->hi, -2);
+        USE(lp->pred, -2);
+        for (int a = 0; a < lp->n_acc; a++) {
+            USE(lp->acc[a].val, -2);
+            USE(lp->acc[a].pred, -2);
         }
     }
+    /* Users come after their definitions: walk backwards. */
+    for (int k = g->n_ops - 1; k >= 0; k--) {
+        const dfg_op *op = g->ops[k];
+        bool is_mem = op->code == DFG_LOAD || op->code == DFG_STORE || op->code == DFG_RMW;
+        int as = -2;
+        if (!is_mem && dfg_op_is_lane(op->code) && op->dst != DFG_NONE && use_mem[op->dst] >= 0 &&
+            count[use_mem[op->dst]] < g->fab->stages)
+            as = use_mem[op->dst];
+        if (as >= 0) {
+            B->addr_mem[k] = as;
+            count[as]++;
+        }
+        int m = is_mem ? op->mem : as;
+        USE(op->a, is_mem ? -2 : m);
+        USE(op->b, is_mem ? -2 : m);
+        USE(op->c, is_mem ? -2 : m);
+        USE(op->pred, -2);
+        for (int q = 0; q < op->n_idx; q++)
+            USE(op->idx[q], is_mem ? op->mem : -2);
+        if (op->code == DFG_CHECK)
+            USE(op->a, -2);
+    }
+#undef USE
+    free(use_mem);
+    free(count);
+    return 0;
 }
 
 /* How an index register varies across the lanes of innermost loop lp:
@@ -525,14 +742,38 @@ int dfg_build_units(dfg *g, diag_list *d)
     const fab_fabric *f = g->fab;
     builder B = {.g = g, .d = d};
     B.acc_unit = malloc((size_t)(g->n_regs + 1) * sizeof *B.acc_unit);
+    B.addr_mem = malloc((size_t)(g->n_ops + 1) * sizeof *B.addr_mem);
     bool *touched = calloc((size_t)g->n_mems + 1, sizeof *touched);
-    if (!B.acc_unit || !touched) {
+    if (!B.acc_unit || !B.addr_mem || !touched) {
         free(B.acc_unit);
+        free(B.addr_mem);
         free(touched);
         return diag_error(d, diag_at_file(f->source), "out of memory");
     }
-    for (int r = 0; r < g->n_regs; r++)
+    B.loop_of_reg = malloc((size_t)(g->n_regs + 1) * sizeof *B.loop_of_reg);
+    if (!B.loop_of_reg) {
+        free(B.acc_unit);
+        free(B.addr_mem);
+        free(touched);
+        return diag_error(d, diag_at_file(f->source), "out of memory");
+    }
+    for (int r = 0; r < g->n_regs; r++) {
         B.acc_unit[r] = DFG_NONE;
+        B.loop_of_reg[r] = -1;
+    }
+    for (int l = 0; l < g->n_loops; l++) {
+        B.loop_of_reg[g->loops[l]->counter] = l;
+        for (int a = 0; a < g->loops[l]->n_acc; a++)
+            B.loop_of_reg[g->loops[l]->acc[a].reg] = l;
+    }
+    for (int k = 0; k < g->n_ops; k++)
+        B.addr_mem[k] = DFG_NONE;
+    if (find_address_ops(&B) != 0) {
+        free(B.acc_unit);
+        free(B.addr_mem);
+        free(touched);
+        return diag_error(d, diag_at_file(f->source), "out of memory");
+    }
     int rc = 0;
 
     /* VPCUs, loop by loop. */
@@ -568,6 +809,8 @@ int dfg_build_units(dfg *g, diag_list *d)
         dfg_op *op = g->ops[k];
         if (op->mem != DFG_NONE)
             op->unit = g->mems[op->mem].vpmu;
+        else if (B.addr_mem[k] != DFG_NONE)
+            op->unit = g->mems[B.addr_mem[k]].vpmu;
         else if (op->code == DFG_CHECK) {
             /* the key check runs in the PMU of the scatter that follows it */
             op->unit = DFG_NONE;
@@ -580,8 +823,19 @@ int dfg_build_units(dfg *g, diag_list *d)
     }
     for (int k = 0; k < g->n_defs && rc == 0; k++)
         rc = uses_to_streams(&B, &g->defs[k].body, NULL);
-    for (int k = 0; k < g->n_defs; k++)
-        mark_metapipe_buffers(g, &g->defs[k].body, false);
+    if (rc == 0) {
+        int *depth = malloc(((size_t)g->n_mems + 1) * sizeof *depth);
+        int *rotate = malloc(((size_t)g->n_mems + 1) * sizeof *rotate);
+        if (!depth || !rotate || dfg_buffer_depths(g, depth, rotate) != 0)
+            rc = diag_error(d, diag_at_file(f->source), "out of memory");
+        else
+            for (int m = 0; m < g->n_mems; m++) {
+                g->mems[m].depth = depth[m];
+                g->mems[m].rotate = rotate[m];
+            }
+        free(depth);
+        free(rotate);
+    }
     if (rc == 0 && !B.failed)
         rc = dfg_parallelise(g, d);
 
@@ -607,6 +861,8 @@ int dfg_build_units(dfg *g, diag_list *d)
             dst->scal_in++;
     }
     free(B.acc_unit);
+    free(B.addr_mem);
+    free(B.loop_of_reg);
     free(touched);
     if (rc != 0 || B.failed)
         return -1;

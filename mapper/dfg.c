@@ -7,6 +7,7 @@
  */
 #include "mapper/dfg_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void *dfg_grow(arena *a, void *old, int n, int *cap, size_t elem)
@@ -97,6 +98,8 @@ int dfg_new_stream(dfg *g, dfg_stream_kind kind, int src, int dst, int reg, doub
     st->src = src;
     st->dst = dst;
     st->reg = reg;
+    st->src_reg = reg;
+    st->net = -1;
     st->width = width;
     st->hops = 0;
     return g->n_streams++;
@@ -129,6 +132,20 @@ bool dfg_op_is_lane(dfg_opcode c)
     default:
         return true;
     }
+}
+
+int dfg_block_stages(const dfg_block *b, int *stage)
+{
+    int n = 0;
+    for (int k = 0; k < b->n; k++)
+        n += b->s[k].is_loop;
+    int next = 0;
+    for (int k = 0; k < b->n; k++) {
+        stage[k] = next < n ? next : n - 1;
+        if (b->s[k].is_loop)
+            next++;
+    }
+    return n;
 }
 
 const char *dfg_unit_kind_name(dfg_unit_kind k)
@@ -170,6 +187,79 @@ int dfg_mutate_op(dfg *g, int id, diag_list *d)
         return diag_error(d, diag_at_file("--mutate"), "operation %d (%s) has no twin to mutate into", id,
                           dfg_op_name(op->code));
     }
+}
+
+int dfg_mutate(dfg *g, const char *spec, diag_list *d)
+{
+    diag_loc at = diag_at_file("--mutate");
+    const char *colon = strchr(spec, ':');
+    size_t klen = colon ? (size_t)(colon - spec) : 0;
+    const char *arg = colon ? colon + 1 : spec;
+    char *end;
+    long n = strtol(arg, &end, 10);
+    bool numeric = *arg && !*end && n >= 0 && n <= 1000000000;
+    if (!colon || (klen == 2 && !strncmp(spec, "op", 2))) {
+        if (!numeric)
+            return diag_error(d, at, "'%s' is not an operation number", arg);
+        return dfg_mutate_op(g, (int)n, d);
+    }
+    if (klen == 6 && !strncmp(spec, "stream", 6)) {
+        if (!numeric || n >= g->n_streams)
+            return diag_error(d, at, "there is no stream %s (the graph has %d)", arg, g->n_streams);
+        dfg_stream *s = &g->streams[n];
+        const dfg_unit *su = &g->units[s->src];
+        for (int t = 0; t < g->n_streams; t++) {
+            const dfg_stream *o = &g->streams[t];
+            const dfg_unit *ou = &g->units[o->src];
+            if (t == n || o->kind != s->kind || o->src == s->src || ou->kind != su->kind)
+                continue;
+            if ((o->reg == DFG_NONE) != (s->reg == DFG_NONE))
+                continue;
+            if (s->reg != DFG_NONE && (g->regs[o->src_reg].level != g->regs[s->reg].level ||
+                                       g->regs[o->src_reg].type != g->regs[s->reg].type))
+                continue;
+            if (s->reg == DFG_NONE && (ou->store != su->store || g->mems[ou->mem].type.elem != g->mems[su->mem].type.elem))
+                continue;
+            s->src = o->src;
+            s->src_reg = o->src_reg;
+            return 0;
+        }
+        return diag_error(d, at, "stream %ld has no other source of the same kind and rate to be wired to", n);
+    }
+    if (klen == 7 && !strncmp(spec, "replica", 7)) {
+        int hit = 0;
+        for (int l = 0; l < g->n_loops; l++) {
+            dfg_loop *lp = g->loops[l];
+            if (lp->par > 1 && numeric && n < lp->par) {
+                lp->chunk[2 * n + 1] = lp->chunk[2 * n];
+                hit++;
+            }
+        }
+        if (!hit)
+            return diag_error(d, at, "no parallel loop has a replica %s (map with --par)", arg);
+        return 0;
+    }
+    bool part = klen == 9 && !strncmp(spec, "partition", 9), buf = klen == 6 && !strncmp(spec, "buffer", 6);
+    if (part || buf) {
+        for (int m = 0; m < g->n_mems; m++) {
+            dfg_mem *mm = &g->mems[m];
+            if (strcmp(mm->name, arg) != 0)
+                continue;
+            if (part) {
+                if (!mm->partitioned || !mm->part_row || mm->copies < 2 || mm->part_row[1] + 1 >= mm->part_row[2])
+                    return diag_error(d, at, "tensor '%s' is not partitioned over PMUs (map with --par)", arg);
+                mm->part_row[1]++;
+                return 0;
+            }
+            if (mm->depth < 2)
+                return diag_error(d, at, "tile '%s' is not N-buffered", arg);
+            mm->write_skew = 1;
+            return 0;
+        }
+        return diag_error(d, at, "there is no tensor or tile '%s'", arg);
+    }
+    return diag_error(d, at, "'%s' is not a mutation: op:N, stream:N, partition:NAME, replica:N or buffer:NAME",
+                      spec);
 }
 
 static int find_in_block(const dfg_block *b, dfg_opcode c)

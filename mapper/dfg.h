@@ -133,6 +133,7 @@ struct dfg_loop {
     bool metapipe;         /* its child loops run as overlapped stages */
     int vpcu;              /* the VPCU of the operations directly in its body, or -1 */
     int par;               /* replicas running disjoint chunks of its iterations (1: none) */
+    int32_t *chunk;        /* par > 1: replica r runs iterations lo + [chunk[2r], chunk[2r+1]) */
     const char *label;     /* the source index name, for dumps */
 };
 
@@ -159,7 +160,11 @@ typedef struct dfg_mem {
     pat_type type;
     const pat_decl *decl;  /* input/output/buffer: its declaration */
     int64_t bytes;         /* one copy */
-    int depth;             /* buffer copies (2+ when it feeds a meta-pipeline) */
+    int depth;             /* buffer copies: k+1 for a tile read k stages after its write
+                            * in a meta-pipeline, else 1 */
+    int rotate;            /* the meta-pipeline loop (id) whose iterations rotate its copies, or -1 */
+    int write_skew;        /* fault injection only (--mutate buffer:NAME): the writer's copy runs
+                            * this many iterations ahead of the reader's; 0 in every mapping */
     int banks;
     unsigned bank_dims;    /* bit k set: index k takes part in the bank number; the bank of
                             * an element is (sum of those indices) mod banks.  One bit is
@@ -170,6 +175,7 @@ typedef struct dfg_mem {
     int copies;            /* VPMUs holding it: 1, or the replicas of a parallel loop */
     bool partitioned;      /* copies hold disjoint slices of dimension 0 (else full replicas) */
     int64_t copy_bytes;    /* bytes one copy holds */
+    int32_t *part_row;     /* partitioned: copy r holds rows [part_row[r], part_row[r+1]) */
 } dfg_mem;
 
 /* ------------------------------------------------------------------ */
@@ -197,7 +203,11 @@ typedef enum dfg_stream_kind { DFG_STREAM_VECTOR, DFG_STREAM_SCALAR, DFG_STREAM_
 typedef struct dfg_stream {
     dfg_stream_kind kind;
     int src, dst;          /* units */
-    int reg;               /* the value carried, or DFG_NONE for memory traffic */
+    int reg;               /* the value carried (as the consumer receives it), or DFG_NONE for
+                            * memory traffic */
+    int src_reg;           /* the value the source sends: reg, except under a stream-endpoint
+                            * mutation, which rewires the consumer to another unit's output */
+    int net;               /* the routed net carrying it, or -1 before routing */
     double width;          /* words per cycle: lanes (vector) or 1 */
     int hops;              /* routed hops, filled after routing */
 } dfg_stream;
@@ -270,9 +280,26 @@ void dfg_dump_text(FILE *out, const dfg *g);
  * or has no such twin. */
 int dfg_mutate_op(dfg *g, int id, diag_list *d);
 
+/* Fault injection for the mapping (--mutate): SPEC is one of
+ *   N or op:N          operation N becomes its twin (dfg_mutate_op);
+ *   stream:N           stream N's consumer is wired to another unit's output of the same
+ *                      kind and rate (a mis-wired stream);
+ *   partition:NAME     the first partition boundary of tensor NAME moves by one row;
+ *   replica:N          replica N of the parallel loops gets an empty chunk (dropped);
+ *   buffer:NAME        the N-buffer NAME rotates one iteration early on its writer's side.
+ * Applied after the checks, before placement.  Returns 0, or -1 with a
+ * diagnostic when the target does not exist or has no such mutation. */
+int dfg_mutate(dfg *g, const char *spec, diag_list *d);
+
 /* The id of the first lane operation with opcode c in definition `def`
  * (by name), or -1. For tests and `--mutate`. */
 int dfg_find_op(const dfg *g, const char *def, dfg_opcode c);
+
+/* The stages of a controller block: each child loop is a stage, in order;
+ * any other statement belongs to the stage of the next loop after it (of
+ * the last loop when none follows).  Fills stage[k] for each of the
+ * block's statements; returns the number of stages (child loops). */
+int dfg_block_stages(const dfg_block *b, int *stage);
 
 const char *dfg_op_name(dfg_opcode c);
 /* True for operations that occupy a PCU stage. */

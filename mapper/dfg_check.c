@@ -183,6 +183,28 @@ int dfg_check(const dfg *g, bool *not_fit, diag_list *d)
     if (C.errors)
         return -1;
 
+    /* N-buffers: a tile read k stages after its write in a meta-pipeline
+     * needs k+1 copies, rotated by that loop's iterations. */
+    int *depth = malloc(((size_t)g->n_mems + 1) * sizeof *depth);
+    int *rotate = malloc(((size_t)g->n_mems + 1) * sizeof *rotate);
+    if (!depth || !rotate || dfg_buffer_depths(g, depth, rotate) != 0) {
+        free(depth);
+        free(rotate);
+        return diag_error(d, diag_at_file("dfg"), "out of memory");
+    }
+    for (int m = 0; m < g->n_mems; m++)
+        if (g->mems[m].depth < depth[m] || (depth[m] > 1 && g->mems[m].rotate != rotate[m])) {
+            C.errors++;
+            diag_error(d, diag_at_file("dfg"),
+                       "internal: tile '%s' is read %d stages after its write and needs %d buffer copies "
+                       "rotated by loop %d; it has %d rotated by loop %d",
+                       g->mems[m].name, depth[m] - 1, depth[m], rotate[m], g->mems[m].depth, g->mems[m].rotate);
+        }
+    free(depth);
+    free(rotate);
+    if (C.errors)
+        return -1;
+
     /* Fit: per unit, then in total. */
     const fab_fabric *f = g->fab;
     diag_loc at = diag_at_file(f->source);

@@ -17,6 +17,11 @@ int dfg_block_add(dfg *g, dfg_block *b, dfg_stmt s);
 int dfg_new_unit(dfg *g, dfg_unit_kind kind, const char *name);
 int dfg_new_stream(dfg *g, dfg_stream_kind kind, int src, int dst, int reg, double width);
 
+/* The buffer copies each memory needs (k+1 for a scratch tile read k
+ * stages after its write in a meta-pipeline, else 1) and the loop (id)
+ * whose iterations rotate them (-1).  Returns 0, or -1 out of memory. */
+int dfg_buffer_depths(const dfg *g, int *depth, int *rotate);
+
 /* Replicate every eligible outer map loop's pipelines (par.c). */
 int dfg_parallelise(dfg *g, diag_list *d);
 

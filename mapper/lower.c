@@ -176,6 +176,7 @@ static dfg_loop *open_loop(lower *L, int lo, int hi, int32_t trip, const char *l
     lp->innermost = true;
     lp->vpcu = DFG_NONE;
     lp->par = 1;
+    lp->chunk = NULL;
     lp->label = label;
     if (L->level)
         L->level->innermost = false;
@@ -287,6 +288,9 @@ static int new_mem(lower *L, dfg_mem_kind kind, const char *name, const pat_type
     mm->vag = DFG_NONE;
     mm->copies = 1;
     mm->copy_bytes = mm->bytes;
+    mm->rotate = -1;
+    mm->write_skew = 0;
+    mm->part_row = NULL;
     return g->n_mems++;
 }
 
@@ -1012,5 +1016,9 @@ int dfg_lower(dfg *g, arena *a, const pat_program *p, const fab_fabric *f,
             return -1;
         }
     }
+    /* Scratch tiles added while lowering may have moved the memory array:
+     * point every definition at its target's current place. */
+    for (int k = 0; k < p->n_defs; k++)
+        g->defs[k].target = &g->mems[p->defs[k]->target->id];
     return 0;
 }

@@ -22,8 +22,9 @@
  *  - a partitioned output is stored through one AGCU per partition; a
  *    load feeding several copies is one multicast (or scatter) tree.
  *
- * The loop program is unchanged: values are computed exactly as before,
- * and the emulator charges the loop the cycles of its slowest chunk.
+ * The loop program is unchanged; the simulator runs each replica's units
+ * on its chunk (dfg_loop.chunk) and each partition in its own PMU
+ * (dfg_mem.part_row), so a wrong chunk or partition is a wrong output.
  */
 #include "mapper/dfg_internal.h"
 
@@ -83,8 +84,9 @@ int dfg_parallelise(dfg *g, diag_list *d)
     bool *written = calloc((size_t)g->n_mems + 1, sizeof *written);
     bool *not_row = calloc((size_t)g->n_mems + 1, sizeof *not_row);
     int *first = malloc(((size_t)g->n_units + 1) * sizeof *first);
+    int32_t *trip_of = calloc((size_t)g->n_mems + 1, sizeof *trip_of);
     int rc = -1;
-    if (!loop_of || !touched || !written || !not_row || !first) {
+    if (!loop_of || !touched || !written || !not_row || !first || !trip_of) {
         diag_error(d, diag_at_file(g->fab->source), "out of memory");
         goto out;
     }
@@ -96,7 +98,19 @@ int dfg_parallelise(dfg *g, diag_list *d)
         const dfg_block *b = &g->defs[k].body;
         for (int q = 0; q < b->n; q++)
             if (b->s[q].is_loop && eligible(g, b->s[q].loop, loop_of)) {
-                b->s[q].loop->par = P;
+                dfg_loop *lp = b->s[q].loop;
+                lp->par = P;
+                /* Replica r runs the contiguous chunk [chunk[2r], chunk[2r+1])
+                 * of the trip count (the bounds are static constants). */
+                lp->chunk = arena_calloc(g->a, 2 * (size_t)P, sizeof *lp->chunk);
+                if (!lp->chunk) {
+                    diag_error(d, diag_at_file(g->fab->source), "out of memory");
+                    goto out;
+                }
+                for (int r = 0; r < P; r++) {
+                    lp->chunk[2 * r] = (int32_t)((int64_t)lp->trip * r / P);
+                    lp->chunk[2 * r + 1] = (int32_t)((int64_t)lp->trip * (r + 1) / P);
+                }
                 g->n_par_loops++;
             }
     }
@@ -113,6 +127,12 @@ int dfg_parallelise(dfg *g, diag_list *d)
         dfg_loop *root = par_root(loop_of[k]);
         const dfg_mem *m = &g->mems[op->mem];
         bool at_row = root && op->n_idx > 0 && op->idx[0] == root->counter && m->type.dims[0] >= P;
+        /* A partition follows the chunks of the loops that index it: they
+         * must all split the same trip count. */
+        if (at_row && trip_of[op->mem] && trip_of[op->mem] != root->trip)
+            at_row = false;
+        if (at_row)
+            trip_of[op->mem] = root->trip;
         touched[op->mem] |= root != NULL;
         written[op->mem] |= root && op->code != DFG_LOAD;
         not_row[op->mem] |= !at_row;
@@ -127,7 +147,20 @@ int dfg_parallelise(dfg *g, diag_list *d)
             mem->partitioned = mem->kind != DFG_MEM_SCRATCH && !not_row[m];
         }
         if (mem->partitioned) {
-            int64_t rows = (mem->type.dims[0] + P - 1) / P;
+            /* Copy r holds the rows replica r's chunk indexes; rows past
+             * the trip count (never indexed in parallel) go to the last. */
+            int64_t trip = trip_of[m];
+            mem->part_row = arena_calloc(g->a, (size_t)P + 1, sizeof *mem->part_row);
+            if (!mem->part_row) {
+                diag_error(d, diag_at_file(g->fab->source), "out of memory");
+                goto out;
+            }
+            int64_t rows = 0;
+            for (int r = 0; r <= P; r++) {
+                mem->part_row[r] = r == P ? mem->type.dims[0] : (int32_t)(trip * r / P);
+                if (r > 0 && mem->part_row[r] - mem->part_row[r - 1] > rows)
+                    rows = mem->part_row[r] - mem->part_row[r - 1];
+            }
             mem->copy_bytes = mem->bytes / mem->type.dims[0] * rows;
         }
     }
@@ -192,5 +225,6 @@ out:
     free(written);
     free(not_row);
     free(first);
+    free(trip_of);
     return rc;
 }

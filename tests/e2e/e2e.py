@@ -8,9 +8,11 @@ usage: e2e.py RDUMAP SOURCE_ROOT GROUP [FABRIC]
   GROUP nofit            programs too big for tiny.cfg exit 2 with the reason
   GROUP errors           bad input of every kind: message, exit code, no output
   GROUP report           the JSON contract, determinism, --out, --mutate
+  GROUP sim              the cycle-level simulation: --trace, every --mutate class caught
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -191,8 +193,12 @@ def report():
             for s in sub or []:
                 check(s in r.get(key, {}), f"JSON has '{key}.{s}'")
         check(r["verify"]["passed"] is True and "Y" in r["verify"]["outputs"], "JSON verify names the output Y")
-        check(r["emu"]["cycles"] == r["emu"]["load_cycles"] + r["emu"]["compute_cycles"] + r["emu"]["store_cycles"],
-              "cycles add up")
+        e = r["emu"]
+        check(all(d["end"] <= e["cycles"] for d in e["definitions"]), "every definition ends within the cycles")
+        check(all(u["busy"] <= e["cycles"] for u in e["units"].values()), "no unit is busier than the run is long")
+        check(e["dram_bytes"] == e["dram_read_bytes"] + e["dram_write_bytes"], "DRAM bytes add up")
+        check(sum(e["dram_bandwidth"]["bytes"]) == e["dram_bytes"], "DRAM bandwidth over time adds up to the bytes")
+        check(all(s["words"] > 0 for s in e["streams"]), "every stream carried words")
         check(len(r["place"]["units"]) == r["dfg"]["pcus"] + r["dfg"]["pmus"] + r["dfg"]["ags"], "every unit placed")
         # determinism: same inputs and seed, same report (times aside)
         run(prog, "--fabric", path("fabric", "plasticine.cfg"), "--json", j2, "--seed", "5")
@@ -227,7 +233,7 @@ def report():
         jp = os.path.join(d, "p.json")
         rc1, _, _ = run(path("examples", "gemm.pat"), "--json", jp)
         c1 = json.load(open(jp))["emu"]["cycles"] if rc1 == 0 else None
-        rc8, out, err = run(path("examples", "gemm.pat"), "--par", "8", "--place", "greedy", "--json", jp)
+        rc8, out, err = run(path("examples", "gemm.pat"), "--par", "8", "--json", jp)
         c8 = json.load(open(jp))["emu"]["cycles"] if rc8 == 0 else None
         check(rc8 == 0 and "replicated 8 ways" in out and c1 and c8 and c8 * 5 < c1,
               f"--par 8 verifies gemm and speeds it up ({c1} -> {c8}) {err[:200]}")
@@ -257,6 +263,51 @@ def report():
         check(rc == 0 and "sn10" in out, "--describe without --fabric describes the built-in SN10")
 
 
-{"examples": lambda: examples(sys.argv[4]), "par": lambda: examples(sys.argv[4], "--par", "4", "--place", "greedy"), "strategies": lambda: strategies(sys.argv[4]), "nofit": nofit, "errors": errors, "report": report}[GROUP]()
+def sim():
+    with tempfile.TemporaryDirectory() as d:
+        # A trace of softmax: Chrome trace-event JSON, a track per unit.
+        tr, jr = os.path.join(d, "t.json"), os.path.join(d, "r.json")
+        rc, out, err = run(path("examples", "softmax.pat"), "--fabric", path("fabric", "plasticine.cfg"),
+                           "--trace", tr, "--json", jr)
+        check(rc == 0, f"softmax with --trace maps and verifies: {err[:200]}")
+        t = json.load(open(tr))
+        r = json.load(open(jr))
+        n_units = r["dfg"]["pcus"] + r["dfg"]["pmus"] + r["dfg"]["ags"]
+        tracks = {e["tid"] for e in t["traceEvents"] if e.get("ph") == "M" and e.get("name") == "thread_name"}
+        check(len(tracks) == n_units, f"the trace has a track per unit ({len(tracks)} of {n_units})")
+        busy = [e for e in t["traceEvents"] if e.get("ph") == "X"]
+        check(busy and all(e["ts"] >= 0 and e["dur"] >= 0 and e["ts"] + e["dur"] <= r["emu"]["cycles"] for e in busy),
+              "busy spans lie within the run")
+        check(any(e.get("ph") == "C" and e["name"].startswith("DRAM") for e in t["traceEvents"]),
+              "the trace has a DRAM bandwidth counter")
+        # Nothing is written when the run fails.
+        tr2 = os.path.join(d, "t2.json")
+        _, sdump, _ = run(path("examples", "softmax.pat"), "--map-only", "--dump-dfg", "-", "-q")
+        sub = next(l.split()[0][1:] for l in sdump.splitlines() if "= sub.f32" in l)
+        rc, _, _ = run(path("examples", "softmax.pat"), "--fabric", path("fabric", "plasticine.cfg"),
+                       "--trace", tr2, "--mutate", "op:" + sub)
+        check(rc == 3 and not os.path.exists(tr2), f"a failed run leaves no trace (exit {rc})")
+        # Every class of mapping fault is caught: exit 3, never blamed on the program.
+        small = write(d, "g.pat", "input A : f32[32][32]\ninput B : f32[32][32]\noutput C : f32[32][32]\n"
+                                  "C = map (i: 32, j: 32) { reduce (k: 32) + { A[i][k] * B[k][j] } }\n")
+        tile = write(d, "t.pat", "input X : f32[32][32]\noutput Y : f32[32][32]\n"
+                                 "Y = map (i: 32) { let t = map (j: 32) { X[i][j] * 2.0 }; map (j: 32) { t[j] + 1.0 } }\n")
+        _, dump, _ = run(small, "--map-only", "--dump-dfg", "-", "-q")
+        streams = [l for l in dump.splitlines() if l.startswith("stream ")]
+        pmu_pcu = next(i for i, l in enumerate(streams) if l.startswith("stream vector A -> "))
+        _, tdump, _ = run(tile, "--map-only", "--dump-dfg", "-", "-q")
+        tname = next(l.split()[2] for l in tdump.splitlines() if l.startswith("mem scratch"))
+        for prog, extra, spec in ((small, [], "stream:%d" % pmu_pcu), (small, ["--par", "2"], "partition:C"),
+                                  (small, ["--par", "2"], "replica:1"), (tile, [], "buffer:" + tname),
+                                  (small, [], "op:8")):
+            rc, out, err = run(prog, "--fabric", path("fabric", "plasticine.cfg"), *extra, "--mutate", spec)
+            check(rc == 3, f"--mutate {spec} {' '.join(extra)} is caught (exit {rc}): {err.strip()[:200]}")
+            check(not re.search(re.escape(prog) + r":\d+:\d+: error", err),
+                  f"--mutate {spec}: no error points into the user's program: {err.strip()[:200]}")
+            rc, _, _ = run(prog, "--fabric", path("fabric", "plasticine.cfg"), *extra)
+            check(rc == 0, f"without --mutate {spec} it verifies")
+
+
+{"examples": lambda: examples(sys.argv[4]), "sim": sim, "par": lambda: examples(sys.argv[4], "--par", "4", "--place", "greedy"), "strategies": lambda: strategies(sys.argv[4]), "nofit": nofit, "errors": errors, "report": report}[GROUP]()
 print(f"{len(FAILS)} failed")
 sys.exit(1 if FAILS else 0)

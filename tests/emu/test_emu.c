@@ -139,8 +139,9 @@ static void indexed_patterns_stay_private_to_their_iteration(void **state)
 static void runtime_errors_are_reported_not_crashes(void **state)
 {
     (void)state;
-    /* The reference reports the fault first; the emulator must as well
-     * when it runs on the same data. */
+    /* Run on data the reference would refuse, the simulated hardware
+     * faults too and says where, as an internal error of the mapping (in
+     * rdumap the reference runs first and reports the user's error). */
     fixture fx;
     const char *src = "input x : f32[10]\ninput k : i32[4] in 0 .. 20\noutput y : f32[4]\n"
                       "y = map (i: 4) { x[k[i]] }\n";
@@ -177,9 +178,8 @@ static void vector_issues_follow_the_trip_counts(void **state)
     assert_int_equal(res.vectors, 8 * 3);
     assert_int_equal(res.flops, 8 * 40);
     assert_int_equal(res.dram_bytes, (8 * 40 + 8) * 4);
-    assert_true(res.cycles == res.load_cycles + res.compute_cycles + res.store_cycles);
     /* a perfect nest pays the pipeline latency once, not per row */
-    assert_true(res.compute_cycles < 8 * 3 + 20);
+    assert_true(res.def_end[0] - res.def_start[0] < 8 * 3 + 30);
     emu_result_free(&res);
     pat_values_free(&vals);
     pat_values_free(&out);
@@ -254,7 +254,7 @@ static void dense_runs_skipped_loops_masked(void **state)
     assert_true(a.cycles > 0);
     assert_true(b.vectors == 32 * 4);
     assert_true(a.vectors < b.vectors);
-    assert_true(b.compute_cycles > a.compute_cycles);
+    assert_true(b.cycles > a.cycles);
     /* useful work is the same: masked lanes do not count */
     assert_int_equal(a.flops, b.flops);
     emu_result_free(&a);
@@ -271,10 +271,9 @@ static void the_kernel_baseline_goes_through_dram(void **state)
     /* x and h read, h and y written: 4 tensors of 4 KiB through DRAM */
     assert_int_equal(b.dram_bytes, 4 * 4096);
     assert_int_equal(a.dram_bytes, 2 * 4096);
-    assert_true(b.reconfig_cycles > 0);
-    assert_int_equal(b.compute_cycles, a.compute_cycles);
-    assert_true(b.cycles == b.load_cycles + b.compute_cycles + b.store_cycles + b.reconfig_cycles);
-    assert_true(b.cycles > a.cycles);
+    /* one reconfiguration between the two kernels, at the default 10000 cycles */
+    assert_int_equal(b.reconfig_cycles, 10000);
+    assert_true(b.cycles > a.cycles + 10000);
     emu_result_free(&a);
     emu_result_free(&b);
 }

@@ -1,17 +1,27 @@
 /*
- * emu.c — executing the loop program of a mapped dataflow graph.
+ * estimate.c — the analytic estimate: the loop program of a mapped graph
+ * timed by formula.  It was the project's first emulator; the cycle-level
+ * simulation (sim.c) replaced it for every reported figure.  It stays as a
+ * fast estimate for the compiler's choices and as a cross-check: on a
+ * kernel with one definition, dense vectors and no contention the two
+ * agree within the pipeline fill (tests/emu).
  *
- * Registers hold `lanes` 32-bit words each (f32 bit patterns or i32).  A
- * register defined inside the innermost loop being executed is read per
- * lane; any other register was defined at an outer, scalar level and is
- * broadcast from lane 0.  Arithmetic follows the language contract exactly
- * as the reference interpreter does (binary32 with the C library's float
- * functions, wrapping i32, C division); only the order of reductions
- * differs, as the cross-lane tree reorders them.
- *
- * Cycles are computed alongside the values from what actually happens: trip
- * counts read at run time, active lanes, the bank of every address; see
- * emu.h for the model.
+ * It runs the loop program lane-parallel on real data (dynamic trip counts
+ * need the data) and times it:
+ *  - an innermost loop issues one vector per cycle; a vector whose memory
+ *    accesses fall in the same PMU bank more than once stalls for the extra
+ *    bank cycles;
+ *  - each execution of an innermost loop pays its pipeline latency: the
+ *    stages of its PCUs, log2(lanes) for a reduction tree, one PMU read, and
+ *    the routed hops of its input streams times hop_cycles;
+ *  - an outer loop's iteration runs its scalar operations (one cycle) and
+ *    its child loops one after another; in a meta-pipeline the children are
+ *    stages overlapped across iterations through double buffers:
+ *        finish[s][i] = max(finish[s][i-1], finish[s-1][i], finish[s+1][i-2]) + t[s][i]
+ *  - definitions run one after another; inputs are loaded from DRAM before
+ *    the first and outputs stored after the last, at the fabric's DRAM
+ *    bandwidth, plus the DRAM latency; a loop under a false guard costs
+ *    nothing.
  */
 #include "emu/emu.h"
 
@@ -19,6 +29,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* What the estimate tracks while it runs. */
+typedef struct est_unit_stats {
+    int64_t busy, conflicts, accesses;
+} est_unit_stats;
+
+typedef struct est_result {
+    int64_t cycles, load_cycles, compute_cycles, store_cycles;
+    int64_t *def_cycles;
+    int64_t flops, dram_bytes, vectors, conflict_cycles;
+    est_unit_stats *unit;
+    int n_units;
+} est_result;
+
+typedef struct est_opts {
+    bool dense;
+} est_opts;
 
 typedef struct emu_mem {
     uint32_t *data;
@@ -34,12 +61,12 @@ typedef struct emu {
     int lanes;
     uint32_t *regs;            /* n_regs x lanes */
     emu_mem *mem;
-    emu_result *res;
+    est_result *res;
     int64_t *latency;          /* per loop */
     int64_t *loop_busy;        /* per loop: issue cycles */
     int *bank_count;           /* scratch, banks entries */
     const dfg_def *def;
-    emu_opts opts;
+    est_opts opts;
     int masked;                /* > 0 inside a loop run masked (--dense) */
     int failed;
     /* the vector being executed */
@@ -285,7 +312,7 @@ static int exec_mem_op(emu *E, const dfg_op *op)
     if (!any)
         return 0;
     int cycles = E->vloop ? bank_cycles(E, addr, bank, on, n) : 1;
-    emu_unit_stats *st = &E->res->unit[m->vpmu];
+    est_unit_stats *st = &E->res->unit[m->vpmu];
     st->accesses++;
     if (cycles > 1) {
         st->conflicts += cycles - 1;
@@ -639,60 +666,14 @@ static void free_mems(emu *E)
     E->mem = NULL;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
-int emu_run(const dfg *g, const pat_values *vals, pat_values *out, emu_result *res, diag_list *d)
+static int estimate_run(const dfg *g, const pat_values *vals, est_result *res, diag_list *d)
 {
-    return emu_run_opts(g, vals, out, NULL, res, d);
-}
-
-/* Record, for every operation of block b, that it belongs to definition k. */
-static void mark_def(const dfg_block *b, int k, int *def_of_op)
-{
-    for (int q = 0; q < b->n; q++) {
-        if (b->s[q].is_loop)
-            mark_def(&b->s[q].loop->body, k, def_of_op);
-        else
-            def_of_op[b->s[q].op->id] = k;
-    }
-}
-
-/* Bytes that definition k reads from program tensors (inputs, and outputs
- * or buffers defined before it): what a kernel must load from DRAM. */
-static int64_t def_read_bytes(const dfg *g, int k, const int *def_of_op, bool *seen)
-{
-    memset(seen, 0, (size_t)g->n_mems * sizeof *seen);
-    int64_t bytes = 0;
-    for (int q = 0; q < g->n_ops; q++) {
-        const dfg_op *op = g->ops[q];
-        if (op->code != DFG_LOAD || def_of_op[q] != k || seen[op->mem])
-            continue;
-        const dfg_mem *m = &g->mems[op->mem];
-        if (m->kind == DFG_MEM_SCRATCH || m == g->defs[k].target)
-            continue;
-        seen[op->mem] = true;
-        bytes += m->bytes;
-    }
-    return bytes;
-}
-
-int emu_run_opts(const dfg *g, const pat_values *vals, pat_values *out, const emu_opts *o,
-                 emu_result *res, diag_list *d)
-{
-    double t0 = now_seconds();
     const fab_fabric *f = g->fab;
     memset(res, 0, sizeof *res);
-    memset(out, 0, sizeof *out);
     emu E = {.g = g, .f = f, .d = d, .lanes = g->opts.lanes, .res = res};
-    if (o)
-        E.opts = *o;
     if (E.lanes > 256)
-        return diag_error(d, diag_at_file(f->source), "the emulator supports at most 256 lanes");
+        return diag_error(d, diag_at_file(f->source), "the estimate supports at most 256 lanes");
     E.regs = calloc((size_t)g->n_regs * (size_t)E.lanes + 1, sizeof *E.regs);
     E.mem = calloc((size_t)g->n_mems + 1, sizeof *E.mem);
     E.latency = calloc((size_t)g->n_loops + 1, sizeof *E.latency);
@@ -703,7 +684,7 @@ int emu_run_opts(const dfg *g, const pat_values *vals, pat_values *out, const em
     res->n_units = g->n_units;
     int rc = -1;
     if (!E.regs || !E.mem || !E.latency || !E.loop_busy || !E.bank_count || !res->unit || !res->def_cycles) {
-        diag_error(d, diag_at_file(f->source), "out of memory in the emulator");
+        diag_error(d, diag_at_file(f->source), "out of memory in the estimate");
         goto done;
     }
 
@@ -737,9 +718,8 @@ int emu_run_opts(const dfg *g, const pat_values *vals, pat_values *out, const em
         } else if (mm->kind == DFG_MEM_OUTPUT) {
             out_bytes += em->count * 4;
         }
+        em->bank_dims = mm->bank_dims;
     }
-    for (int m = 0; m < g->n_mems; m++)
-        E.mem[m].bank_dims = g->mems[m].bank_dims;
     for (int l = 0; l < g->n_loops; l++)
         E.latency[l] = g->loops[l]->innermost ? loop_latency(g, g->loops[l]) : 0;
 
@@ -748,33 +728,6 @@ int emu_run_opts(const dfg *g, const pat_values *vals, pat_values *out, const em
     res->load_cycles = in_bytes ? lat + (int64_t)ceil((double)in_bytes / bpc) : 0;
     res->store_cycles = out_bytes ? lat + (int64_t)ceil((double)out_bytes / bpc) : 0;
     res->dram_bytes = in_bytes + out_bytes;
-    if (E.opts.kernel_baseline) {
-        /* Each definition loads what it reads and stores what it defines. */
-        int *def_of_op = malloc(((size_t)g->n_ops + 1) * sizeof *def_of_op);
-        bool *seen = malloc(((size_t)g->n_mems + 1) * sizeof *seen);
-        if (!def_of_op || !seen) {
-            free(def_of_op);
-            free(seen);
-            diag_error(d, diag_at_file(f->source), "out of memory in the emulator");
-            goto done;
-        }
-        for (int q = 0; q < g->n_ops; q++)
-            def_of_op[q] = -1;
-        for (int k = 0; k < g->n_defs; k++)
-            mark_def(&g->defs[k].body, k, def_of_op);
-        res->load_cycles = res->store_cycles = res->dram_bytes = 0;
-        for (int k = 0; k < g->n_defs; k++) {
-            int64_t rb = def_read_bytes(g, k, def_of_op, seen);
-            int64_t wb = g->defs[k].target->bytes;
-            res->load_cycles += rb ? lat + (int64_t)ceil((double)rb / bpc) : 0;
-            res->store_cycles += wb ? lat + (int64_t)ceil((double)wb / bpc) : 0;
-            res->dram_bytes += rb + wb;
-        }
-        res->reconfig_cycles = g->n_defs > 1 ? (int64_t)(g->n_defs - 1) * f->reconfig_cycles : 0;
-        free(def_of_op);
-        free(seen);
-    }
-
     for (int k = 0; k < g->n_defs && !E.failed; k++) {
         E.def = &g->defs[k];
         E.vloop = NULL;
@@ -783,63 +736,24 @@ int emu_run_opts(const dfg *g, const pat_values *vals, pat_values *out, const em
     }
     if (E.failed)
         goto done;
-    res->cycles = res->load_cycles + res->compute_cycles + res->store_cycles + res->reconfig_cycles;
-
-    for (int u = 0; u < g->n_units; u++) {
-        const dfg_unit *un = &g->units[u];
-        if (un->kind != DFG_VPCU || !un->loop)
-            continue;
-        /* replicas share their loop's issues equally */
-        const dfg_loop *root = un->loop;
-        while (root->parent)
-            root = root->parent;
-        res->unit[u].busy = E.loop_busy[un->loop->id] / (root->par > 1 ? root->par : 1);
-    }
-
-    /* Results: one tensor per declaration. */
-    if (pat_values_init(out, g->prog) != 0) {
-        diag_error(d, diag_at_file(f->source), "out of memory");
-        goto done;
-    }
-    for (int m = 0; m < g->n_mems; m++) {
-        const dfg_mem *mm = &g->mems[m];
-        if (!mm->decl || (mm->kind != DFG_MEM_OUTPUT && mm->kind != DFG_MEM_BUFFER))
-            continue;
-        if (mm->decl->kind == PAT_CONST)
-            continue;
-        pat_tensor *t = &out->t[mm->decl->id];
-        if (pat_tensor_alloc(t, &mm->type) != 0) {
-            diag_error(d, diag_at_file(f->source), "out of memory");
-            goto done;
-        }
-        memcpy(t->data.p, E.mem[m].data, (size_t)t->count * 4);
-    }
-
-    double peak = fab_peak_flop_per_cycle(f);
-    res->compute_bound_cycles = peak > 0 ? (double)res->flops / peak : 0;
-    res->memory_bound_cycles = bpc > 0 ? (double)res->dram_bytes / bpc : 0;
-    double bound = res->compute_bound_cycles > res->memory_bound_cycles ? res->compute_bound_cycles
-                                                                         : res->memory_bound_cycles;
-    res->roofline_fraction = res->cycles > 0 ? bound / (double)res->cycles : 0;
+    res->cycles = res->load_cycles + res->compute_cycles + res->store_cycles;
     rc = 0;
 
 done:
-    if (rc != 0) {
-        pat_values_free(out);
-        memset(out, 0, sizeof *out);
-    }
     free_mems(&E);
     free(E.regs);
     free(E.latency);
     free(E.loop_busy);
     free(E.bank_count);
-    res->host_seconds = now_seconds() - t0;
+    free(res->unit);
+    free(res->def_cycles);
     return rc;
 }
 
-void emu_result_free(emu_result *res)
+int emu_estimate(const dfg *g, const pat_values *vals, int64_t *cycles, diag_list *d)
 {
-    free(res->unit);
-    free(res->def_cycles);
-    memset(res, 0, sizeof *res);
+    est_result res;
+    int rc = estimate_run(g, vals, &res, d);
+    *cycles = rc == 0 ? res.cycles : 0;
+    return rc;
 }

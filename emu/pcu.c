@@ -1,0 +1,221 @@
+/*
+ * pcu.c — what a PCU stage does to a vector: one lane operation on every
+ * active lane, and the cross-lane reduction tree.
+ *
+ * Arithmetic follows the language contract exactly as the reference
+ * interpreter does (binary32 with the C library's float functions,
+ * wrapping i32, C division; f32 -> i32 truncates toward zero and
+ * saturates, NaN to 0).  Only the order of reductions differs: the tree
+ * combines lane l with lane l + stride for stride 1, 2, 4, ... and then
+ * folds the result into the accumulator, as the hardware's tree does.
+ *
+ * Operands are slots of the context's register file, read per lane (a
+ * value of the vector level) or broadcast from lane 0 (a value of an
+ * outer level).  A lane is active when it is inside the trip count and
+ * its predicate holds; an inactive lane writes 0 and faults nowhere.
+ * Useful work (FLOPs, integer operations) is counted on lanes where the
+ * operation's guard holds.
+ */
+#include "emu/emu_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+static inline float as_f(uint32_t w)
+{
+    float f;
+    memcpy(&f, &w, sizeof f);
+    return f;
+}
+
+static inline uint32_t from_f(float f)
+{
+    uint32_t w;
+    memcpy(&w, &f, sizeof w);
+    return w;
+}
+
+static int32_t f32_to_i32(float x)
+{
+    if (isnan(x))
+        return 0;
+    if (x >= 2147483648.0f)
+        return INT32_MAX;
+    if (x <= -2147483648.0f)
+        return INT32_MIN;
+    return (int32_t)x;
+}
+
+uint32_t pcu_identity(pat_redop op, pat_elem t)
+{
+    if (t == PAT_F32) {
+        float v = op == PAT_RED_ADD ? 0.0f : op == PAT_RED_MUL ? 1.0f : op == PAT_RED_MAX ? -INFINITY : INFINITY;
+        return from_f(v);
+    }
+    int32_t v = op == PAT_RED_ADD ? 0 : op == PAT_RED_MUL ? 1 : op == PAT_RED_MAX ? INT32_MIN : INT32_MAX;
+    return (uint32_t)v;
+}
+
+uint32_t pcu_combine(pat_redop op, pat_elem t, uint32_t a, uint32_t b)
+{
+    if (t == PAT_F32) {
+        float x = as_f(a), y = as_f(b);
+        switch (op) {
+        case PAT_RED_ADD: return from_f(x + y);
+        case PAT_RED_MUL: return from_f(x * y);
+        case PAT_RED_MAX: return from_f(fmaxf(x, y));
+        case PAT_RED_MIN: return from_f(fminf(x, y));
+        }
+    }
+    int32_t x = (int32_t)a, y = (int32_t)b;
+    switch (op) {
+    case PAT_RED_ADD: return a + b;
+    case PAT_RED_MUL: return a * b;
+    case PAT_RED_MAX: return (uint32_t)(y > x ? y : x);
+    case PAT_RED_MIN: return (uint32_t)(y < x ? y : x);
+    }
+    return a;
+}
+
+static bool is_work(dfg_opcode c)
+{
+    switch (c) {
+    case DFG_ADD: case DFG_SUB: case DFG_MUL: case DFG_DIV: case DFG_MOD: case DFG_NEG:
+    case DFG_EXP: case DFG_LOG: case DFG_SQRT: case DFG_TANH: case DFG_ABS:
+    case DFG_MAX: case DFG_MIN:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static inline const uint32_t *slot(const emu_ctx *c, int s, int lanes)
+{
+    return c->reg + (size_t)s * (size_t)lanes;
+}
+
+void pcu_lane(emu_sim *S, emu_ctx *c, const emu_mu *m, int n, bool masked)
+{
+    const dfg_op *op = m->op;
+    int L = S->lanes;
+    uint32_t *dst = c->reg + (size_t)m->dst * (size_t)L;
+    static const uint32_t zero[1] = {0};
+    const uint32_t *pa = m->a >= 0 ? slot(c, m->a, L) : zero;
+    const uint32_t *pb = m->b >= 0 ? slot(c, m->b, L) : zero;
+    const uint32_t *pc = m->c >= 0 ? slot(c, m->c, L) : zero;
+    const uint32_t *pp = m->pred >= 0 ? slot(c, m->pred, L) : NULL;
+    const uint32_t *pg = m->guard >= 0 ? slot(c, m->guard, L) : NULL;
+    size_t sa = m->sa, sb = m->sb, sc = m->sc, sp = m->sp, sg = m->sg;
+    bool f = op->type == PAT_F32;
+    bool fa = op->a != DFG_NONE && S->g->regs[op->a].type == PAT_F32;
+    if (masked) {
+        memset(dst, 0, (size_t)L * sizeof *dst);
+        return;
+    }
+    int64_t useful = 0;
+    for (int l = 0; l < n; l++) {
+        bool on = !pp || pp[(size_t)l * sp] != 0;
+        uint32_t a = pa[(size_t)l * sa], b = pb[(size_t)l * sb];
+        uint32_t r = 0;
+        useful += !pg || pg[(size_t)l * sg] != 0;
+        switch (op->code) {
+        case DFG_CONST: r = f ? from_f(op->imm.f) : (uint32_t)op->imm.i; break;
+        case DFG_COPY: r = a; break;
+        case DFG_ADD: r = f ? from_f(as_f(a) + as_f(b)) : a + b; break;
+        case DFG_SUB: r = f ? from_f(as_f(a) - as_f(b)) : a - b; break;
+        case DFG_MUL: r = f ? from_f(as_f(a) * as_f(b)) : a * b; break;
+        case DFG_DIV:
+        case DFG_MOD:
+            if (f) {
+                r = op->code == DFG_DIV ? from_f(as_f(a) / as_f(b)) : from_f(fmodf(as_f(a), as_f(b)));
+                break;
+            }
+            if (!on) {
+                r = 0;
+                break;
+            }
+            if (b == 0) {
+                sim_fault(S, c->id, op, "i32 division by zero");
+                return;
+            }
+            if ((int32_t)a == INT32_MIN && (int32_t)b == -1)
+                r = op->code == DFG_DIV ? a : 0;
+            else
+                r = op->code == DFG_DIV ? (uint32_t)((int32_t)a / (int32_t)b) : (uint32_t)((int32_t)a % (int32_t)b);
+            break;
+        case DFG_NEG: r = f ? from_f(-as_f(a)) : 0u - a; break;
+        case DFG_LT: r = fa ? as_f(a) < as_f(b) : (int32_t)a < (int32_t)b; break;
+        case DFG_LE: r = fa ? as_f(a) <= as_f(b) : (int32_t)a <= (int32_t)b; break;
+        case DFG_GT: r = fa ? as_f(a) > as_f(b) : (int32_t)a > (int32_t)b; break;
+        case DFG_GE: r = fa ? as_f(a) >= as_f(b) : (int32_t)a >= (int32_t)b; break;
+        case DFG_EQ: r = fa ? as_f(a) == as_f(b) : a == b; break;
+        case DFG_NE: r = fa ? as_f(a) != as_f(b) : a != b; break;
+        case DFG_LAND: r = a != 0 && b != 0; break;
+        case DFG_LNOT: r = a == 0; break;
+        case DFG_EXP: r = from_f(expf(as_f(a))); break;
+        case DFG_LOG: r = from_f(logf(as_f(a))); break;
+        case DFG_SQRT: r = from_f(sqrtf(as_f(a))); break;
+        case DFG_TANH: r = from_f(tanhf(as_f(a))); break;
+        case DFG_ABS: r = f ? from_f(fabsf(as_f(a))) : ((int32_t)a < 0 ? 0u - a : a); break;
+        case DFG_MAX: r = f ? from_f(fmaxf(as_f(a), as_f(b))) : ((int32_t)b > (int32_t)a ? b : a); break;
+        case DFG_MIN: r = f ? from_f(fminf(as_f(a), as_f(b))) : ((int32_t)b < (int32_t)a ? b : a); break;
+        case DFG_TOF32: r = from_f((float)(int32_t)a); break;
+        case DFG_TOI32: r = (uint32_t)f32_to_i32(as_f(a)); break;
+        case DFG_SELECT: r = a != 0 ? b : pc[(size_t)l * sc]; break;
+        default:
+            sim_fault(S, c->id, op, "cannot execute %s", dfg_op_name(op->code));
+            return;
+        }
+        dst[l] = r;
+    }
+    if (is_work(op->code)) {
+        if (f)
+            S->res->flops += useful;
+        else
+            S->res->int_ops += useful;
+    }
+}
+
+void pcu_acc_init(emu_ctx *c, const emu_acc *a)
+{
+    (void)c;
+    (void)a;
+}
+
+void pcu_acc_step(emu_sim *S, emu_ctx *c, const emu_acc *a, int n, bool masked)
+{
+    int L = S->lanes;
+    const dfg_acc *ac = a->src;
+    uint32_t *acc = c->reg + (size_t)a->reg * (size_t)L;
+    const uint32_t *val = c->reg + (size_t)a->val * (size_t)L;
+    const uint32_t *pred = a->pred >= 0 ? c->reg + (size_t)a->pred * (size_t)L : NULL;
+    if (masked)
+        return;
+    uint32_t id = pcu_identity(ac->op, ac->type);
+    if (!a->vector) {
+        /* A scalar (outer-loop) reduction: one combine per iteration. */
+        if (pred && pred[0] == 0)
+            return;
+        acc[0] = pcu_combine(ac->op, ac->type, acc[0], val[0]);
+        if (ac->type == PAT_F32)
+            S->res->flops++;
+        else
+            S->res->int_ops++;
+        return;
+    }
+    uint32_t tree[EMU_MAX_LANES];
+    int64_t on_lanes = 0;
+    for (int l = 0; l < L; l++) {
+        bool on = l < n && (!pred || pred[(size_t)l * a->spred] != 0);
+        tree[l] = on ? val[(size_t)l * a->sval] : id;
+        on_lanes += on;
+    }
+    for (int stride = 1; stride < L; stride *= 2)
+        for (int l = 0; l + stride < L; l += 2 * stride)
+            tree[l] = pcu_combine(ac->op, ac->type, tree[l], tree[l + stride]);
+    acc[0] = pcu_combine(ac->op, ac->type, acc[0], tree[0]);
+    if (ac->type == PAT_F32)
+        S->res->flops += on_lanes;
+    else
+        S->res->int_ops += on_lanes;
+}
