@@ -70,6 +70,7 @@ typedef struct emu_result {
     int64_t cycles;                /* from the start to the last DRAM store, all units idle */
     int64_t flops;                 /* useful f32 operations on active lanes */
     int64_t int_ops;               /* useful i32 lane operations on active lanes */
+    int64_t lane_ops;              /* every lane operation and PMU word access the units performed */
     int64_t dram_read_bytes, dram_write_bytes;
     int64_t dram_bytes;            /* read + written */
     int64_t dram_busy_cycles;      /* cycles in which some AGCU had a transfer waiting for DRAM */

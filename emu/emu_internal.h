@@ -74,7 +74,7 @@ typedef struct emu_store {
 
 /* The words the lanes of a vector access touch, and the cycles the banks
  * need for them (the most distinct addresses falling in one bank). */
-int pmu_bank_cycles(emu_sim *S, const emu_store *st, const int64_t *addr, const bool *on, int n);
+int pmu_bank_cycles(emu_sim *S, const int *bank, const int64_t *addr, const bool *on, int n);
 /* Element offset (in the whole tensor) -> word in st's copy `copy`, or -1
  * when the row is not in st's partition. */
 int64_t pmu_local(const emu_store *st, int64_t elem, int copy, const pat_type *t);

@@ -113,6 +113,20 @@ void pcu_lane(emu_sim *S, emu_ctx *c, const emu_mu *m, int n, bool masked)
         return;
     }
     int64_t useful = 0;
+    if (f && !pp && !pg && sa == 1 && (op->code == DFG_ADD || op->code == DFG_SUB || op->code == DFG_MUL)) {
+        /* the common case, vectorisable: f32 arithmetic on every lane */
+        float *d = (float *)dst;
+        const float *fa_ = (const float *)pa, *fb_ = (const float *)pb;
+        size_t sbb = sb;
+        switch (op->code) {
+        case DFG_ADD: for (int l = 0; l < n; l++) d[l] = fa_[l] + fb_[(size_t)l * sbb]; break;
+        case DFG_SUB: for (int l = 0; l < n; l++) d[l] = fa_[l] - fb_[(size_t)l * sbb]; break;
+        default: for (int l = 0; l < n; l++) d[l] = fa_[l] * fb_[(size_t)l * sbb]; break;
+        }
+        S->res->lane_ops += n;
+        S->res->flops += n;
+        return;
+    }
     for (int l = 0; l < n; l++) {
         bool on = !pp || pp[(size_t)l * sp] != 0;
         uint32_t a = pa[(size_t)l * sa], b = pb[(size_t)l * sb];
@@ -168,6 +182,7 @@ void pcu_lane(emu_sim *S, emu_ctx *c, const emu_mu *m, int n, bool masked)
         }
         dst[l] = r;
     }
+    S->res->lane_ops += n;
     if (is_work(op->code)) {
         if (f)
             S->res->flops += useful;
@@ -205,14 +220,21 @@ void pcu_acc_step(emu_sim *S, emu_ctx *c, const emu_acc *a, int n, bool masked)
     }
     uint32_t tree[EMU_MAX_LANES];
     int64_t on_lanes = 0;
+    S->res->lane_ops += n;
     for (int l = 0; l < L; l++) {
         bool on = l < n && (!pred || pred[(size_t)l * a->spred] != 0);
         tree[l] = on ? val[(size_t)l * a->sval] : id;
         on_lanes += on;
     }
-    for (int stride = 1; stride < L; stride *= 2)
-        for (int l = 0; l + stride < L; l += 2 * stride)
-            tree[l] = pcu_combine(ac->op, ac->type, tree[l], tree[l + stride]);
+    if (ac->type == PAT_F32 && ac->op == PAT_RED_ADD) {
+        float *t = (float *)tree;
+        for (int stride = 1; stride < L; stride *= 2)
+            for (int l = 0; l + stride < L; l += 2 * stride)
+                t[l] = t[l] + t[l + stride];
+    } else
+        for (int stride = 1; stride < L; stride *= 2)
+            for (int l = 0; l + stride < L; l += 2 * stride)
+                tree[l] = pcu_combine(ac->op, ac->type, tree[l], tree[l + stride]);
     acc[0] = pcu_combine(ac->op, ac->type, acc[0], tree[0]);
     if (ac->type == PAT_F32)
         S->res->flops += on_lanes;

@@ -43,20 +43,16 @@ int64_t pmu_local(const emu_store *st, int64_t elem, int copy, const pat_type *t
     return (int64_t)copy * st->local_count + elem - (int64_t)st->row_lo * st->stride[0];
 }
 
-int pmu_bank_cycles(emu_sim *S, const emu_store *st, const int64_t *addr, const bool *on, int n)
+/* The bank of each element (by decomposing its offset): for the DRAM
+ * fill and drain, whose vectors come as offsets. */
+static void banks_of(const emu_sim *S, const emu_store *st, const int64_t *addr, const bool *on, int n, int *bank)
 {
-    /* addr holds element offsets in the whole tensor; the bank of an
-     * element is the sum of its indices along the banked dimensions. */
     const dfg_mem *m = &S->g->mems[st->mem];
     int banks = S->f->pmu_banks;
-    int bank[EMU_MAX_LANES];
-    int worst = 0, first = -1;
-    bool broadcast = true;
     for (int l = 0; l < n; l++) {
         if (!on[l])
             continue;
-        int64_t rest = addr[l];
-        int64_t b = 0;
+        int64_t rest = addr[l], b = 0;
         for (int k = 0; k < m->type.rank; k++) {
             int64_t i = rest / st->stride[k];
             rest -= i * st->stride[k];
@@ -64,40 +60,65 @@ int pmu_bank_cycles(emu_sim *S, const emu_store *st, const int64_t *addr, const 
                 b += i;
         }
         bank[l] = (int)(b % banks);
+    }
+}
+
+int pmu_bank_cycles(emu_sim *S, const int *bank, const int64_t *addr, const bool *on, int n)
+{
+    /* Fast path: every active lane in its own bank. */
+    uint64_t seen[EMU_MAX_LANES / 64] = {0};
+    int first = -1;
+    bool collide = false;
+    for (int l = 0; l < n; l++) {
+        if (!on[l])
+            continue;
         if (first < 0)
             first = l;
-        else if (addr[l] != addr[first])
-            broadcast = false;
+        int b = bank[l];
+        uint64_t bit = 1ull << (b & 63);
+        collide |= (seen[b >> 6] & bit) != 0;
+        seen[b >> 6] |= bit;
+    }
+    if (first < 0)
+        return 0;
+    if (!collide)
+        return 1;
+    /* The most distinct addresses falling in one bank (lanes reading one
+     * address share the word). */
+    int worst = 1;
+    for (int l = 0; l < n; l++) {
+        if (!on[l])
+            continue;
         int cnt = ++S->bank_count[bank[l]];
         if (cnt > worst)
             worst = cnt;
     }
-    if (first < 0)
-        return 0;
-    if (broadcast)
-        worst = 1;
-    else if (worst > 1) {
-        /* Lanes reading one address share the word: count distinct ones. */
-        worst = 1;
-        for (int q = 0; q < n; q++) {
-            if (!on[q] || S->bank_count[bank[q]] <= 1)
-                continue;
-            int distinct = 0;
-            for (int r = 0; r < n; r++) {
-                if (!on[r] || bank[r] != bank[q])
-                    continue;
-                bool dup = false;
-                for (int p = 0; p < r && !dup; p++)
-                    dup = on[p] && bank[p] == bank[r] && addr[p] == addr[r];
-                distinct += !dup;
-            }
-            if (distinct > worst)
-                worst = distinct;
-        }
-    }
     for (int l = 0; l < n; l++)
         if (on[l])
             S->bank_count[bank[l]] = 0;
+    if (worst == 1)
+        return 1;
+    bool broadcast = true;
+    for (int l = first + 1; l < n && broadcast; l++)
+        broadcast = !on[l] || addr[l] == addr[first];
+    if (broadcast)
+        return 1;
+    worst = 1;
+    for (int q = 0; q < n; q++) {
+        if (!on[q])
+            continue;
+        int distinct = 0;
+        for (int r = 0; r < n; r++) {
+            if (!on[r] || bank[r] != bank[q])
+                continue;
+            bool dup = false;
+            for (int p = 0; p < r && !dup; p++)
+                dup = on[p] && bank[p] == bank[r] && addr[p] == addr[r];
+            distinct += !dup;
+        }
+        if (distinct > worst)
+            worst = distinct;
+    }
     return worst;
 }
 
@@ -135,6 +156,34 @@ int pmu_access(emu_sim *S, emu_ctx *c, const emu_mu *m, int n, bool masked)
         copy = (int)(it % st->depth);
     }
     int any = 0;
+    int bank[EMU_MAX_LANES];
+    int banks = S->f->pmu_banks;
+    unsigned bmask = (banks & (banks - 1)) == 0 ? (unsigned)banks - 1 : 0;
+    bool whole = mem->type.rank == 0 || (st->row_lo == 0 && st->row_hi == mem->type.dims[0]);
+    int64_t base = (int64_t)copy * st->local_count;
+    /* Indices the same on every lane are checked and added once. */
+    int64_t ebase = 0;
+    int bbase = 0, nv = 0, vk[PAT_MAX_RANK];
+    for (int k = 0; k < m->n_idx; k++) {
+        if (m->sidx[k]) {
+            vk[nv++] = k;
+            continue;
+        }
+        if (pp) {
+            vk[nv++] = k;  /* under a predicate: checked only on active lanes */
+            continue;
+        }
+        int32_t i = (int32_t)c->reg[(size_t)m->idx[k] * (size_t)L];
+        if (n > 0 && (i < 0 || i >= mem->type.dims[k]))
+            return sim_fault(S, c->id, op, "index %d out of bounds for dimension %d of '%s' (size %d)", i, k,
+                             mem->name, mem->type.dims[k]);
+        ebase += (int64_t)i * st->stride[k];
+        if (mem->bank_dims & (1u << k))
+            bbase += i;
+    }
+    uint64_t seen[EMU_MAX_LANES / 64] = {0};
+    bool collide = false;
+    const uint32_t *pa = m->a >= 0 ? c->reg + (size_t)m->a * (size_t)L : NULL;
     for (int l = 0; l < n; l++) {
         on[l] = !pp || pp[(size_t)l * m->sp] != 0;
         if (!on[l]) {
@@ -143,16 +192,25 @@ int pmu_access(emu_sim *S, emu_ctx *c, const emu_mu *m, int n, bool masked)
             continue;
         }
         any = 1;
-        int64_t e = 0;
-        for (int k = 0; k < m->n_idx; k++) {
+        int64_t e = ebase;
+        int b = bbase;
+        for (int q = 0; q < nv; q++) {
+            int k = vk[q];
             int32_t i = (int32_t)c->reg[(size_t)m->idx[k] * (size_t)L + (size_t)l * m->sidx[k]];
             if (i < 0 || i >= mem->type.dims[k])
                 return sim_fault(S, c->id, op, "index %d out of bounds for dimension %d of '%s' (size %d)", i, k,
                                  mem->name, mem->type.dims[k]);
             e += (int64_t)i * st->stride[k];
+            if (mem->bank_dims & (1u << k))
+                b += i;
         }
         elem[l] = e;
-        int64_t w = pmu_local(st, e, copy, &mem->type);
+        int bk = bmask ? (int)((unsigned)b & bmask) : b % banks;
+        bank[l] = bk;
+        uint64_t bit = 1ull << (bk & 63);
+        collide |= (seen[bk >> 6] & bit) != 0;
+        seen[bk >> 6] |= bit;
+        int64_t w = whole ? base + e : pmu_local(st, e, copy, &mem->type);
         if (w < 0)
             return sim_fault(S, c->id, op, "row %lld of '%s' is not in the partition of this PMU (rows %d..%d)",
                              (long long)(e / st->stride[0]), mem->name, st->row_lo, st->row_hi - 1);
@@ -161,11 +219,10 @@ int pmu_access(emu_sim *S, emu_ctx *c, const emu_mu *m, int n, bool masked)
             dst[l] = st->data[w];
             break;
         case DFG_STORE:
-            st->data[w] = c->reg[(size_t)m->a * (size_t)L + (size_t)l * m->sa];
+            st->data[w] = pa[(size_t)l * m->sa];
             break;
         case DFG_RMW:
-            st->data[w] = pcu_combine(op->redop, mem->type.elem, st->data[w],
-                                      c->reg[(size_t)m->a * (size_t)L + (size_t)l * m->sa]);
+            st->data[w] = pcu_combine(op->redop, mem->type.elem, st->data[w], pa[(size_t)l * m->sa]);
             if (mem->type.elem == PAT_F32)
                 S->res->flops++;
             else
@@ -177,7 +234,8 @@ int pmu_access(emu_sim *S, emu_ctx *c, const emu_mu *m, int n, bool masked)
     }
     if (!any)
         return 0;
-    int cycles = pmu_bank_cycles(S, st, elem, on, n);
+    int cycles = collide ? pmu_bank_cycles(S, bank, elem, on, n) : 1;
+    S->res->lane_ops += n;
     emu_unit_stats *us = &S->res->unit[st->unit];
     us->accesses++;
     if (cycles > 1) {
@@ -300,7 +358,9 @@ void pmu_fill_step(emu_sim *S, emu_ctx *c)
         on[l] = true;
     }
     fifo_pop(S, x->fifo);
-    int cycles = pmu_bank_cycles(S, st, elem, on, n);
+    int bank[EMU_MAX_LANES];
+    banks_of(S, st, elem, on, n, bank);
+    int cycles = pmu_bank_cycles(S, bank, elem, on, n);
     st->busy_until = S->now + cycles;
     st->busy_cycles += cycles;
     S->res->unit[st->unit].accesses++;
@@ -355,7 +415,9 @@ void pmu_drain_step(emu_sim *S, emu_ctx *c)
         w[l] = st->data[loc];
         on[l] = true;
     }
-    int cycles = pmu_bank_cycles(S, st, elem, on, n);
+    int bank[EMU_MAX_LANES];
+    banks_of(S, st, elem, on, n, bank);
+    int cycles = pmu_bank_cycles(S, bank, elem, on, n);
     st->busy_until = S->now + cycles;
     st->busy_cycles += cycles;
     S->res->unit[st->unit].accesses++;
