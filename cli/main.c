@@ -498,6 +498,12 @@ static int map_job(cli_job *job, arena *a, int par, place_kind **kinds, const ch
             write_dump(o->dump_dfg, g, d);
         return EXIT_NOFIT;
     }
+    /* Each AGCU serves as many DRAM streams as it must: as many slots per
+     * AGCU as the VAGs need, spread evenly. */
+    int slots = fab->agcus > 0 ? (g->n_ags + fab->agcus - 1) / fab->agcus : 1;
+    place_sites_free(&job->sites);
+    if (place_sites_init_slots(&job->sites, fab, slots < 1 ? 1 : slots) != 0)
+        return diag_error(d, diag_at_file(fab->source), "out of memory"), EXIT_INPUT;
     if (o->mutate && dfg_mutate(g, o->mutate, d) != 0)
         return EXIT_USAGE;
     if (o->dump_dfg && write_dump(o->dump_dfg, g, d) != 0)

@@ -309,6 +309,13 @@ int placement_read(const char *path, const place_problem *p, const place_sites *
         if (u < 0 || site_of_unit[u] < 0)
             continue;
         int t = site_of_unit[u];
+        /* An AGCU has a slot per DRAM stream it serves: the next free one. */
+        for (int q = t; unit_on_site[t] >= 0 && s->site[t].kind == PLACE_AGCU && q < s->n; q++)
+            if (s->site[q].kind == PLACE_AGCU && s->site[q].row == s->site[t].row &&
+                s->site[q].col == s->site[t].col && unit_on_site[q] < 0) {
+                t = q;
+                site_of_unit[u] = q;
+            }
         if (unit_on_site[t] >= 0)
             diag_error(d, at, "site (%d,%d) %s is given to both '%s' and '%s'", s->site[t].row, s->site[t].col,
                        site_kind_name(s->site[t].kind), p->name[unit_on_site[t]], p->name[u]);

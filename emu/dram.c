@@ -375,6 +375,12 @@ void dram_kernel_step(emu_sim *S, emu_ctx *c)
                 wait_landing(S, c);
                 return;
             }
+            for (int k = 0; k < S->n_ctx; k++)
+                if (S->ctx[k].kind == CTX_STORE && S->ctx[k].x.mem == x->mem && !S->ctx[k].done) {
+                    sim_block(S, c, WAIT_DRAM, -1);
+                    sim_wake(S, c->id, S->now + 1);
+                    return;
+                }
             x->phase = 4;
             c->done = true;
             if (c->id + 1 < S->n_ctx && S->ctx[c->id + 1].kind == CTX_KERNEL)
@@ -472,7 +478,7 @@ int dram_build(emu_sim *S)
     for (int u = 0; u < g->n_units; u++) {
         load_ctx[u] = store_ctx[u] = -1;
         const dfg_unit *un = &g->units[u];
-        if (un->kind != DFG_VAG || S->o.kernel_baseline)
+        if (un->kind != DFG_VAG)
             continue;
         int c = new_ctx(S, un->store ? CTX_STORE : CTX_LOAD, u, un->name);
         if (c < 0)
@@ -486,7 +492,7 @@ int dram_build(emu_sim *S)
      * streams the graph has (whatever unit they come from). */
     for (int s = 0; s < g->n_streams; s++) {
         const dfg_stream *st = &g->streams[s];
-        if (st->reg != DFG_NONE || S->o.kernel_baseline)
+        if (st->reg != DFG_NONE)
             continue;
         const dfg_unit *src = &g->units[st->src], *dst = &g->units[st->dst];
         if (src->kind == DFG_VAG && !src->store && dst->kind == DFG_VPMU) {
@@ -587,6 +593,10 @@ int dram_build(emu_sim *S)
         }
     }
     if (S->o.kernel_baseline) {
+        /* Each definition a kernel: the inputs of the first arrive through
+         * the VAGs as in the spatial design; every later kernel loads again
+         * what it reads, and a kernel whose result is an intermediate stores
+         * it (an output is stored by its own VAG). */
         bool *seen = calloc((size_t)g->n_mems + 1, sizeof *seen);
         if (!seen)
             goto oom;
@@ -600,9 +610,10 @@ int dram_build(emu_sim *S)
             emu_xfer *x = &S->ctx[c].x;
             x->def = k;
             S->ctx[c].def = k;
-            x->agcu = -1;
-            x->load_bytes = def_read_bytes(g, &g->defs[k].body, k, seen);
-            x->store_bytes = g->defs[k].target->bytes;
+            x->agcu = -1 - k;
+            x->load_bytes = k == 0 ? 0 : def_read_bytes(g, &g->defs[k].body, k, seen);
+            x->store_bytes = g->defs[k].target->kind == DFG_MEM_BUFFER ? g->defs[k].target->bytes : 0;
+            x->mem = (int)(g->defs[k].target - g->mems);
             S->res->dram_read_bytes += x->load_bytes;
             S->res->dram_write_bytes += x->store_bytes;
         }

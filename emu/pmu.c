@@ -302,9 +302,8 @@ int pmu_build(emu_sim *S)
             return diag_error(S->d, diag_at_file(S->f->source), "out of memory for the PMU of '%s'", m->name);
         emu_store *st = &S->store[S->n_store - 1];
         st->loaded = m->kind != DFG_MEM_INPUT;
-        /* Data that is on chip from the start: an input without a DRAM
-         * stream (the kernel baseline loads it by kernel, functionally here). */
-        if (m->kind == DFG_MEM_INPUT && (m->vag == DFG_NONE || S->o.kernel_baseline)) {
+        /* Data that is on chip from the start: an input without a DRAM stream. */
+        if (m->kind == DFG_MEM_INPUT && m->vag == DFG_NONE) {
             const uint32_t *img = S->dram_image[un->mem];
             for (int64_t w = 0; w < st->local_count; w++)
                 st->data[w] = img[(int64_t)st->row_lo * st->stride[0] * (m->type.rank > 0) + w];
@@ -445,7 +444,7 @@ int pmu_outputs(emu_sim *S, pat_values *out)
         if (pat_tensor_alloc(t, &m->type) != 0)
             return -1;
         uint32_t *dstw = (uint32_t *)t->data.p;
-        if (m->kind == DFG_MEM_OUTPUT && m->vag != DFG_NONE && !S->o.kernel_baseline) {
+        if (m->kind == DFG_MEM_OUTPUT && m->vag != DFG_NONE) {
             memcpy(dstw, S->dram_image[mi], (size_t)t->count * 4);
             continue;
         }

@@ -239,9 +239,7 @@ int dfg_check(const dfg *g, bool *not_fit, diag_list *d)
         misfits++, diag_error(d, at, "needs %d PCUs, the fabric has %d", g->n_pcus, f->n_pcus);
     if (g->n_pmus > f->n_pmus)
         misfits++, diag_error(d, at, "needs %d PMUs, the fabric has %d", g->n_pmus, f->n_pmus);
-    if (g->n_ags > f->agcus)
-        misfits++, diag_error(d, at, "needs %d AGCUs (one per DRAM stream), the fabric has %d",
-                              g->n_ags, f->agcus);
+    /* DRAM streams are not bounded by the AGCUs: each AGCU serves several. */
     if (misfits) {
         *not_fit = true;
         return -1;

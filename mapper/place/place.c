@@ -22,11 +22,16 @@
 
 int place_sites_init(place_sites *s, const fab_fabric *f)
 {
+    return place_sites_init_slots(s, f, 1);
+}
+
+int place_sites_init_slots(place_sites *s, const fab_fabric *f, int slots)
+{
     s->n = 0;
     s->site = NULL;
-    if (f->rows <= 0 || f->cols <= 0 || f->agcus < 0)
+    if (f->rows <= 0 || f->cols <= 0 || f->agcus < 0 || slots < 1 || slots > 1 << 20)
         return -1;
-    int n = f->rows * f->cols + f->agcus;
+    int n = f->rows * f->cols + f->agcus * slots;
     s->site = malloc((size_t)n * sizeof *s->site);
     if (!s->site)
         return -1;
@@ -40,11 +45,12 @@ int place_sites_init(place_sites *s, const fab_fabric *f)
                     t->row = r;
                     t->col = c;
                 }
-    for (int a = 0; a < f->agcus; a++) {
-        place_site *t = &s->site[s->n++];
-        t->kind = PLACE_AGCU;
-        fab_agcu_site(f, a, &t->row, &t->col);
-    }
+    for (int a = 0; a < f->agcus; a++)
+        for (int k = 0; k < slots; k++) {
+            place_site *t = &s->site[s->n++];
+            t->kind = PLACE_AGCU;
+            fab_agcu_site(f, a, &t->row, &t->col);
+        }
     return 0;
 }
 

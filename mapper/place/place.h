@@ -51,6 +51,11 @@ typedef struct place_sites {
 } place_sites;
 
 int place_sites_init(place_sites *s, const fab_fabric *f);
+/* The same with `slots` sites per AGCU, all at the AGCU's switch: an AGCU
+ * serves several DRAM streams, time-multiplexed (the simulator shares its
+ * bursts among them), so a program may have more VAGs than the fabric has
+ * AGCUs.  Slot k of AGCU a is site rows*cols + a*slots + k. */
+int place_sites_init_slots(place_sites *s, const fab_fabric *f, int slots);
 void place_sites_free(place_sites *s);
 
 typedef enum place_strategy { PLACE_ILP, PLACE_SA, PLACE_GREEDY, PLACE_RANDOM } place_strategy;

@@ -245,8 +245,10 @@ def report():
             ca = ra.get("emu", {}).get("cycles")
             check(rca == 0 and ra["dfg"]["par"] > 1 and ra["dfg"]["par_loops"] > 0 and ca * 4 < c0,
                   f"--par auto replicates {name} and verifies it ({c0} -> {ca}) {err[:200]}")
-        rc, _, err = run(path("examples", "gemm.pat"), "--par", "64", "--place", "greedy")
-        check(rc == 2 and "AGCUs" in err, f"--par 64 needs more AGCUs than sn10 has: exit {rc} {err[:200]}")
+        rc, _, err = run(path("examples", "gemm.pat"), "--par", "64", "--place", "greedy", "--map-only")
+        check(rc == 0, f"--par 64 maps: its 129 DRAM streams share sn10's 32 AGCUs: exit {rc} {err[:200]}")
+        rc, _, err = run(path("examples", "gemm.pat"), "--par", "256", "--place", "greedy", "--map-only")
+        check(rc == 2 and "PMUs" in err, f"--par 256 needs more PMUs than sn10 has: exit {rc} {err[:200]}")
         # a corrupted lane operation fails verification: exit 3, no outputs
         out_dir = os.path.join(d, "out")
         os.mkdir(out_dir)
@@ -306,6 +308,18 @@ def sim():
                   f"--mutate {spec}: no error points into the user's program: {err.strip()[:200]}")
             rc, _, _ = run(prog, "--fabric", path("fabric", "plasticine.cfg"), *extra)
             check(rc == 0, f"without --mutate {spec} it verifies")
+        # AGCUs serve several DRAM streams: five inputs on tiny's four AGCUs,
+        # softmax with 32 replicas (33 DRAM streams) on sn10's 32.
+        five = write(d, "five.pat", "".join(f"input {v} : f32[64]\n" for v in "abcde") +
+                     "output y : f32[64]\ny = map (i: 64) { a[i] + b[i] + c[i] + d[i] + e[i] }\n")
+        two = write(d, "two.cfg", open(path("fabric", "tiny.cfg")).read().replace("agcus = 8", "agcus = 2"))
+        rc, out, err = run(five, "--fabric", two, "--json", jr)
+        check(rc == 0, f"six DRAM streams map on two AGCUs: {err.strip()[:200]}")
+        if rc == 0:
+            sites = [(u["row"], u["col"]) for u in json.load(open(jr))["place"]["units"] if u["kind"] == "VAG"]
+            check(len(sites) == 6 and len(set(sites)) <= 2, f"VAGs share AGCUs: {sites}")
+        rc, out, err = run(path("examples", "softmax.pat"), "--par", "32", "--place", "greedy")
+        check(rc == 0 and "replicated 32 ways" in out, f"softmax --par 32 maps on sn10: {err.strip()[:200]}")
 
 
 {"examples": lambda: examples(sys.argv[4]), "sim": sim, "par": lambda: examples(sys.argv[4], "--par", "4", "--place", "greedy"), "strategies": lambda: strategies(sys.argv[4]), "nofit": nofit, "errors": errors, "report": report}[GROUP]()
