@@ -134,6 +134,8 @@ int main(int argc, char **argv)
         double t1 = now();
         pat_bounds_free(&rb);
         t_interp = fmin(t_interp, t1 - t0);
+        if (getenv("BENCH_REF_VERBOSE"))
+            fprintf(stderr, "interpreter run %d: %.4f s\n", rep, t1 - t0);
         t0 = now();
         if (!strcmp(kernel, "gemm"))
             c_gemm(p, &v, s1, c);

@@ -99,6 +99,11 @@ typedef struct node_info {
     unsigned char *m1, *m2; /* ?:, &&, ||: lane masks of the two sides */
     int64_t *off;          /* access: element offsets of the lanes */
     bool vec;              /* pattern: its body (and guard) can run in blocks */
+    const pat_expr *seg;   /* map: its body is this reduce over one dynamic range, whose
+                            * iterations for a block of rows run in blocks (spmv) */
+    int32_t *seg_lo, *seg_hi, *lane_row, *lane_j;  /* seg: bounds of the rows, lanes */
+    scal *seg_val;         /* seg: the rows' accumulators */
+    racc *seg_acc;
     int64_t *weight;       /* pattern: per index, work charged per iteration of a dynamic range */
 } node_info;
 
@@ -126,6 +131,10 @@ typedef struct interp {
     int n_owned, cap_owned;
     /* blocked evaluation */
     const pat_var *vvar;       /* the index that varies over the lanes */
+    const pat_var *lane_var[2];  /* indices whose lanes are given (segmented blocks) */
+    const int32_t *lane_val[2];
+    bool lane_aff[2];          /* lane_val[k][l] == lane_val[k][0] + l */
+    int n_lane_vars;
     int32_t vbase;             /* its value in lane 0 */
     bool verr;                 /* a check failed in the block: run it again one at a time */
     int64_t work_left;         /* iterations dynamic ranges may still run */
@@ -385,6 +394,23 @@ static void prepare(interp *in, const pat_expr *e)
             prepare_vec(in, pt->body);
             if (pt->where)
                 prepare_vec(in, pt->where);
+        }
+        const pat_expr *red = pt->body;
+        while (red->kind == PAT_E_BLOCK && red->u.block.n == 0)
+            red = red->u.block.result;
+        if (!in->no_blocks && e->kind == PAT_E_MAP && red->kind == PAT_E_REDUCE && red->type.rank == 0 &&
+            red->u.pat.n_idx == 1 && red->u.pat.idx[0].lo && vec_ok(red->u.pat.idx[0].lo) &&
+            vec_ok(red->u.pat.idx[0].hi) && vec_ok(red->u.pat.body) &&
+            (!red->u.pat.where || vec_ok(red->u.pat.where))) {
+            ni->seg = red;
+            prepare_vec(in, red->u.pat.idx[0].lo);
+            prepare_vec(in, red->u.pat.idx[0].hi);
+            ni->seg_lo = own(in, BLOCK, sizeof *ni->seg_lo);
+            ni->seg_hi = own(in, BLOCK, sizeof *ni->seg_hi);
+            ni->lane_row = own(in, BLOCK, sizeof *ni->lane_row);
+            ni->lane_j = own(in, BLOCK, sizeof *ni->lane_j);
+            ni->seg_val = own(in, BLOCK, sizeof *ni->seg_val);
+            ni->seg_acc = own(in, BLOCK, sizeof *ni->seg_acc);
         }
         prepare(in, pt->body);
         return;
@@ -945,27 +971,45 @@ static vreg *vaccess(interp *in, const pat_expr *e, node_info *ni, int n, const 
                 o->r[l] = rdata[off0 + l * ostep];
         return o;
     }
-    for (int l = 0; l < lanes; l++)
-        off[l] = 0;
-    for (int k = 0; k < e->u.access.n; k++) {
-        vreg *ix = idx[k];
-        int32_t size = b->type.dims[k];
-        int sc = ix->uni ? 0 : 1;
-        for (int l = 0; l < lanes; l++) {
-            int32_t v = ix->v[l * sc].i;
-            if ((uint32_t)v >= (uint32_t)size) {
-                /* only a lane that runs fails (a uniform index: if any runs) */
-                if (!m || (uni ? any_lane(m, n) : m[l]))
-                    in->verr = true;
-                v = 0;
-            }
-            off[l] = off[l] * size + v;
-        }
-    }
     o->uni = uni;
     o->aff = false;
-    for (int l = 0; l < lanes; l++)
-        o->v[l] = data[off[l]];
+    if (e->u.access.n == 1 && !uni) {
+        /* a gather from a vector: check and load in one pass */
+        const vreg *ix = idx[0];
+        uint32_t size = (uint32_t)b->type.dims[0];
+        bool bad = false;
+        for (int l = 0; l < lanes; l++) {
+            int32_t v = ix->v[l].i;
+            if ((uint32_t)v >= size) {
+                bad = bad || !m || m[l];  /* only a lane that runs fails */
+                v = 0;
+            }
+            off[l] = v;
+            o->v[l] = data[v];
+        }
+        if (bad)
+            in->verr = true;
+    } else {
+        for (int l = 0; l < lanes; l++)
+            off[l] = 0;
+        for (int k = 0; k < e->u.access.n; k++) {
+            vreg *ix = idx[k];
+            int32_t size = b->type.dims[k];
+            int sc = ix->uni ? 0 : 1;
+            for (int l = 0; l < lanes; l++) {
+                int32_t v = ix->v[l * sc].i;
+                if ((uint32_t)v >= (uint32_t)size) {
+                    /* only a lane that runs fails (a uniform index: if any runs) */
+                    if (!m || (uni ? any_lane(m, n) : m[l]))
+                        in->verr = true;
+                    v = 0;
+                }
+                off[l] = off[l] * size + v;
+            }
+        }
+        for (int l = 0; l < lanes; l++)
+            o->v[l] = data[off[l]];
+    }
     if (!rz) {
         /* an index that depends on a reordered value: no bound */
         /* lanes whose indices are all certain keep their element's bound */
@@ -1098,6 +1142,16 @@ static vreg *veval(interp *in, const pat_expr *e, int n, const unsigned char *m)
         return o;
     case PAT_E_VAR: {
         const pat_var *v = e->u.var;
+        for (int k = 0; k < in->n_lane_vars; k++)
+            if (v == in->lane_var[k]) {
+                o->uni = false;
+                o->rz = true;
+                memcpy(o->v, in->lane_val[k], (size_t)n * sizeof *o->v);
+                o->aff = in->lane_aff[k];
+                o->a0 = in->lane_val[k][0];
+                o->step = 1;
+                return o;
+            }
         if (v == in->vvar) {
             o->uni = false;
             o->rz = o->aff = true;
@@ -1423,6 +1477,144 @@ static void map_blocks(interp *in, const pat_expr *e, const pat_index *ix, scal 
     slot->i = ix->extent - 1;
 }
 
+/* Rows [r0, r0 + nr) of a map whose body is the reduce ni->seg over one
+ * dynamic range, one at a time (the exact path, and the fallback). */
+static void map_rows(interp *in, const pat_expr *e, const pat_index *ix, int64_t r0, int nr, scal *dst,
+                     double *dr, int64_t stride)
+{
+    scal *slot = &in->slots[ix->var->slot];
+    for (int64_t v = r0; v < r0 + nr; v++) {
+        slot->i = (int32_t)v;
+        dst[v * stride] = eval(in, e->u.pat.body, &dr[v * stride]);
+    }
+}
+
+/* The same rows, their reduce's iterations a block at a time across rows:
+ * the bounds of every row of the block first, then lanes of (row, j) in
+ * iteration order, combined into each row's accumulator in that order.
+ * Any failed check, or work past the limit, runs the rows one at a time
+ * instead (which reports the first failure exactly). */
+static void map_segments(interp *in, const pat_expr *e, node_info *ni, const pat_index *ix, scal *dst,
+                         double *dr, int64_t stride)
+{
+    const pat_expr *red = ni->seg;
+    const pat_pattern *rp = &red->u.pat;
+    const pat_index *jx = &rp->idx[0];
+    pat_elem el = red->type.elem;
+    int64_t weight = tab_get(in, red)->weight[0];
+    unsigned char mask[BLOCK];
+    for (int64_t r0 = 0; r0 < ix->extent; r0 += BLOCK) {
+        int nr = ix->extent - r0 < BLOCK ? (int)(ix->extent - r0) : BLOCK;
+        int64_t work_before = in->work_left;
+        in->vvar = ix->var;
+        in->vbase = (int32_t)r0;
+        in->verr = false;
+        vreg *lo = veval(in, jx->lo, nr, NULL);
+        for (int i = 0; i < nr; i++) {
+            ni->seg_lo[i] = lo->v[lo->uni ? 0 : i].i;
+            acc_start(&ni->seg_acc[i]);
+            ni->seg_acc[i].unb = !lo->rz && lo->r[lo->uni ? 0 : i] > 0;
+            ni->seg_val[i] = identity(rp->op, el);
+        }
+        vreg *hi = veval(in, jx->hi, nr, NULL);
+        int64_t total = 0;
+        for (int i = 0; i < nr; i++) {
+            ni->seg_hi[i] = hi->v[hi->uni ? 0 : i].i;
+            ni->seg_acc[i].unb = ni->seg_acc[i].unb || (!hi->rz && hi->r[hi->uni ? 0 : i] > 0);
+            if (ni->seg_hi[i] > ni->seg_lo[i])
+                total += (int64_t)ni->seg_hi[i] - ni->seg_lo[i];
+        }
+        in->vvar = NULL;
+        int64_t w = pat_work_mul(total, weight);
+        bool exact = in->verr || w > in->work_left;
+        if (!exact)
+            in->work_left -= w;
+        /* lanes of (row, j), row-major */
+        int row = 0;
+        int64_t j = nr ? ni->seg_lo[0] : 0;
+        while (!exact) {
+            int n = 0;
+            bool consecutive = true;
+            while (n < BLOCK && row < nr) {
+                if (j >= ni->seg_hi[row]) {
+                    if (++row < nr)
+                        j = ni->seg_lo[row];
+                    continue;
+                }
+                consecutive = consecutive && (n == 0 || j == ni->lane_j[n - 1] + 1);
+                int32_t rv = (int32_t)(r0 + row);
+                int64_t end = ni->seg_hi[row];
+                for (; j < end && n < BLOCK; j++, n++) {
+                    ni->lane_row[n] = rv;
+                    ni->lane_j[n] = (int32_t)j;
+                }
+            }
+            if (n == 0)
+                break;
+            in->lane_var[0] = ix->var;
+            in->lane_val[0] = ni->lane_row;
+            in->lane_aff[0] = ni->lane_row[n - 1] - ni->lane_row[0] == n - 1;
+            in->lane_var[1] = jx->var;
+            in->lane_val[1] = ni->lane_j;
+            in->lane_aff[1] = consecutive;
+            in->n_lane_vars = 2;
+            const unsigned char *m = NULL;
+            vreg *g = NULL;
+            if (rp->where) {
+                g = veval(in, rp->where, n, NULL);
+                lane_mask(mask, NULL, g, true, n);
+                m = mask;
+            }
+            vreg *b = veval(in, rp->body, n, m);
+            in->n_lane_vars = 0;
+            if (in->verr) {
+                exact = true;
+                break;
+            }
+            int sb = b->uni ? 0 : 1;
+            if (!m && el == PAT_F32 && rp->op == PAT_RED_ADD && b->rz && !b->uni) {
+                /* the hot loop: each row's sum in registers while its lanes last */
+                int l = 0;
+                while (l < n) {
+                    int32_t rv = ni->lane_row[l];
+                    racc *acc = &ni->seg_acc[rv - r0];
+                    float x = ni->seg_val[rv - r0].f;
+                    double sum = acc->s;
+                    int l0 = l;
+                    for (; l < n && ni->lane_row[l] == rv; l++) {
+                        x += b->v[l].f;
+                        sum += fabs((double)b->v[l].f);
+                    }
+                    ni->seg_val[rv - r0].f = x;
+                    acc->s = sum;
+                    acc->n += l - l0;
+                }
+                continue;
+            }
+            for (int l = 0; l < n; l++) {
+                int i = (int)(ni->lane_row[l] - r0);
+                if (g && !g->rz && g->r[g->uni ? 0 : l] > 0)
+                    ni->seg_acc[i].unb = true;
+                if (m && !m[l])
+                    continue;
+                ni->seg_val[i] = combine(rp->op, el, ni->seg_val[i], b->v[l * sb]);
+                acc_add(&ni->seg_acc[i], rp->op, el, b->v[l * sb], b->rz ? 0 : b->r[l * sb]);
+            }
+        }
+        if (exact) {
+            in->verr = false;
+            in->work_left = work_before;
+            map_rows(in, e, ix, r0, nr, dst, dr, stride);
+            continue;
+        }
+        for (int i = 0; i < nr; i++) {
+            dst[(r0 + i) * stride] = ni->seg_val[i];
+            dr[(r0 + i) * stride] = acc_bound(&ni->seg_acc[i], rp->op, el, ni->seg_val[i]);
+        }
+    }
+    in->slots[ix->var->slot].i = ix->extent - 1;
+}
+
 static void map_level(interp *in, const pat_expr *e, int k, scal *dst, double *dr)
 {
     const pat_pattern *pt = &e->u.pat;
@@ -1434,6 +1626,11 @@ static void map_level(interp *in, const pat_expr *e, int k, scal *dst, double *d
     in->rslots[ix->var->slot] = 0;
     in->active[in->n_active++] = ix->var;
     bool scalar_body = pt->body->type.rank == 0;
+    if (k + 1 == pt->n_idx && tab_get(in, e)->seg) {
+        map_segments(in, e, tab_get(in, e), ix, dst, dr, stride);
+        in->n_active--;
+        return;
+    }
     if (k + 1 == pt->n_idx && scalar_body && tab_get(in, e)->vec) {
         map_blocks(in, e, ix, dst, dr, stride);
         in->n_active--;
