@@ -124,7 +124,9 @@ int main(int argc, char **argv)
     int64_t n = pat_type_count(&out->type);
     float *c = malloc((size_t)n * sizeof *c);
     double t_interp = INFINITY, t_c = INFINITY;
-    for (int rep = 0; rep < 3; rep++) {
+    /* BENCH_REF_REPS=N: more runs of each side (for a profiler) */
+    int reps = getenv("BENCH_REF_REPS") ? atoi(getenv("BENCH_REF_REPS")) : 3;
+    for (int rep = 0; rep < (reps > 0 ? reps : 3); rep++) {
         pat_bounds rb = {0};
         double t0 = now();
         if (pat_interpret_opts(p, &v, NULL, &rb, &d) != 0) {

@@ -15,6 +15,7 @@
 #ifndef RDUMAP_PATTERNS_PAT_H
 #define RDUMAP_PATTERNS_PAT_H
 
+#include <float.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -234,6 +235,11 @@ typedef struct pat_bounds {
     int n;
     double **r;
 } pat_bounds;
+
+/* The bound of a reduction that can overflow to inf in some order and not
+ * in another (its terms reach FLT_MAX): no finite bound, told apart from
+ * +inf so that a report can say "overflow".  Any operation on it gives +inf. */
+#define PAT_BOUND_OVERFLOW DBL_MAX
 
 void pat_bounds_free(pat_bounds *b);
 

@@ -74,7 +74,8 @@ typedef union scal {
 /* The value of a node over the lanes of a block; a uniform one (an outer
  * index, a constant) holds lane 0 only.  rz: every R is 0. */
 typedef struct vreg {
-    scal *v;
+    scal *v;               /* the lanes: buf, or (read only) a tensor's or the lane indices' storage */
+    scal *buf;
     double *r;
     bool uni, rz;
     bool aff;              /* i32 lanes are exactly a0 + l * step (no wrap-around) */
@@ -102,6 +103,8 @@ typedef struct node_info {
     const pat_expr *seg;   /* map: its body is this reduce over one dynamic range, whose
                             * iterations for a block of rows run in blocks (spmv) */
     int32_t *seg_lo, *seg_hi, *lane_row, *lane_j;  /* seg: bounds of the rows, lanes */
+    int *run_row, *run_len;  /* seg: the rows of a block of lanes, in order, and their lanes */
+    bool seg_uses_row;     /* seg: the reduce's body or guard reads the map's index */
     scal *seg_val;         /* seg: the rows' accumulators */
     racc *seg_acc;
     int64_t *weight;       /* pattern: per index, work charged per iteration of a dynamic range */
@@ -274,11 +277,43 @@ static bool vec_ok(const pat_expr *e)
     }
 }
 
+/* Does e (an expression vec_ok admits) read variable v? */
+static bool reads_var(const pat_expr *e, const pat_var *v)
+{
+    switch (e->kind) {
+    case PAT_E_VAR:
+        return e->u.var == v;
+    case PAT_E_ACCESS:
+        for (int k = 0; k < e->u.access.n; k++)
+            if (reads_var(e->u.access.idx[k], v))
+                return true;
+        return reads_var(e->u.access.base, v);
+    case PAT_E_UNARY:
+        return reads_var(e->u.unary.arg, v);
+    case PAT_E_BINARY:
+        return reads_var(e->u.binary.lhs, v) || reads_var(e->u.binary.rhs, v);
+    case PAT_E_SELECT:
+        return reads_var(e->u.select.cond, v) || reads_var(e->u.select.then, v) || reads_var(e->u.select.els, v);
+    case PAT_E_CALL:
+        for (int k = 0; k < e->u.call.n; k++)
+            if (reads_var(e->u.call.args[k], v))
+                return true;
+        return false;
+    case PAT_E_BLOCK:
+        for (int k = 0; k < e->u.block.n; k++)
+            if (reads_var(e->u.block.values[k], v))
+                return true;
+        return reads_var(e->u.block.result, v);
+    default:
+        return false;
+    }
+}
+
 /* Give every node of a blocked body its lanes. */
 static void prepare_vec(interp *in, const pat_expr *e)
 {
     node_info *ni = info_of(in, e);
-    ni->vr.v = own(in, BLOCK, sizeof *ni->vr.v);
+    ni->vr.v = ni->vr.buf = own(in, BLOCK, sizeof *ni->vr.v);
     ni->vr.r = own(in, BLOCK, sizeof *ni->vr.r);
     switch (e->kind) {
     case PAT_E_ACCESS:
@@ -409,6 +444,10 @@ static void prepare(interp *in, const pat_expr *e)
             ni->seg_hi = own(in, BLOCK, sizeof *ni->seg_hi);
             ni->lane_row = own(in, BLOCK, sizeof *ni->lane_row);
             ni->lane_j = own(in, BLOCK, sizeof *ni->lane_j);
+            ni->run_row = own(in, BLOCK, sizeof *ni->run_row);
+            ni->seg_uses_row = reads_var(red->u.pat.body, pt->idx[pt->n_idx - 1].var) ||
+                               (red->u.pat.where && reads_var(red->u.pat.where, pt->idx[pt->n_idx - 1].var));
+            ni->run_len = own(in, BLOCK, sizeof *ni->run_len);
             ni->seg_val = own(in, BLOCK, sizeof *ni->seg_val);
             ni->seg_acc = own(in, BLOCK, sizeof *ni->seg_acc);
         }
@@ -576,14 +615,14 @@ static double acc_bound(const racc *a, pat_redop op, pat_elem el, scal v)
             return a->rs;
         /* a sum whose terms reach FLT_MAX may overflow in some order */
         if (!(a->s < FLT_MAX) || !isfinite(v.f))
-            return INFINITY;
+            return PAT_BOUND_OVERFLOW;
         double r = a->rs + 2 * gamma_n(a->n - 1) * a->s;
         return isnan(r) ? INFINITY : r;
     }
     if (a->n < 2 && a->rs == 0)
         return 0;
     if (a->lpos >= 128 || !isfinite(v.f))
-        return INFINITY;
+        return PAT_BOUND_OVERFLOW;
     double rel = a->rs + 2 * gamma_n(a->n - 1);
     double r = fabs((double)v.f) * expm1(rel) * 1.01;
     if (a->lneg < -126)  /* underflow in some order: an absolute error, amplified */
@@ -961,7 +1000,7 @@ static vreg *vaccess(interp *in, const pat_expr *e, node_info *ni, int n, const 
         }
         const scal *src = data + off0;
         if (ostep == 1)
-            memcpy(o->v, src, (size_t)lanes * sizeof *o->v);
+            o->v = (scal *)(uintptr_t)src;  /* the tensor's own elements, read only */
         else
             for (int l = 0; l < lanes; l++)
                 o->v[l] = src[l * ostep];
@@ -1123,6 +1162,7 @@ static vreg *veval(interp *in, const pat_expr *e, int n, const unsigned char *m)
     node_info *ni = tab_get(in, e);
     vreg *o = &ni->vr;
     o->aff = false;
+    o->v = o->buf;
     switch (e->kind) {
     case PAT_E_INT:
         o->uni = o->rz = o->aff = true;
@@ -1146,7 +1186,7 @@ static vreg *veval(interp *in, const pat_expr *e, int n, const unsigned char *m)
             if (v == in->lane_var[k]) {
                 o->uni = false;
                 o->rz = true;
-                memcpy(o->v, in->lane_val[k], (size_t)n * sizeof *o->v);
+                o->v = (scal *)(uintptr_t)in->lane_val[k];  /* read only */
                 o->aff = in->lane_aff[k];
                 o->a0 = in->lane_val[k][0];
                 o->step = 1;
@@ -1533,7 +1573,7 @@ static void map_segments(interp *in, const pat_expr *e, node_info *ni, const pat
         int row = 0;
         int64_t j = nr ? ni->seg_lo[0] : 0;
         while (!exact) {
-            int n = 0;
+            int n = 0, n_runs = 0;
             bool consecutive = true;
             while (n < BLOCK && row < nr) {
                 if (j >= ni->seg_hi[row]) {
@@ -1543,11 +1583,17 @@ static void map_segments(interp *in, const pat_expr *e, node_info *ni, const pat
                 }
                 consecutive = consecutive && (n == 0 || j == ni->lane_j[n - 1] + 1);
                 int32_t rv = (int32_t)(r0 + row);
-                int64_t end = ni->seg_hi[row];
-                for (; j < end && n < BLOCK; j++, n++) {
-                    ni->lane_row[n] = rv;
-                    ni->lane_j[n] = (int32_t)j;
-                }
+                int cnt = ni->seg_hi[row] - j < BLOCK - n ? (int)(ni->seg_hi[row] - j) : BLOCK - n;
+                int32_t *lr = ni->lane_row + n, *lj = ni->lane_j + n;
+                for (int t = 0; t < cnt; t++)
+                    lj[t] = (int32_t)j + t;
+                if (ni->seg_uses_row)
+                    for (int t = 0; t < cnt; t++)
+                        lr[t] = rv;
+                ni->run_row[n_runs] = row;
+                ni->run_len[n_runs++] = cnt;
+                n += cnt;
+                j += cnt;
             }
             if (n == 0)
                 break;
@@ -1574,31 +1620,31 @@ static void map_segments(interp *in, const pat_expr *e, node_info *ni, const pat
             int sb = b->uni ? 0 : 1;
             if (!m && el == PAT_F32 && rp->op == PAT_RED_ADD && b->rz && !b->uni) {
                 /* the hot loop: each row's sum in registers while its lanes last */
-                int l = 0;
-                while (l < n) {
-                    int32_t rv = ni->lane_row[l];
-                    racc *acc = &ni->seg_acc[rv - r0];
-                    float x = ni->seg_val[rv - r0].f;
-                    double sum = acc->s;
-                    int l0 = l;
-                    for (; l < n && ni->lane_row[l] == rv; l++) {
-                        x += b->v[l].f;
-                        sum += fabs((double)b->v[l].f);
+                const scal *bv = b->v;
+                for (int q = 0, l = 0; q < n_runs; q++) {
+                    int i = ni->run_row[q], end = l + ni->run_len[q];
+                    float x = ni->seg_val[i].f;
+                    double sum = ni->seg_acc[i].s;
+                    for (; l < end; l++) {
+                        x += bv[l].f;
+                        sum += fabs((double)bv[l].f);
                     }
-                    ni->seg_val[rv - r0].f = x;
-                    acc->s = sum;
-                    acc->n += l - l0;
+                    ni->seg_val[i].f = x;
+                    ni->seg_acc[i].s = sum;
+                    ni->seg_acc[i].n += ni->run_len[q];
                 }
                 continue;
             }
-            for (int l = 0; l < n; l++) {
-                int i = (int)(ni->lane_row[l] - r0);
-                if (g && !g->rz && g->r[g->uni ? 0 : l] > 0)
-                    ni->seg_acc[i].unb = true;
-                if (m && !m[l])
-                    continue;
-                ni->seg_val[i] = combine(rp->op, el, ni->seg_val[i], b->v[l * sb]);
-                acc_add(&ni->seg_acc[i], rp->op, el, b->v[l * sb], b->rz ? 0 : b->r[l * sb]);
+            for (int q = 0, l = 0; q < n_runs; q++) {
+                int i = ni->run_row[q];
+                for (int end = l + ni->run_len[q]; l < end; l++) {
+                    if (g && !g->rz && g->r[g->uni ? 0 : l] > 0)
+                        ni->seg_acc[i].unb = true;
+                    if (m && !m[l])
+                        continue;
+                    ni->seg_val[i] = combine(rp->op, el, ni->seg_val[i], b->v[l * sb]);
+                    acc_add(&ni->seg_acc[i], rp->op, el, b->v[l * sb], b->rz ? 0 : b->r[l * sb]);
+                }
             }
         }
         if (exact) {
