@@ -291,6 +291,15 @@ def reference():
               and ref.get("errors", [{}])[0].get("line") == 2,
               f"--json of a refused program has the reason as data: {json.dumps(r)[:300]}")
         os.remove(j)
+        # A tensor past 2^31-1 elements (8 EiB here) is refused by the checker,
+        # before anything is allocated (f32[N][N][N], whose count overflows
+        # int64, waits for an overflow-safe pat_type_count).
+        huge = write(d, "huge.pat", "const N = 2147483647\ninput x : f32[N][N]\noutput y : f32\ny = x[0][0]\n")
+        t0 = time.monotonic()
+        rc, out, err = run(huge, "--json", j)
+        dt = time.monotonic() - t0
+        check(rc == 1 and "huge.pat:2:7: error:" in err and "4611686014132420609 elements" in err and dt < 20,
+              f"a tensor of 2^62 elements is refused at once: exit {rc} in {dt:.2f} s {err[:200]}")
         # Work the program implies is counted before it runs.
         work = write(d, "work.pat", "input x : f32[4]\noutput y : f32\n"
                                     "y = reduce (i: 2147483647, j: 2147483647) + { x[(i + j) % 4] }\n")
