@@ -509,6 +509,10 @@ static inline double rnd(double r, float v)
     if (!isfinite(v))
         return INFINITY;
     r += 0x1p-22 * fabs((double)v);
+    /* an operand that can overflow in some order: the result can too, or
+     * has no bound (never a huge finite one) */
+    if (r > 0x1p1000 && r != PAT_BOUND_OVERFLOW)
+        return INFINITY;
     return isnan(r) ? INFINITY : r;
 }
 

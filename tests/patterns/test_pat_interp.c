@@ -483,6 +483,8 @@ static void test_bounds(void **state)
     assert_true(bound_of("output y : f32\ny = reduce (i: 4) + { i < 2 ? 3.0E38 : -3.0E38 }\n", "y", 0) ==
                 PAT_BOUND_OVERFLOW);
     assert_true(isinf(bound_of("output y : f32\ny = reduce (i: 4) + { i < 2 ? 3.0E38 : -3.0E38 } * 0.5\n", "y", 0)));
+    assert_true(isinf(bound_of("output y : f32\ny = reduce (i: 4) + { i % 2 == 0 ? 3.0E38 : -3.0E38 } * 0.5\n",
+                               "y", 0)));
     /* a select on a comparison the reordering can flip has none either, but
      * one far from its threshold keeps the bound of its side */
     assert_true(isinf(bound_of("buffer z : f32\noutput y : f32\nz = reduce (i: 300) + { x[i] }\n"
