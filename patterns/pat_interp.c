@@ -1145,16 +1145,20 @@ static vreg *vbinary(interp *in, const pat_expr *e, node_info *ni, int n, const 
                               b->rz ? 0 : b->r[l * sb], ov[l]);
     else if (!f32 && a->aff && b->aff && (op == PAT_ADD || op == PAT_SUB || (op == PAT_MUL && (!a->step || !b->step)))) {
         /* still affine when both ends fit in i32 (then no lane wrapped) */
-        int64_t a0, step;
+        int64_t a0, step, span, last;
+        bool ovf;
         if (op == PAT_MUL) {
-            a0 = a->a0 * b->a0;
-            step = a->step ? a->step * b->a0 : b->step * a->a0;
+            ovf = __builtin_mul_overflow(a->a0, b->a0, &a0) |
+                  (a->step ? __builtin_mul_overflow(a->step, b->a0, &step)
+                           : __builtin_mul_overflow(b->step, a->a0, &step));
+        } else if (op == PAT_ADD) {
+            ovf = __builtin_add_overflow(a->a0, b->a0, &a0) | __builtin_add_overflow(a->step, b->step, &step);
         } else {
-            a0 = op == PAT_ADD ? a->a0 + b->a0 : a->a0 - b->a0;
-            step = op == PAT_ADD ? a->step + b->step : a->step - b->step;
+            ovf = __builtin_sub_overflow(a->a0, b->a0, &a0) | __builtin_sub_overflow(a->step, b->step, &step);
         }
-        int64_t last = a0 + (int64_t)(lanes - 1) * step;
-        o->aff = a0 >= INT32_MIN && a0 <= INT32_MAX && last >= INT32_MIN && last <= INT32_MAX;
+        ovf = ovf || __builtin_mul_overflow((int64_t)(lanes - 1), step, &span) || __builtin_add_overflow(a0, span, &last);
+        o->aff = !ovf && a0 >= INT32_MIN && a0 <= INT32_MAX && last >= INT32_MIN && last <= INT32_MAX &&
+                 step >= INT32_MIN && step <= INT32_MAX;
         o->a0 = a0;
         o->step = step;
     }

@@ -433,6 +433,9 @@ static void test_blocks_change_nothing(void **state)
         "output y : f32[10][30]\ny = map (i: 10) { let m = reduce (j: 30) max { x[i * 30 + j] }\n"
         "  map (j: 30) { exp(x[i * 30 + j] - m) / (1.0 + abs(m)) } }\n",
         "output y : i32[300]\ny = map (i: 300) { -c[i] * 7 + i32(x[i] * 10.0) - (c[i] - i) * 65536 * 65536 }\n",
+        /* affine index arithmetic that wraps: one lane, steps past 2^63 */
+        "output y : i32[1]\ny = map (i: 1) { i * 65536 * 65536 * 65536 * 65536 * 65536 + 3 }\n",
+        "output y : f32[300]\ny = map (i: 300) { x[(i * 65536 * 65536 + i) % 300] }\n",
         /* run-time errors: the first failing iteration, exactly */
         "output y : f32[64]\ny = map (r: 64) { reduce (j: p[r] .. p[r + 1]) + { x[c[j] + 50] } }\n",
         "output y : f32\ny = reduce (i: 300) + { x[c[i] * 2] }\n",
