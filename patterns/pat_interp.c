@@ -1294,6 +1294,29 @@ static vreg *veval(interp *in, const pat_expr *e, int n, const unsigned char *m)
 /* ---------------------------------------------------------------- */
 /* Patterns                                                          */
 
+/* The lanes of a sum's body: the body's own lanes, or, for an f32 product
+ * of two operands without bounds, the operands' lanes (*fa, *fb), so that
+ * the sum multiplies as it adds: the same two binary32 operations (ISO C
+ * mode contracts nothing into a fused multiply-add), one pass fewer. */
+static vreg *sum_body(interp *in, const pat_expr *body, int n, const unsigned char *m, vreg **fa, vreg **fb)
+{
+    *fa = *fb = NULL;
+    const pat_expr *prod = body;
+    while (prod->kind == PAT_E_BLOCK && prod->u.block.n == 0)
+        prod = prod->u.block.result;
+    if (!m && prod->kind == PAT_E_BINARY && prod->u.binary.op == PAT_MUL && prod->type.elem == PAT_F32) {
+        vreg *a = veval(in, prod->u.binary.lhs, n, NULL);
+        vreg *b = veval(in, prod->u.binary.rhs, n, NULL);
+        if (a->rz && b->rz && (!a->uni || !b->uni)) {
+            *fa = a;
+            *fb = b;
+            return NULL;
+        }
+        /* bounds to carry: the product node computes them (again, purely) */
+    }
+    return veval(in, body, n, m);
+}
+
 /* Body evaluations of the innermost index k of a scalar reduce, one at a
  * time, for v in [lo, hi). */
 static void reduce_lanes(interp *in, const pat_expr *e, scal *slot, int64_t lo, int64_t hi, scal *a, racc *acc)
@@ -1343,7 +1366,9 @@ static void reduce_blocks(interp *in, const pat_expr *e, const pat_index *ix, in
                 for (int l = 0; l < n; l++)
                     unb = unb || g->r[g->uni ? 0 : l] > 0;
         }
-        vreg *b = veval(in, pt->body, n, m);
+        vreg *fa = NULL, *fb = NULL;
+        vreg *b = el == PAT_F32 && pt->op == PAT_RED_ADD ? sum_body(in, pt->body, n, m, &fa, &fb)
+                                                         : veval(in, pt->body, n, m);
         in->vvar = saved;
         in->vbase = saved_base;
         if (in->verr) {
@@ -1354,6 +1379,22 @@ static void reduce_blocks(interp *in, const pat_expr *e, const pat_index *ix, in
         }
         if (unb)
             acc->unb = true;
+        if (fa) {
+            /* the hot loop of a dot product: multiply, add, and the absolute sum */
+            const scal *av = fa->v, *bv = fb->v;
+            int sa = fa->uni ? 0 : 1, sb = fb->uni ? 0 : 1;
+            float x = a->f;
+            double s = acc->s;
+            for (int l = 0; l < n; l++) {
+                float t = av[l * sa].f * bv[l * sb].f;
+                x += t;
+                s += fabs((double)t);
+            }
+            a->f = x;
+            acc->s = s;
+            acc->n += n;
+            continue;
+        }
         int sb = b->uni ? 0 : 1;
         const scal *bv = b->v;
         if (!m && el == PAT_F32 && pt->op == PAT_RED_ADD && b->rz && !b->uni) {
@@ -1619,11 +1660,32 @@ static void map_segments(interp *in, const pat_expr *e, node_info *ni, const pat
                 lane_mask(mask, NULL, g, true, n);
                 m = mask;
             }
-            vreg *b = veval(in, rp->body, n, m);
+            vreg *fa = NULL, *fb = NULL;
+            vreg *b = el == PAT_F32 && rp->op == PAT_RED_ADD ? sum_body(in, rp->body, n, m, &fa, &fb)
+                                                             : veval(in, rp->body, n, m);
             in->n_lane_vars = 0;
             if (in->verr) {
                 exact = true;
                 break;
+            }
+            if (fa) {
+                /* rows of dot products (spmv): multiply and add per row, in registers */
+                const scal *av = fa->v, *bv = fb->v;
+                int sa = fa->uni ? 0 : 1, sbb = fb->uni ? 0 : 1;
+                for (int q = 0, l = 0; q < n_runs; q++) {
+                    int i = ni->run_row[q], end = l + ni->run_len[q];
+                    float x = ni->seg_val[i].f;
+                    double sum = ni->seg_acc[i].s;
+                    for (; l < end; l++) {
+                        float t = av[l * sa].f * bv[l * sbb].f;
+                        x += t;
+                        sum += fabs((double)t);
+                    }
+                    ni->seg_val[i].f = x;
+                    ni->seg_acc[i].s = sum;
+                    ni->seg_acc[i].n += ni->run_len[q];
+                }
+                continue;
             }
             int sb = b->uni ? 0 : 1;
             if (!m && el == PAT_F32 && rp->op == PAT_RED_ADD && b->rz && !b->uni) {

@@ -429,6 +429,9 @@ static void test_blocks_change_nothing(void **state)
         "output y : f32[300]\ny = map (i: 300) { let a = x[i] * 2.0  let b = a + x[(i + 1) % 300]  exp(b * 0.1) - a }\n",
         "output y : f32[4][300]\ny = map (i: 4, j: 300) { x[i] }\n",
         "output y : f32\ny = reduce (i: 300) * { 1.0 + x[i] * 0.001 }\n",
+        /* sums of products, fused: a uniform factor, a gathered one */
+        "output y : f32[3]\ny = map (k: 3) { reduce (i: 300) + { x[k] * x[c[i]] } }\n",
+        "output y : f32[3]\ny = map (k: 3) { reduce (i: 300) + { x[(i * 7) % 300] * x[k] } }\n",
         "output y : f32\ny = reduce (i: 300) min { x[c[i]] }\n",
         "output y : f32[10][30]\ny = map (i: 10) { let m = reduce (j: 30) max { x[i * 30 + j] }\n"
         "  map (j: 30) { exp(x[i * 30 + j] - m) / (1.0 + abs(m)) } }\n",
