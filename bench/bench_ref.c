@@ -36,7 +36,7 @@ static const float *input(const pat_program *p, const pat_values *v, const char 
     return v->t[pat_find_decl(p, name)->id].data.f;
 }
 
-static void c_gemm(const pat_program *p, const pat_values *v, int m, float *c)
+__attribute__((noinline)) static void c_gemm(const pat_program *p, const pat_values *v, int m, float *c)
 {
     const float *a = input(p, v, "A"), *b = input(p, v, "B");
     for (int i = 0; i < m; i++)
@@ -48,7 +48,7 @@ static void c_gemm(const pat_program *p, const pat_values *v, int m, float *c)
         }
 }
 
-static void c_softmax(const pat_program *p, const pat_values *v, int r, int d, float *y)
+__attribute__((noinline)) static void c_softmax(const pat_program *p, const pat_values *v, int r, int d, float *y)
 {
     const float *x = input(p, v, "X");
     for (int i = 0; i < r; i++) {
@@ -63,7 +63,7 @@ static void c_softmax(const pat_program *p, const pat_values *v, int r, int d, f
     }
 }
 
-static void c_spmv(const pat_program *p, const pat_values *v, int r, float *y)
+__attribute__((noinline)) static void c_spmv(const pat_program *p, const pat_values *v, int r, float *y)
 {
     const int32_t *ptr = v->t[pat_find_decl(p, "ptr")->id].data.i;
     const int32_t *col = v->t[pat_find_decl(p, "col")->id].data.i;
@@ -160,7 +160,7 @@ int main(int argc, char **argv)
         snprintf(size, sizeof size, "%s x %s", argv[2], argv[3]);
     else
         snprintf(size, sizeof size, "%s^3", argv[2]);
-    printf("%-8s %-12s interpreter %.4f s, naive C %.4f s: %.2fx; %lld of %lld elements differ\n", kernel, size,
+    printf("%-8s %-12s interpreter %.6f s, naive C %.6f s: %.2fx; %lld of %lld elements differ\n", kernel, size,
            t_interp, t_c, ratio, (long long)differ, (long long)n);
     free(c);
     pat_values_free(&v);
