@@ -1021,15 +1021,25 @@ static vreg *vaccess(interp *in, const pat_expr *e, node_info *ni, int n, const 
         const vreg *ix = idx[0];
         uint32_t size = (uint32_t)b->type.dims[0];
         bool bad = false;
-        for (int l = 0; l < lanes; l++) {
-            int32_t v = ix->v[l].i;
-            if ((uint32_t)v >= size) {
-                bad = bad || !m || m[l];  /* only a lane that runs fails */
-                v = 0;
+        const scal *iv = ix->v;
+        scal *ov = o->v;
+        if (!m && !rdata && rz) {
+            /* no bounds to look up: check and load only */
+            for (int l = 0; l < lanes; l++) {
+                uint32_t v = (uint32_t)iv[l].i;
+                bad |= v >= size;
+                ov[l] = data[v < size ? v : 0];
             }
-            off[l] = v;
-            o->v[l] = data[v];
-        }
+        } else
+            for (int l = 0; l < lanes; l++) {
+                int32_t v = iv[l].i;
+                if ((uint32_t)v >= size) {
+                    bad = bad || !m || m[l];  /* only a lane that runs fails */
+                    v = 0;
+                }
+                off[l] = v;
+                ov[l] = data[v];
+            }
         if (bad)
             in->verr = true;
     } else {
@@ -1385,11 +1395,18 @@ static void reduce_blocks(interp *in, const pat_expr *e, const pat_index *ix, in
             int sa = fa->uni ? 0 : 1, sb = fb->uni ? 0 : 1;
             float x = a->f;
             double s = acc->s;
-            for (int l = 0; l < n; l++) {
-                float t = av[l * sa].f * bv[l * sb].f;
-                x += t;
-                s += fabs((double)t);
-            }
+            if (sa && sb)
+                for (int l = 0; l < n; l++) {
+                    float t = av[l].f * bv[l].f;
+                    x += t;
+                    s += fabs((double)t);
+                }
+            else
+                for (int l = 0; l < n; l++) {
+                    float t = av[l * sa].f * bv[l * sb].f;
+                    x += t;
+                    s += fabs((double)t);
+                }
             a->f = x;
             acc->s = s;
             acc->n += n;
@@ -1676,11 +1693,18 @@ static void map_segments(interp *in, const pat_expr *e, node_info *ni, const pat
                     int i = ni->run_row[q], end = l + ni->run_len[q];
                     float x = ni->seg_val[i].f;
                     double sum = ni->seg_acc[i].s;
-                    for (; l < end; l++) {
-                        float t = av[l * sa].f * bv[l * sbb].f;
-                        x += t;
-                        sum += fabs((double)t);
-                    }
+                    if (sa && sbb)
+                        for (; l < end; l++) {
+                            float t = av[l].f * bv[l].f;
+                            x += t;
+                            sum += fabs((double)t);
+                        }
+                    else
+                        for (; l < end; l++) {
+                            float t = av[l * sa].f * bv[l * sbb].f;
+                            x += t;
+                            sum += fabs((double)t);
+                        }
                     ni->seg_val[i].f = x;
                     ni->seg_acc[i].s = sum;
                     ni->seg_acc[i].n += ni->run_len[q];
