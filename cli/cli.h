@@ -31,6 +31,9 @@ typedef struct cli_opts {
     const char *dfg_file;      /* --dfg: an imported graph */
     uint64_t seed;
     const char *data_dir, *out_dir;
+    const char *reference_dir;    /* --reference: expected outputs from DIR/NAME.npy */
+    const char *save_inputs_dir;  /* --save-inputs: write the inputs used as DIR/NAME.npy */
+    int64_t max_work;             /* --max-work: iterations the reference may run */
     bool gen_missing;
     const char *json, *dump_dfg, *svg, *placement_in;
     bool dump_ir, interpret, describe, quiet;
@@ -49,9 +52,15 @@ typedef struct cli_opts {
 /* Per output: the comparison of the emulated value with the reference. */
 typedef struct cli_verdict {
     const char *name;
+    bool elem_i32;
     double max_abs_err, max_rel_err;
+    double worst_ratio;        /* largest |got - want| / (1e-5 + 1e-4 |want| + R) */
+    double max_bound;          /* largest finite R */
     int64_t mismatches;
     int64_t first_bad;         /* element index of the first mismatch, or -1 */
+    double bad_got, bad_want, bad_bound;  /* that element */
+    int64_t overflows;         /* inf against a finite reference within reach of FLT_MAX */
+    int64_t unbounded;         /* elements whose R is unbounded (f32: any value accepted) */
     bool passed;
 } cli_verdict;
 
@@ -73,6 +82,8 @@ typedef struct cli_job {
     int n_verdicts;
     cli_verdict *verdict;
     bool verified;
+    const pat_bounds *bounds;  /* the reordering bound of every reference element */
+    char *refused;             /* the reason a program that does not fit was refused */
     double t_lower;
     /* --gains: cycles of each variant over the cycles of this design */
     bool have_gains;
@@ -81,8 +92,25 @@ typedef struct cli_job {
 } cli_job;
 
 /* Compare every output of the emulation with the reference (tolerance of
- * the contract: |got - want| <= 1e-5 + 1e-4 |want| for f32, exact for i32). */
+ * the contract: |got - want| <= 1e-5 + 1e-4 |want| + R for f32, with R from
+ * job->bounds (0 where there are none), exact for i32).  -1 out of memory. */
 int cli_verify(cli_job *job, const pat_values *want, const pat_values *got);
+/* The verify line(s) of the text report, and the JSON of one output. */
+void cli_verify_text(FILE *out, const cli_verdict *v);
+struct json_t *cli_verify_json(const cli_verdict *v);
+
+/* --reference DIR: every output from DIR/NAME.npy into ref, and its bound
+ * from DIR/NAME.R.npy when that file exists (else R = 0).  Exit status. */
+int cli_load_reference(const pat_program *p, const char *dir, pat_values *ref, pat_bounds *rb, diag_list *d);
+/* --save-inputs DIR: every input as DIR/NAME.npy.  0 or -1. */
+int cli_save_inputs(const pat_program *p, const char *dir, const pat_values *vals, diag_list *d);
+
+/* Every error of d as "FILE:LINE:COL: message" lines (malloc'd, or NULL). */
+char *cli_refusal_reason(const diag_list *d);
+/* The JSON report of a program refused before it was mapped, with the
+ * reason as data: {"refused": {"exit", "reason", "errors"}}, and null for
+ * what did not run.  0, or -1 with a diagnostic. */
+int cli_report_refusal_json(const char *path, const cli_job *job, int status, diag_list *d);
 
 void cli_report_text(FILE *out, const cli_job *job);
 /* Write the JSON report to path atomically; -1 with a diagnostic on I/O. */

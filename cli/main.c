@@ -1,8 +1,10 @@
 /*
  * main.c — the rdumap command.  The pipeline reads top to bottom in
- * run_program(): parse, interpret (the reference), lower, form units,
- * check, place, route, emulate, verify, report.  Only this file prints
- * and exits; every stage below returns errors in a diag_list.
+ * run_program(): parse, bound the work, lower, form units, check, place,
+ * route (everything that can refuse a program comes first, so a program
+ * that cannot map is refused before any data exists), then inputs, the
+ * reference, emulate, verify, report.  Only this file prints and exits;
+ * every stage below returns errors in a diag_list.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -25,10 +27,15 @@ static void usage(FILE *out)
           "\n"
           "  --fabric F.cfg      target fabric (default: the built-in SN10)\n"
           "  --describe          print the fabric model and exit\n"
-          "  --seed N            seed for generated inputs and placement (default 1)\n"
+          "  --seed N            seed for generated inputs (default 1), and for placement\n"
+          "                      unless --seed-place is given\n"
+          "  --seed-place N      seed for placement only: vary it without changing the data\n"
           "  --data DIR          read inputs from DIR/NAME.npy\n"
           "  --gen-missing       generate inputs that have no file in DIR\n"
           "  --out DIR           write outputs as DIR/NAME.npy (all or nothing)\n"
+          "  --save-inputs DIR   write the inputs used (generated or read) as DIR/NAME.npy\n"
+          "  --reference DIR     expected outputs from DIR/NAME.npy instead of the interpreter\n"
+          "  --max-work N        iterations the reference may run (default 1e10; see docs/reference.md)\n"
           "  --interpret         run the reference interpreter only\n"
           "  --dump-ir           print the typed pattern IR\n"
           "  --dump-dfg FILE     write the dataflow graph as DOT ('-' for text on stdout)\n"
@@ -83,6 +90,8 @@ static int parse_args(int argc, char **argv, cli_opts *o)
     o->seed = 1;
     o->metapipe = true;
     o->par = 1;
+    o->max_work = PAT_DEFAULT_MAX_WORK;
+    bool seed_place = false;
     place_opts_default(&o->place);
     o->place.strategy = PLACE_SA;
     route_opts_default(&o->route);
@@ -107,8 +116,24 @@ static int parse_args(int argc, char **argv, cli_opts *o)
             if (parse_number(a, val, 0, 9007199254740992.0, &num))
                 return -1;
             o->seed = (uint64_t)num;
-            o->place.seed = o->seed;
+            if (!seed_place)
+                o->place.seed = o->seed;
         }
+        else if (!strcmp(a, "--seed-place")) {
+            NEED_VALUE();
+            if (parse_number(a, val, 0, 9007199254740992.0, &num))
+                return -1;
+            o->place.seed = (uint64_t)num;
+            seed_place = true;
+        }
+        else if (!strcmp(a, "--max-work")) {
+            NEED_VALUE();
+            if (parse_number(a, val, 1, 9.2e18, &num))
+                return -1;
+            o->max_work = (int64_t)num;
+        }
+        else if (!strcmp(a, "--reference")) { NEED_VALUE(); o->reference_dir = val; }
+        else if (!strcmp(a, "--save-inputs")) { NEED_VALUE(); o->save_inputs_dir = val; }
         else if (!strcmp(a, "--data")) { NEED_VALUE(); o->data_dir = val; }
         else if (!strcmp(a, "--out")) { NEED_VALUE(); o->out_dir = val; }
         else if (!strcmp(a, "--gen-missing")) o->gen_missing = true;
@@ -536,12 +561,31 @@ static int map_job(cli_job *job, arena *a, int par, place_kind **kinds, const ch
     return routed == 0 ? EXIT_OK : EXIT_NOFIT;
 }
 
+/* The inputs (read or generated, saved with --save-inputs) and the
+ * expected outputs (the interpreter, or --reference DIR) in ref, with the
+ * reordering bound of every element in rb.  Returns an exit status. */
+static int reference_values(const cli_opts *o, const pat_program *p, pat_values *ref, pat_bounds *rb,
+                            diag_list *d)
+{
+    if (pat_values_init(ref, p) != 0)
+        return diag_error(d, diag_at_file(p->file), "out of memory for the program's tensors"), EXIT_INPUT;
+    if (pat_load_inputs(p, o->data_dir, o->gen_missing, o->seed, ref, d) != 0)
+        return EXIT_INPUT;
+    if (o->save_inputs_dir && cli_save_inputs(p, o->save_inputs_dir, ref, d) != 0)
+        return EXIT_USAGE;
+    if (o->reference_dir)
+        return cli_load_reference(p, o->reference_dir, ref, rb, d);
+    pat_interp_opts io = {.max_work = o->max_work};
+    return pat_interpret_opts(p, ref, &io, rb, d) != 0 ? EXIT_INPUT : EXIT_OK;
+}
+
 /* The whole job for a .pat program; returns the exit status. */
 static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
 {
     arena a;
     arena_init(&a);
     pat_values ref = {0}, emu_out = {0};
+    pat_bounds rb = {0};
     dfg g;
     cli_job job = {.opts = o, .fab = fab, .g = &g};
     place_kind *kinds = NULL;
@@ -562,22 +606,21 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     if (o->dump_ir)
         pat_dump(stdout, p);
 
-    /* 2. Inputs and the reference (mapping alone needs only the shapes). */
-    if (!o->map_only) {
-        if (pat_values_init(&ref, p) != 0 ||
-            pat_load_inputs(p, o->data_dir, o->gen_missing, o->seed, &ref, d) != 0)
-            goto done;
-        if (pat_interpret(p, &ref, d) != 0)
-            goto done;
+    /* 2. Bound the work the reference and the emulator will do: a program
+     * past the limit is refused before anything runs. */
+    if (!o->map_only && pat_check_work(p, o->max_work, d) != 0) {
+        status = EXIT_NOFIT;
+        job.g = NULL;
+        goto refused;
     }
     if (o->interpret) {
+        status = reference_values(o, p, &ref, &rb, d);
+        if (status != EXIT_OK)
+            goto done;
         if (!o->quiet)
             summarise_outputs(p, &ref);
-        if (o->out_dir && pat_write_outputs(p, o->out_dir, &ref, d) != 0) {
+        if (o->out_dir && pat_write_outputs(p, o->out_dir, &ref, d) != 0)
             status = EXIT_USAGE;
-            goto done;
-        }
-        status = EXIT_OK;
         goto done;
     }
 
@@ -606,12 +649,15 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     if (status == EXIT_NOFIT && job.placed && job.routed && job.route.overused_links > 0) {
         /* The report of a congested mapping is what the user needs to see
          * why: write it (without emulation) before failing. */
+        job.refused = cli_refusal_reason(d);
         if (o->svg)
             write_svg(&job, d);
         if (o->json)
             cli_report_json(o->json, &job, d);
         goto done;
     }
+    if (status == EXIT_NOFIT)
+        goto refused;
     if (status != EXIT_OK)
         goto done;
     if (o->svg && write_svg(&job, d) != 0) {
@@ -626,7 +672,12 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
         goto done;
     }
 
-    /* 5. Emulate and verify. */
+    /* 5. Only a program that maps gets data and a reference. */
+    status = reference_values(o, p, &ref, &rb, d);
+    if (status != EXIT_OK)
+        goto done;
+
+    /* 6. Emulate and verify. */
     status = EXIT_INPUT;
     emu_opts eo = {.dense = o->dense, .kernel_baseline = o->kernel_baseline};
     site_row = malloc(((size_t)g.n_units + 1) * sizeof *site_row);
@@ -674,6 +725,7 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
         goto done;
     }
     job.emulated = true;
+    job.bounds = &rb;
     if (o->gains && measure_gains(&job, &ref, &eo, d) != 0) {
         status = EXIT_VERIFY;
         goto done;
@@ -683,7 +735,7 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
         goto done;
     }
 
-    /* 6. Report, then write outputs only for a verified mapping. */
+    /* 7. Report, then write outputs only for a verified mapping. */
     if (!o->quiet)
         cli_report_text(stdout, &job);
     if (o->json && cli_report_json(o->json, &job, d) != 0) {
@@ -709,7 +761,12 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
         }
     }
     status = EXIT_OK;
+    goto done;
 
+refused:
+    /* A refusal keeps its reason as data for a sweep script. */
+    if (o->json && cli_report_refusal_json(o->json, &job, status, d) != 0)
+        status = EXIT_USAGE;
 done:
     if (trace_file)
         fclose(trace_file);
@@ -719,6 +776,7 @@ done:
     free(site_row);
     free(site_col);
     free(stream_net);
+    free(job.refused);
     free(kinds);
     free(names);
     free(nets);
@@ -730,6 +788,7 @@ done:
     if (job.sites.site)
         place_sites_free(&job.sites);
     emu_result_free(&job.emu);
+    pat_bounds_free(&rb);
     pat_values_free(&ref);
     pat_values_free(&emu_out);
     arena_destroy(&a);

@@ -11,65 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-int cli_verify(cli_job *job, const pat_values *want, const pat_values *got)
-{
-    const pat_program *p = job->prog;
-    job->verdict = calloc((size_t)p->n_decls + 1, sizeof *job->verdict);
-    if (!job->verdict)
-        return -1;
-    job->n_verdicts = 0;
-    job->verified = true;
-    for (int k = 0; k < p->n_decls; k++) {
-        const pat_decl *dc = p->decls[k];
-        if (dc->kind != PAT_OUTPUT)
-            continue;
-        cli_verdict *v = &job->verdict[job->n_verdicts++];
-        v->name = dc->name;
-        v->first_bad = -1;
-        const pat_tensor *w = &want->t[k], *g = &got->t[k];
-        if (!g->data.p || g->count != w->count) {
-            v->passed = false;
-            v->mismatches = w->count;
-            job->verified = false;
-            continue;
-        }
-        for (int64_t i = 0; i < w->count; i++) {
-            double a, b;
-            bool ok;
-            if (dc->type.elem == PAT_F32) {
-                a = g->data.f[i];
-                b = w->data.f[i];
-                if (isnan(a) || isnan(b))
-                    ok = isnan(a) && isnan(b);
-                else if (isinf(a) || isinf(b))
-                    ok = a == b;
-                else
-                    ok = fabs(a - b) <= 1e-5 + 1e-4 * fabs(b);
-            } else {
-                a = g->data.i[i];
-                b = w->data.i[i];
-                ok = g->data.i[i] == w->data.i[i];
-            }
-            if (!isnan(a) && !isnan(b) && !isinf(a) && !isinf(b)) {
-                double err = fabs(a - b);
-                if (err > v->max_abs_err)
-                    v->max_abs_err = err;
-                if (b != 0 && err / fabs(b) > v->max_rel_err)
-                    v->max_rel_err = err / fabs(b);
-            }
-            if (!ok) {
-                if (v->first_bad < 0)
-                    v->first_bad = i;
-                v->mismatches++;
-            }
-        }
-        v->passed = v->mismatches == 0;
-        if (!v->passed)
-            job->verified = false;
-    }
-    return 0;
-}
-
 static void human(char *buf, size_t n, double v)
 {
     if (v >= 1e9)
@@ -210,15 +151,8 @@ void cli_report_text(FILE *out, const cli_job *job)
     if (job->have_gains)
         fprintf(out, "gains        meta-pipelining %.2fx, sparsity %.2fx, spatial vs kernel-by-kernel %.2fx\n",
                 job->gain_metapipe, job->gain_sparsity, job->gain_spatial);
-    for (int k = 0; k < job->n_verdicts; k++) {
-        const cli_verdict *v = &job->verdict[k];
-        fprintf(out, "verify       %-10s max abs err %.3g, max rel err %.3g: %s", v->name, v->max_abs_err,
-                v->max_rel_err, v->passed ? "pass" : "FAIL");
-        if (!v->passed)
-            fprintf(out, " (%lld elements differ, first at flat index %lld)", (long long)v->mismatches,
-                    (long long)v->first_bad);
-        fputc('\n', out);
-    }
+    for (int k = 0; k < job->n_verdicts; k++)
+        cli_verify_text(out, &job->verdict[k]);
     fprintf(out, "result       %s\n", job->verified ? "mapped and verified" : "VERIFICATION FAILED");
 }
 
@@ -263,10 +197,7 @@ int cli_report_json(const char *path, const cli_job *job, diag_list *d)
     json_t *outputs = json_object();
     for (int k = 0; k < job->n_verdicts; k++) {
         const cli_verdict *v = &job->verdict[k];
-        json_object_set_new(outputs, v->name,
-                            json_pack("{s:f, s:f, s:b, s:I}", "max_abs_err", v->max_abs_err, "max_rel_err",
-                                      v->max_rel_err, "passed", v->passed, "mismatches",
-                                      (json_int_t)v->mismatches));
+        json_object_set_new(outputs, v->name, cli_verify_json(v));
     }
     json_t *units = json_object();
     for (int u = 0; u < g->n_units && job->emulated; u++) {
@@ -350,6 +281,8 @@ int cli_report_json(const char *path, const cli_job *job, diag_list *d)
                                       "variant_cycles", "no_metapipe", (json_int_t)job->cycles_no_metapipe,
                                       "dense", (json_int_t)job->cycles_dense, "kernel_baseline",
                                       (json_int_t)job->cycles_kernel));
+    json_object_set_new(root, "refused", job->refused ? json_pack("{s:i, s:s}", "exit", EXIT_NOFIT, "reason",
+                                                                  job->refused) : json_null());
     json_object_set_new(root, "place", place);
     json_object_set_new(root, "route", route);
     /* Without emulation there are no cycles and nothing was verified:

@@ -170,6 +170,20 @@ static void check_block(checker *C, const dfg_block *b, const dfg_loop *at)
     }
 }
 
+/* Where a memory comes from in the source: the declaration of a program
+ * tensor, else the first operation that stores into a scratch tile (the
+ * expression it materialises), else the fabric file. */
+static diag_loc mem_loc(const dfg *g, int mem)
+{
+    const dfg_mem *m = &g->mems[mem];
+    if (m->decl)
+        return m->decl->loc;
+    for (int k = 0; k < g->n_ops; k++)
+        if (g->ops[k]->mem == mem && g->ops[k]->code == DFG_STORE && g->ops[k]->loc.line > 0)
+            return g->ops[k]->loc;
+    return diag_at_file(g->fab->source);
+}
+
 int dfg_check(const dfg *g, bool *not_fit, diag_list *d)
 {
     *not_fit = false;
@@ -228,10 +242,11 @@ int dfg_check(const dfg *g, bool *not_fit, diag_list *d)
             if (need > pmu_bytes) {
                 char t[96];
                 misfits++;
-                diag_error(d, at, "tile '%s' (%s%s%s) of %lld KiB exceeds a %d KiB PMU", un->name,
-                           pat_type_str(&m->type, t, sizeof t), m->partitioned ? ", one partition" : "",
+                diag_error(d, mem_loc(g, un->mem),
+                           "tile '%s' (%s%s%s) of %lld KiB exceeds a %d KiB PMU (pmu_kib of fabric '%s', %s)",
+                           un->name, pat_type_str(&m->type, t, sizeof t), m->partitioned ? ", one partition" : "",
                            m->depth > 1 ? ", double-buffered" : "",
-                           (long long)((need + 1023) / 1024), f->pmu_kib);
+                           (long long)((need + 1023) / 1024), f->pmu_kib, f->name, f->source);
             }
         }
     }

@@ -15,6 +15,7 @@
 #ifndef RDUMAP_PATTERNS_PAT_H
 #define RDUMAP_PATTERNS_PAT_H
 
+#include <float.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -214,5 +215,47 @@ void pat_values_free(pat_values *v);
  * is reported with the definition's name, the source position and the
  * offending values, and -1 is returned; the caller must then write nothing. */
 int pat_interpret(const pat_program *p, pat_values *vals, diag_list *d);
+
+/* Iterations the reference may run unless --max-work says otherwise:
+ * about ten seconds of interpretation (docs/reference.md). */
+#define PAT_DEFAULT_MAX_WORK INT64_C(10000000000)
+
+typedef struct pat_interp_opts {
+    int64_t max_work;      /* iterations allowed in all; <= 0: PAT_DEFAULT_MAX_WORK */
+    bool one_at_a_time;    /* no blocked inner loops (to test that blocks change nothing) */
+} pat_interp_opts;
+
+/* The reordering bound R of every element (spec §6): how far any order of
+ * the reductions it depends on can move it in binary32.  By decl id; NULL
+ * for a tensor whose bounds are all 0 (inputs, and with --reference, an
+ * output without a bound file).  R is +inf where no bound holds (a guard,
+ * select, index or i32 that depends on a reordered sum, or a sum that can
+ * overflow in some order); for an i32 element R is 0 or +inf. */
+typedef struct pat_bounds {
+    int n;
+    double **r;
+} pat_bounds;
+
+/* The bound of a reduction that can overflow to inf in some order and not
+ * in another (its terms reach FLT_MAX): no finite bound, told apart from
+ * +inf so that a report can say "overflow".  Any operation on it gives +inf. */
+#define PAT_BOUND_OVERFLOW DBL_MAX
+
+void pat_bounds_free(pat_bounds *b);
+
+/* Static work of p: inputs, outputs and buffers (elements) plus the body
+ * evaluations of every pattern whose ranges are static (a dynamic range is
+ * counted as it runs).  Saturates at INT64_MAX. */
+int64_t pat_static_work(const pat_program *p);
+
+/* Refuse (-1, with the count and the definition that dominates it) a
+ * program whose static work exceeds max_work (<= 0: the default). */
+int pat_check_work(const pat_program *p, int64_t max_work, diag_list *d);
+
+/* pat_interpret with options, filling *rb (when not NULL) with the bound
+ * of every output and buffer element.  A dynamic range that would take
+ * the work past max_work stops the run with a run-time error. */
+int pat_interpret_opts(const pat_program *p, pat_values *vals, const pat_interp_opts *o,
+                       pat_bounds *rb, diag_list *d);
 
 #endif

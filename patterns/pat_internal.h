@@ -147,4 +147,14 @@ typedef struct ptr_vec {
 
 int pat_vec_push(ptr_vec *v, arena *a, void *item);
 
+/* Saturating int64 arithmetic for work counts (pat_work.c). */
+int64_t pat_work_add(int64_t a, int64_t b);
+int64_t pat_work_mul(int64_t a, int64_t b);
+/* Static body evaluations of the patterns in one evaluation of e (a
+ * dynamic range counts as running 0 times: it is charged as it runs). */
+int64_t pat_expr_work(const pat_expr *e);
+/* Body evaluations of one iteration of a pattern: 1 + the static work of
+ * its body, guard and key. */
+int64_t pat_iter_work(const pat_pattern *pt);
+
 #endif

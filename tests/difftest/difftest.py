@@ -59,7 +59,8 @@ import progfuzz  # noqa: E402
 
 SANITIZER = re.compile(r'(AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|'
                        r'runtime error:|Segmentation fault|Aborted)')
-VERIFY = re.compile(r'^verify\s+(\S+)\s+max abs err (\S+), max rel err (\S+): (pass|FAIL.*)$', re.M)
+VERIFY = re.compile(r'^verify\s+(\S+)\s+max abs err (\S+), max rel err (\S+)'
+                    r'(?:, worst err/bound \S+)?(?: \(R up to \S+\))?: (pass|FAIL.*)$', re.M)
 NEAR_REL = 1e-3
 NEAR_ABS = 1e-4    # when the reference is 0, rdumap reports rel 0
 EXTRA = []          # more rdumap arguments (--pass)

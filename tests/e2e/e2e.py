@@ -9,13 +9,17 @@ usage: e2e.py RDUMAP SOURCE_ROOT GROUP [FABRIC]
   GROUP errors           bad input of every kind: message, exit code, no output
   GROUP report           the JSON contract, determinism, --out, --mutate
   GROUP sim              the cycle-level simulation: --trace, every --mutate class caught
+  GROUP reference        refusals before work (with their JSON), the work limit, the
+                         reordering bound, --reference, --save-inputs, --seed-place
 """
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 RDUMAP, ROOT, GROUP = sys.argv[1], sys.argv[2], sys.argv[3]
 FAILS = []
@@ -322,6 +326,131 @@ def sim():
         check(rc == 0 and "replicated 32 ways" in out, f"softmax --par 32 maps on sn10: {err.strip()[:200]}")
 
 
-{"examples": lambda: examples(sys.argv[4]), "sim": sim, "par": lambda: examples(sys.argv[4], "--par", "4", "--place", "greedy"), "strategies": lambda: strategies(sys.argv[4]), "nofit": nofit, "errors": errors, "report": report}[GROUP]()
+def read_npy(p):
+    """(dtype, values) of a .npy file rdumap wrote (v1.0, <f4 or <i4)."""
+    b = open(p, "rb").read()
+    hl = struct.unpack("<H", b[8:10])[0]
+    header = b[10:10 + hl].decode()
+    body = b[10 + hl:]
+    code = "f" if "<f4" in header else "i"
+    return code, list(struct.unpack("<%d%s" % (len(body) // 4, code), body))
+
+
+def reference():
+    with tempfile.TemporaryDirectory() as d:
+        j = os.path.join(d, "r.json")
+        # A tensor of 2^31-1 elements is refused by the fit check before any
+        # input exists (it took 98 s and 16.8 GB when the reference ran first),
+        # at its declaration, naming the fabric's limit; the JSON keeps the reason.
+        big = write(d, "big.pat", "const N = 2147483647\ninput x : f32[N]\noutput y : f32\n"
+                                  "y = reduce (i: N) + { x[i] }\n")
+        t0 = time.monotonic()
+        rc, out, err = run(big, "--json", j)
+        dt = time.monotonic() - t0
+        check(rc == 2 and dt < 20, f"a 2^31-1 element tensor is refused at once: exit {rc} in {dt:.2f} s")
+        check("big.pat:2:7: error:" in err and "pmu_kib" in err and "^" in err,
+              f"the capacity error points at the declaration and names the limit: {err[:300]}")
+        r = json.load(open(j)) if os.path.exists(j) else {}
+        ref = r.get("refused") or {}
+        check(ref.get("exit") == 2 and "exceeds" in ref.get("reason", "") and r.get("verify", 1) is None
+              and ref.get("errors", [{}])[0].get("line") == 2,
+              f"--json of a refused program has the reason as data: {json.dumps(r)[:300]}")
+        os.remove(j)
+        # A tensor past 2^31-1 elements (8 EiB here) is refused by the checker,
+        # before anything is allocated (f32[N][N][N], whose count overflows
+        # int64, waits for an overflow-safe pat_type_count).
+        huge = write(d, "huge.pat", "const N = 2147483647\ninput x : f32[N][N]\noutput y : f32\ny = x[0][0]\n")
+        t0 = time.monotonic()
+        rc, out, err = run(huge, "--json", j)
+        dt = time.monotonic() - t0
+        check(rc == 1 and "huge.pat:2:7: error:" in err and "4611686014132420609 elements" in err and dt < 20,
+              f"a tensor of 2^62 elements is refused at once: exit {rc} in {dt:.2f} s {err[:200]}")
+        # Work the program implies is counted before it runs.
+        work = write(d, "work.pat", "input x : f32[4]\noutput y : f32\n"
+                                    "y = reduce (i: 2147483647, j: 2147483647) + { x[(i + j) % 4] }\n")
+        t0 = time.monotonic()
+        rc, out, err = run(work, "--json", j)
+        dt = time.monotonic() - t0
+        check(rc == 2 and "4611686014132420614 iterations" in err and "--max-work" in err and dt < 20,
+              f"reduce (i: 2^31-1, j: 2^31-1) is refused at once with its count: exit {rc} {err[:200]}")
+        r = json.load(open(j)) if os.path.exists(j) else {}
+        check((r.get("refused") or {}).get("exit") == 2, "its JSON says refused")
+        rc, out, err = run(work, "--interpret")
+        check(rc == 2 and "iterations" in err, f"--interpret refuses it too: exit {rc}")
+        rc, out, err = run(path("examples", "gemm.pat"), "--max-work", "1000000")
+        check(rc == 2 and "--max-work" in err, f"--max-work lowers the limit: exit {rc} {err[:200]}")
+        # a dynamic range is charged as it runs: spmv's static work is 36,865
+        rc, out, err = run(path("examples", "spmv.pat"), "--max-work", "40000", "--interpret")
+        check(rc == 1 and "runs" in err and "--max-work" in err and "spmv.pat:" in err,
+              f"a dynamic range past the limit stops with a run-time error: exit {rc} {err[:300]}")
+        rc, out, err = run(path("examples", "spmv.pat"), "--max-work", "60000", "--interpret")
+        check(rc == 0, f"and runs under a limit that covers it: exit {rc} {err[:200]}")
+        # The reordering bound: a layernorm around 2.5E3 (the sums of 256 terms
+        # of 2500 lose digits, the mean's error is amplified by the subtraction)
+        # verifies, and reports its margin.
+        ln = write(d, "ln.pat", "const R = 64\nconst D = 256\ninput X : f32[R][D]\ninput gamma : f32[D]\n"
+                                "input beta : f32[D]\noutput Y : f32[R][D]\nY = map (i: R) {\n"
+                                "  let mean = reduce (j: D) + { X[i][j] + 2.5E3 } / f32(D)\n"
+                                "  let var  = reduce (j: D) + { let c = X[i][j] + 2.5E3 - mean  c * c } / f32(D)\n"
+                                "  let inv  = 1.0 / sqrt(var + 1e-5)\n"
+                                "  map (j: D) { (X[i][j] + 2.5E3 - mean) * inv * gamma[j] + beta[j] }\n}\n")
+        rc, out, err = run(ln, "--place", "greedy", "--json", j)
+        v = json.load(open(j))["verify"]["outputs"]["Y"] if rc == 0 else {}
+        check(rc == 0 and 0 < v.get("worst_ratio", 2) < 1 and v.get("max_bound", 0) > 0 and "worst err/bound" in out,
+              f"a layernorm around 2.5E3 verifies within its bound: exit {rc} {v} {err[:200]}")
+        # A real lowering error at model scale is still caught: a 1024-term
+        # reduction whose multiply is corrupted.
+        mm = write(d, "mv.pat", "input A : f32[64][1024]\ninput x : f32[1024]\noutput y : f32[64]\n"
+                                "y = map (i: 64) { reduce (k: 1024) + { A[i][k] * x[k] } }\n")
+        rc, text, _ = run(mm, "--dump-dfg", "-", "-q", "--map-only")
+        mul = next(l for l in text.splitlines() if "mul.f32" in l).split()[0].lstrip("#")
+        rc, out, err = run(mm, "--mutate", mul, "--place", "greedy")
+        check(rc == 3 and "FAIL" in out, f"--mutate on a 1024-term reduction fails verification: exit {rc}")
+        # --save-inputs writes what was generated; --reference takes the expected
+        # outputs from files (the run does not interpret); a wrong file fails.
+        ins, outs = os.path.join(d, "in"), os.path.join(d, "out")
+        os.mkdir(ins)
+        os.mkdir(outs)
+        prog = path("examples", "softmax.pat")
+        rc, out, err = run(prog, "--save-inputs", ins, "--out", outs, "--seed", "3", "--place", "greedy")
+        check(rc == 0 and os.listdir(ins) == ["X.npy"] and os.listdir(outs) == ["Y.npy"],
+              f"--save-inputs writes X.npy: exit {rc} {os.listdir(ins)} {err[:200]}")
+        rc, out, err = run(prog, "--data", ins, "--reference", outs, "--place", "greedy")
+        check(rc == 0 and "mapped and verified" in out, f"--reference DIR verifies against Y.npy: exit {rc} {err[:200]}")
+        code, vals = read_npy(os.path.join(outs, "Y.npy"))
+        vals[5] += 0.5
+        npy(outs, "Y", "<f4", (512, 128), vals)
+        rc, out, err = run(prog, "--data", ins, "--reference", outs, "--place", "greedy")
+        check(rc == 3 and "first at flat index 5" in out, f"--reference with a wrong element fails there: exit {rc}")
+        rc, out, err = run(prog, "--data", ins, "--reference", os.path.join(d, "nowhere"), "--place", "greedy")
+        check(rc == 4 and "nowhere" in err, f"--reference on a missing directory is an I/O error: exit {rc}")
+        # inf against a finite reference: accepted as overflow when the bound
+        # reaches FLT_MAX (a reference from another order, bound in Y.R.npy)
+        ov = write(d, "ov.pat", "input x : f32[4]\noutput y : f32\ny = reduce (i: 4) + { 1.0E38 + x[i] * 0.0 }\n")
+        od = os.path.join(d, "ov")
+        os.mkdir(od)
+        npy(od, "y", "<f4", (), [3.0e38])
+        rc, out, err = run(ov, "--reference", od, "--place", "greedy")
+        check(rc == 3 and "overflowed to inf" in out, f"inf against a finite reference without a bound fails, "
+                                                      f"explained as overflow: exit {rc} {out[-300:]}")
+        npy(od, "y.R", "<f4", (), [1.0e38])
+        rc, out, err = run(ov, "--reference", od, "--place", "greedy")
+        check(rc == 0 and "can overflow to inf in one order" in out,
+              f"and passes, explained, when the bound reaches FLT_MAX: exit {rc} {out[-300:]}")
+        # --seed-place varies placement without changing the data
+        a_in, b_in = os.path.join(d, "a"), os.path.join(d, "b")
+        os.mkdir(a_in)
+        os.mkdir(b_in)
+        ja, jb = os.path.join(d, "a.json"), os.path.join(d, "b.json")
+        run(path("examples", "gemm.pat"), "--seed-place", "1", "--save-inputs", a_in, "--json", ja)
+        run(path("examples", "gemm.pat"), "--seed-place", "2", "--save-inputs", b_in, "--json", jb)
+        same_data = all(open(os.path.join(a_in, f), "rb").read() == open(os.path.join(b_in, f), "rb").read()
+                        for f in ("A.npy", "B.npy"))
+        pa, pb = json.load(open(ja))["place"]["units"], json.load(open(jb))["place"]["units"]
+        check(same_data and pa != pb, "--seed-place changes the placement, not the data")
+
+
+{"examples": lambda: examples(sys.argv[4]), "sim": sim, "par": lambda: examples(sys.argv[4], "--par", "4", "--place", "greedy"), "strategies": lambda: strategies(sys.argv[4]), "nofit": nofit, "errors": errors, "report": report,
+ "reference": reference}[GROUP]()
 print(f"{len(FAILS)} failed")
 sys.exit(1 if FAILS else 0)

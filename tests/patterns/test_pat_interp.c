@@ -343,6 +343,181 @@ static void test_missing_input(void **state)
     finish(&r);
 }
 
+
+/* ---------------------------------------------------------------- */
+/* Blocked inner loops, bounds, the work limit                       */
+
+static const char *const block_decls =
+    "input x : f32[300]\ninput c : i32[300] in 0 .. 300\ninput p : i32[65] in 0 .. 300 sorted\n";
+
+/* Inputs for block_decls: varied signs, gathers all over x, CSR rows of
+ * every length from 0 up. */
+static void block_inputs(run *r)
+{
+    float x[300];
+    int32_t c[300], p[65];
+    for (int i = 0; i < 300; i++) {
+        x[i] = sinf((float)i * 0.7f) * (1.0f + (float)(i % 7));
+        c[i] = (i * 37 + 11) % 300;
+    }
+    for (int i = 0; i <= 64; i++)
+        p[i] = i * i * 300 / (64 * 64);
+    set_input(r, "x", x, NULL);
+    set_input(r, "c", NULL, c);
+    set_input(r, "p", NULL, p);
+}
+
+/* Run src both ways; the outputs and their bounds must be the same bits,
+ * or both runs must fail with the same first error. */
+static void same_both_ways(const char *body, int64_t max_work)
+{
+    char src[2048];
+    snprintf(src, sizeof src, "%s%s", block_decls, body);
+    run a, b;
+    setup(&a, src);
+    setup(&b, src);
+    block_inputs(&a);
+    block_inputs(&b);
+    pat_interp_opts oa = {.max_work = max_work}, ob = {.max_work = max_work, .one_at_a_time = true};
+    pat_bounds ra = {0}, rb = {0};
+    int ca = pat_interpret_opts(a.p, &a.v, &oa, &ra, &a.d), cb = pat_interpret_opts(b.p, &b.v, &ob, &rb, &b.d);
+    if (ca != cb) {
+        print_error("%s: blocked %d, one at a time %d: %s\n", body, ca, cb,
+                    a.d.n ? a.d.items[0].msg : b.d.n ? b.d.items[0].msg : "");
+        fail();
+    }
+    if (ca != 0) {
+        assert_int_equal(a.d.n_errors, 1);
+        assert_int_equal(b.d.n_errors, 1);
+        if (strcmp(a.d.items[0].msg, b.d.items[0].msg) != 0 || a.d.items[0].loc.col != b.d.items[0].loc.col) {
+            print_error("%s:\n blocked      %s\n one at a time %s\n", body, a.d.items[0].msg, b.d.items[0].msg);
+            fail();
+        }
+    } else {
+        for (int i = 0; i < a.p->n_decls; i++) {
+            const pat_decl *dl = a.p->decls[i];
+            if (dl->kind != PAT_OUTPUT && dl->kind != PAT_BUFFER)
+                continue;
+            int64_t n = a.v.t[i].count;
+            if (memcmp(a.v.t[i].data.p, b.v.t[i].data.p, (size_t)n * 4) != 0 ||
+                memcmp(ra.r[i], rb.r[i], (size_t)n * sizeof(double)) != 0) {
+                print_error("%s: '%s' differs\n", body, dl->name);
+                fail();
+            }
+        }
+    }
+    pat_bounds_free(&ra);
+    pat_bounds_free(&rb);
+    finish(&a);
+    finish(&b);
+}
+
+static void test_blocks_change_nothing(void **state)
+{
+    (void)state;
+    static const char *const bodies[] = {
+        /* CSR rows across blocks, a gather, a guard, row-uniform terms */
+        "output y : f32[64]\ny = map (r: 64) { reduce (j: p[r] .. p[r + 1]) + { x[c[j]] * x[j] } }\n",
+        "output y : f32[64]\ny = map (r: 64) { reduce (j: p[r] .. p[r + 1]) + where c[j] % 3 != 0 { x[j] + x[r] } }\n",
+        "output y : i32[64]\ny = map (r: 64) { reduce (j: p[r] .. p[r + 1]) max { c[j] } }\n",
+        /* lets, selects and && protecting an index, as in conv2d */
+        "output y : f32[20][20]\ny = map (a: 20, b: 20) { reduce (d: 3, e: 3) + { let i = a + d - 1  let j = b + e - 1\n"
+        "  i >= 0 && i < 15 && j >= 0 && j < 20 ? x[i * 20 + j] : 0.5 } }\n",
+        "output y : i32[300]\ny = map (i: 300) { c[i] > 10 ? 1000 / (c[i] - 10) : -1 }\n",
+        "output y : i32[300]\ny = map (i: 300) { i < 5 || x[c[i]] > 0.0 }\n",
+        "output y : i32[300]\ny = map (i: 300) { i > 295 && x[i + 4] > 0.0 }\n",
+        "output y : f32[300]\ny = map (i: 300) { let a = x[i] * 2.0  let b = a + x[(i + 1) % 300]  exp(b * 0.1) - a }\n",
+        "output y : f32[4][300]\ny = map (i: 4, j: 300) { x[i] }\n",
+        "output y : f32\ny = reduce (i: 300) * { 1.0 + x[i] * 0.001 }\n",
+        /* sums of products, fused: a uniform factor, a gathered one */
+        "output y : f32[3]\ny = map (k: 3) { reduce (i: 300) + { x[k] * x[c[i]] } }\n",
+        "output y : f32[3]\ny = map (k: 3) { reduce (i: 300) + { x[(i * 7) % 300] * x[k] } }\n",
+        "output y : f32\ny = reduce (i: 300) min { x[c[i]] }\n",
+        "output y : f32[10][30]\ny = map (i: 10) { let m = reduce (j: 30) max { x[i * 30 + j] }\n"
+        "  map (j: 30) { exp(x[i * 30 + j] - m) / (1.0 + abs(m)) } }\n",
+        "output y : i32[300]\ny = map (i: 300) { -c[i] * 7 + i32(x[i] * 10.0) - (c[i] - i) * 65536 * 65536 }\n",
+        /* affine index arithmetic that wraps: one lane, steps past 2^63 */
+        "output y : i32[1]\ny = map (i: 1) { i * 65536 * 65536 * 65536 * 65536 * 65536 + 3 }\n",
+        "output y : f32[300]\ny = map (i: 300) { x[(i * 65536 * 65536 + i) % 300] }\n",
+        /* run-time errors: the first failing iteration, exactly */
+        "output y : f32[64]\ny = map (r: 64) { reduce (j: p[r] .. p[r + 1]) + { x[c[j] + 50] } }\n",
+        "output y : f32\ny = reduce (i: 300) + { x[c[i] * 2] }\n",
+        "output y : f32[300]\ny = map (i: 300) { x[c[i] + i] }\n",
+        "output y : i32[300]\ny = map (i: 300) { 7 / (c[i] - 48) }\n",
+        "output y : f32[20][20]\ny = map (a: 20, b: 20) { reduce (d: 3, e: 3) + { let i = a + d - 1\n"
+        "  i >= 0 && i < 16 ? x[i * 20 + b + e] : 0.5 } }\n",
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++)
+        same_both_ways(bodies[i], 0);
+    /* the work limit stops a dynamic range at the same place both ways */
+    same_both_ways("output y : f32[64]\ny = map (r: 64) { reduce (j: p[r] .. p[r + 1]) + { x[j] } }\n", 1100);
+}
+
+/* The bound of output `name` after running src (with block_inputs). */
+static double bound_of(const char *body, const char *name, int64_t at)
+{
+    char src[2048];
+    snprintf(src, sizeof src, "%s%s", block_decls, body);
+    run r;
+    setup(&r, src);
+    block_inputs(&r);
+    pat_bounds rb = {0};
+    assert_int_equal(pat_interpret_opts(r.p, &r.v, NULL, &rb, &r.d), 0);
+    double b = rb.r[pat_find_decl(r.p, name)->id][at];
+    pat_bounds_free(&rb);
+    finish(&r);
+    return b;
+}
+
+static void test_bounds(void **state)
+{
+    (void)state;
+    /* nothing reordered, nothing to bound */
+    assert_true(bound_of("output y : f32[300]\ny = map (i: 300) { exp(x[i]) * x[c[i]] }\n", "y", 5) == 0);
+    assert_true(bound_of("output y : f32\ny = reduce (i: 300) max { x[i] }\n", "y", 0) == 0);
+    /* a sum of n terms: 2 gamma(n-1) times the absolute sum */
+    double s = 0;
+    for (int i = 0; i < 300; i++)
+        s += fabs((double)(sinf((float)i * 0.7f) * (1.0f + (float)(i % 7))));
+    double g = 299 * 0x1p-24 / (1 - 299 * 0x1p-24);
+    double r = bound_of("output y : f32\ny = reduce (i: 300) + { x[i] }\n", "y", 0);
+    assert_true(fabs(r - 2 * g * s) <= 1e-12 * r);
+    /* carried through a division by a constant and a subtraction */
+    double r2 = bound_of("output y : f32\ny = reduce (i: 300) + { x[i] } / 300.0 - 1.0\n", "y", 0);
+    assert_true(r2 >= r / 300 && r2 < r / 300 * 1.01 + 1e-6);
+    /* a sum that overflows in some order has no finite bound */
+    assert_true(bound_of("output y : f32\ny = reduce (i: 4) + { i < 2 ? 3.0E38 : -3.0E38 }\n", "y", 0) ==
+                PAT_BOUND_OVERFLOW);
+    assert_true(isinf(bound_of("output y : f32\ny = reduce (i: 4) + { i < 2 ? 3.0E38 : -3.0E38 } * 0.5\n", "y", 0)));
+    assert_true(isinf(bound_of("output y : f32\ny = reduce (i: 4) + { i % 2 == 0 ? 3.0E38 : -3.0E38 } * 0.5\n",
+                               "y", 0)));
+    /* a select on a comparison the reordering can flip has none either, but
+     * one far from its threshold keeps the bound of its side */
+    assert_true(isinf(bound_of("buffer z : f32\noutput y : f32\nz = reduce (i: 300) + { x[i] }\n"
+                               "y = z > z - 0.0000001 ? 1.0 : 0.0\n", "y", 0)));
+    assert_true(bound_of("buffer z : f32\noutput y : f32\nz = reduce (i: 300) + { x[i] }\n"
+                         "y = z > z - 100.0 ? z : 0.0\n", "y", 0) == r);
+    /* log near zero: unbounded; exp: bounded, scaled by the derivative */
+    double re = bound_of("buffer z : f32\noutput y : f32\nz = reduce (i: 300) + { x[i] } * 0.01\n"
+                         "y = exp(z)\n", "y", 0);
+    assert_true(re > 0 && isfinite(re));
+}
+
+static void test_work_limit(void **state)
+{
+    (void)state;
+    run r;
+    setup(&r, "input x : f32[4]\noutput y : f32\ny = reduce (i: 2147483647, j: 2147483647) + { x[(i + j) % 4] }\n");
+    assert_true(pat_static_work(r.p) > INT64_C(4000000000000000000));
+    assert_int_equal(pat_check_work(r.p, 0, &r.d), -1);
+    assert_non_null(strstr(r.d.items[0].msg, "4611686014132420614 iterations"));
+    finish(&r);
+    setup(&r, "const N = 2147483647\nconst M = 2147483647\ninput x : f32[4]\noutput y : f32\n"
+              "y = reduce (i: N) + { reduce (j: M) + { reduce (k: M) + { x[0] } } }\n");
+    assert_int_equal(pat_static_work(r.p), INT64_MAX);  /* saturates */
+    finish(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +530,9 @@ int main(void)
         cmocka_unit_test(test_rows),
         cmocka_unit_test(test_runtime_errors),
         cmocka_unit_test(test_missing_input),
+        cmocka_unit_test(test_blocks_change_nothing),
+        cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_work_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
