@@ -18,7 +18,7 @@
 #include "mapper/import/import.h"
 
 #ifndef DFGS_DIR
-#error "DFGS_DIR must name shared/dfgs"
+#error "DFGS_DIR must name tests/data/dfgs"
 #endif
 #ifndef DOT_DIR
 #error "DOT_DIR must name tests/import/dot"

@@ -1,5 +1,5 @@
 /*
- * test_import_read.c — the Morpher XML and CGRA-ME DOT readers: the shared
+ * test_import_read.c — the Morpher XML and CGRA-ME DOT readers: the
  * sample graphs as they are, and small inline cases of every kind of
  * malformed input (truncated, unknown opcode, dangling edge, duplicate id,
  * a cycle without a loop-carried edge), each expected at its line.
@@ -20,7 +20,7 @@
 #include "util/prng.h"
 
 #ifndef DFGS_DIR
-#error "DFGS_DIR must name shared/dfgs"
+#error "DFGS_DIR must name tests/data/dfgs"
 #endif
 
 /* ----------------------------------------------------------------- helpers */
