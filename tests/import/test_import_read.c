@@ -422,6 +422,51 @@ static void every_opcode_is_found_in_any_case(void **state)
     assert_int_equal(imp_opcode_find("icmp")->cls, IMP_COMPUTE);
 }
 
+/* Every opcode of the tools' own lists (imp_opcode.c cites where each list
+ * is) is in the table, in the class it must have. */
+static void the_tools_whole_opcode_sets_are_accepted(void **state)
+{
+    (void)state;
+    static const char *morpher[] = {
+        "NOP", "ADD", "SUB", "MUL", "SEXT", "DIV", "LS", "RS", "ARS", "AND", "OR", "XOR", "SELECT", "CMERGE",
+        "CMP", "PCMP", "NCMP", "CLT", "BR", "CGT", "LOADCL", "MOVCL", "LOAD", "LOADH", "LOADB", "STORE",
+        "STOREH", "STOREB", "JUMPL", "MOVC", "OLOADCL", "OLOAD", "OLOADH", "OLOADB", "OSTORE", "OSTOREH",
+        "OSTOREB", "ENDL",
+    };
+    static const char *cgrame[] = {
+        "nop", "input", "output", "const", "trunc", "sext", "zext", "phi", "add", "sub", "mul", "div", "and",
+        "or", "xor", "shl", "shra", "shrl", "gep", "icmp", "load", "store", "shr", "input_pred", "output_pred",
+        "mult", "ashr", "lshr", "br", "cmp", "sqrt", "fadd", "fmul", "fdiv", "fp2int", "int2fp", "select",
+        "mulu_full_lo", "mulu_half_lo", "mulu_quart_lo", "mulu_full_hi", "mulu_half_hi", "mulu_quart_hi",
+        "muls_full_lo", "muls_half_lo", "muls_quart_lo", "muls_full_hi", "muls_half_hi", "muls_quart_hi",
+        "add_full", "add_half", "add_quart", "addrcal", "get_real", "get_imag", "combine",
+    };
+    for (size_t i = 0; i < sizeof morpher / sizeof morpher[0]; i++) {
+        const imp_opcode *op = imp_opcode_find(morpher[i]);
+        if (!op)
+            fail_msg("Morpher opcode %s is not in the table", morpher[i]);
+        assert_true(strcmp(op->tools, "Morpher") == 0 || strcmp(op->tools, "both") == 0);
+        bool load = strstr(morpher[i], "LOAD") != NULL, store = strstr(morpher[i], "STORE") != NULL;
+        assert_int_equal(op->cls, load ? IMP_LOAD : store ? IMP_STORE
+                                  : strcmp(morpher[i], "MOVC") == 0 ? IMP_IMMEDIATE : IMP_COMPUTE);
+    }
+    for (size_t i = 0; i < sizeof cgrame / sizeof cgrame[0]; i++) {
+        const imp_opcode *op = imp_opcode_find(cgrame[i]);
+        if (!op)
+            fail_msg("CGRA-ME opcode %s is not in the table", cgrame[i]);
+        assert_true(strcmp(op->tools, "CGRA-ME") == 0 || strcmp(op->tools, "both") == 0);
+        imp_op_class want = strncmp(cgrame[i], "input", 5) == 0    ? IMP_INPUT
+                            : strncmp(cgrame[i], "output", 6) == 0 ? IMP_OUTPUT
+                            : strcmp(cgrame[i], "const") == 0      ? IMP_IMMEDIATE
+                            : strcmp(cgrame[i], "load") == 0       ? IMP_LOAD
+                            : strcmp(cgrame[i], "store") == 0      ? IMP_STORE
+                                                                   : IMP_COMPUTE;
+        assert_int_equal(op->cls, want);
+    }
+    /* found in no list of either tool: still an error that names it */
+    expect_error("incr.dot", "digraph G {\n  a[opcode=incr];\n}\n", "unknown opcode 'incr' (node a)", 2);
+}
+
 /* ------------------------------------------ the libraries never print */
 
 static void readers_never_print(void **state)
@@ -603,6 +648,7 @@ int main(void)
         cmocka_unit_test(dot_cycles_need_a_phi_or_a_marked_backedge),
         cmocka_unit_test(dot_undirected_graph_is_refused),
         cmocka_unit_test(every_opcode_is_found_in_any_case),
+        cmocka_unit_test(the_tools_whole_opcode_sets_are_accepted),
         cmocka_unit_test(readers_never_print),
         cmocka_unit_test(unreadable_file_is_an_io_error),
         cmocka_unit_test(morpher_every_truncation_is_caught),
