@@ -1235,10 +1235,11 @@ int imp_run(const char *path, const fab_fabric *f, const imp_opts *o, imp_report
 {
     report_init(r, path, f);
     r->strategy = place_strategy_name(o->place.strategy);
+    r->strict = o->read.strict;
     imp_graph g;
     bool io_error = false;
     double t0 = imp_now();
-    int rc = imp_load(path, &g, d, &io_error);
+    int rc = imp_load_with(path, &o->read, &g, d, &io_error);
     r->t_read = imp_now() - t0;
     if (rc != 0) {
         r->exit_class = io_error ? IMP_EXIT_IO : IMP_EXIT_BAD_INPUT;
