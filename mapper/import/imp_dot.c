@@ -394,12 +394,16 @@ static int compare_edge_lines(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
+/* Notes for the first edges a search reads as loop-carried; the rest are
+ * counted in one note. */
+enum { DFS_NOTES = 20 };
+
 /* Step 3 above: the back edges of a depth-first search over same-iteration
  * edges become loop-carried.  Iterative, so a long chain cannot overflow
  * the stack.  Returns 0, or -1 when out of memory. */
 static int mark_dfs_backedges(imp_graph *g, const char *file, diag_list *d)
 {
-    int n = g->n_nodes, m = 0;
+    int n = g->n_nodes, m = 0, found = 0;
     int *order = malloc(((size_t)g->n_edges + 1) * sizeof *order);
     int *first = calloc((size_t)n + 2, sizeof *first);
     int *indeg = calloc((size_t)n + 1, sizeof *indeg);
@@ -442,10 +446,11 @@ static int mark_dfs_backedges(imp_graph *g, const char *file, diag_list *d)
                 int v = e->dst;
                 if (colour[v] == 1) {
                     e->distance = 1;
-                    diag_note(d, (diag_loc){file, e->line, 0},
-                              "edge %s -> %s closes a cycle: read as loop-carried (distance 1), as CGRA-ME "
-                              "reads a plain edge that closes a cycle",
-                              g->node[e->src].name, g->node[v].name);
+                    if (found++ < DFS_NOTES)
+                        diag_note(d, (diag_loc){file, e->line, 0},
+                                  "edge %s -> %s closes a cycle: read as loop-carried (distance 1), as CGRA-ME "
+                                  "reads a plain edge that closes a cycle",
+                                  g->node[e->src].name, g->node[v].name);
                 } else if (colour[v] == 0) {
                     colour[v] = 1;
                     stack[depth] = v;
@@ -454,6 +459,9 @@ static int mark_dfs_backedges(imp_graph *g, const char *file, diag_list *d)
             }
         }
     }
+    if (found > DFS_NOTES)
+        diag_note(d, diag_at_file(file), "%d more edges close a cycle and are read as loop-carried (%d in all)",
+                  found - DFS_NOTES, found);
     free(order), free(first), free(indeg), free(colour), free(stack), free(next);
     return 0;
 }

@@ -501,6 +501,20 @@ static void dot_plain_cycles_are_loop_carried(void **state)
     imp_graph_free(&g);
     diag_free(&d);
 
+    /* many cycles: a note for each of the first 20, then one that counts
+     * the rest; every one of them is loop-carried */
+    char many[4096] = "digraph G {\n";
+    for (int k = 0; k < 25; k++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "  n%d[opcode=add];\n  n%d -> n%d;\n", k, k, k);
+    strcat(many, "}\n");
+    load_ok("many.dot", many, &g, &d);
+    for (int e = 0; e < g.n_edges; e++)
+        assert_int_equal(g.edge[e].distance, 1);
+    assert_int_equal(count_sev(&d, DIAG_NOTE), 21);
+    assert_non_null(find_diag(&d, DIAG_NOTE, "5 more edges close a cycle and are read as loop-carried (25 in all)"));
+    imp_graph_free(&g);
+    diag_free(&d);
+
     /* two cycles through one node: both back edges found */
     load_ok("two.dot",
             "digraph G {\n  i[opcode=input]; a[opcode=add]; b[opcode=add]; c[opcode=add];\n"
