@@ -544,6 +544,40 @@ static void ports_split_a_wide_operation_set(void **state)
     diag_free(&d);
 }
 
+/* gemm_nt's recurrence 3 -> 4 -> 50 -> 0 -> 1 -> 2 -> 3 takes seven values
+ * from outside (five products, a load, a compare): more than one PCU's 4
+ * vector inputs.  It is seeded as few consecutive segments as the ports
+ * allow (three), before the products can take its stages; packed in plain
+ * topological order it was cut at almost every operation (five VPCUs). */
+static void a_wide_recurrence_is_cut_into_few_segments(void **state)
+{
+    (void)state;
+    fab_fabric f;
+    load_fabric(&f, "plasticine.cfg");
+    assert_int_equal(f.vector_in, 4);
+    imp_report r;
+    diag_list d;
+    diag_init(&d);
+    assert_int_equal(map_file("gemm_nt.xml", &f, PLACE_GREEDY, &r, &d), IMP_EXIT_OK);
+    check_design(&r, &f);
+    assert_int_equal(r.recmii, 6);
+    static const char *cycle[] = {"0", "1", "2", "3", "4", "50"};
+    int units[6], distinct = 0;
+    for (size_t c = 0; c < 6; c++)
+        for (int v = 0; v < r.n_nodes; v++) {
+            if (strcmp(r.node_name[v], cycle[c]) != 0)
+                continue;
+            bool seen = false;
+            for (int k = 0; k < distinct; k++)
+                seen |= units[k] == r.unit_of[v];
+            if (!seen)
+                units[distinct++] = r.unit_of[v];
+        }
+    assert_int_equal(distinct, 3);
+    imp_report_free(&r);
+    diag_free(&d);
+}
+
 static void stages_bound_the_cluster(void **state)
 {
     (void)state;
@@ -675,6 +709,7 @@ int main(void)
         cmocka_unit_test(no_recurrence_means_ii_1),
         cmocka_unit_test(unroutable_design_exits_2),
         cmocka_unit_test(ports_split_a_wide_operation_set),
+        cmocka_unit_test(a_wide_recurrence_is_cut_into_few_segments),
         cmocka_unit_test(stages_bound_the_cluster),
         cmocka_unit_test(memory_ops_share_a_pmu_by_array),
         cmocka_unit_test(json_report_has_the_contract_keys),
