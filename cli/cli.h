@@ -29,6 +29,7 @@ typedef struct cli_opts {
     const char *program;
     const char *fabric;        /* NULL: the built-in SN10 */
     const char *dfg_file;      /* --dfg: an imported graph */
+    bool strict;               /* --strict: refuse what the graph's own tool tolerates */
     uint64_t seed;
     const char *data_dir, *out_dir;
     const char *reference_dir;    /* --reference: expected outputs from DIR/NAME.npy */

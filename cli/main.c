@@ -62,6 +62,8 @@ static void usage(FILE *out)
           "                      (rotate an N-buffer early)\n"
           "                      check that verification catches a wrong lowering\n"
           "  --dfg FILE          map an imported dataflow graph (Morpher XML, CGRA-ME DOT)\n"
+          "  --strict            with --dfg: refuse a duplicate Morpher idx and a DOT cycle\n"
+          "                      without a marked loop-carried edge (see docs/import.md)\n"
           "  -q, --quiet         print only errors\n"
           "  -h, --help          this text\n"
           "\n"
@@ -144,6 +146,7 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         else if (!strcmp(a, "--svg")) { NEED_VALUE(); o->svg = val; }
         else if (!strcmp(a, "--placement")) { NEED_VALUE(); o->placement_in = val; }
         else if (!strcmp(a, "--dfg")) { NEED_VALUE(); o->dfg_file = val; }
+        else if (!strcmp(a, "--strict")) o->strict = true;
         else if (!strcmp(a, "--no-metapipe")) o->metapipe = false;
         else if (!strcmp(a, "--map-only")) o->map_only = true;
         else if (!strcmp(a, "--dense")) o->dense = true;
@@ -801,6 +804,7 @@ static int run_import(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     imp_opts_default(&io);
     io.place = o->place;
     io.route = o->route;
+    io.read.strict = o->strict;
     imp_report r;
     int status = imp_run(o->dfg_file, fab, &io, &r, d);
     if (!o->quiet && status != IMP_EXIT_BAD_INPUT && status != IMP_EXIT_IO)

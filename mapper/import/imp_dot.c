@@ -14,11 +14,23 @@
  * `ID -> ID`) only to give every node and edge a line and to find duplicate
  * declarations; all meaning comes from cgraph.
  *
- * Loop-carried edges: an edge is loop-carried when it says so, by
- * `dist=N` / `distance=N` (N >= 1) or `backedge=true`, or when it enters a
- * `phi` and closes a cycle — in SSA form a phi's value from the loop body
- * comes from the previous iteration.  Anything else on a cycle is a
- * combinational loop (imp_graph_check).
+ * Loop-carried edges, in this order (docs/import.md states the rule):
+ *  1. an edge that says so, by `dist=N` / `distance=N` (N >= 1) or
+ *     `backedge=true`;
+ *  2. an edge into a `phi` that closes a cycle — in SSA form a phi's value
+ *     from the loop body comes from the previous iteration;
+ *  3. CGRA-ME's own files mark nothing: a loop-carried dependence is a
+ *     plain edge that closes a cycle (an accumulator is `add16->add16`).
+ *     CGRA-ME finds these edges by a depth-first search (OpGraph::
+ *     getMaxCycle and edgeLatencies: an edge to a node still on the search
+ *     path closes a cycle).  So does mark_dfs_backedges: from the sources
+ *     (nodes with no incoming same-iteration edge) in file order, then from
+ *     every node not yet reached in file order, following each node's
+ *     out-edges in the order their statements appear; every edge to a node
+ *     on the current path becomes loop-carried (distance 1), a note at its
+ *     line.  A self-loop is always such an edge.
+ * With imp_read_opts.strict step 3 is skipped, and a cycle of plain edges
+ * is a combinational loop (imp_graph_check), as it was before.
  */
 #include "mapper/import/imp_internal.h"
 
@@ -367,7 +379,94 @@ static void mark_phi_backedges(imp_graph *g, const bool *explicit_dist)
     free(seen), free(queue), free(into_phi);
 }
 
-int imp_read_dot(imp_graph *g, const char *file, const char *text, diag_list *d)
+/* Order the same-iteration out-edges of each node by their statement's line
+ * (cgraph keeps them by head node, not by statement). */
+static const imp_graph *edge_sorting;
+
+static int compare_edge_lines(const void *x, const void *y)
+{
+    int a = *(const int *)x, b = *(const int *)y;
+    const imp_edge *ea = &edge_sorting->edge[a], *eb = &edge_sorting->edge[b];
+    if (ea->src != eb->src)
+        return (ea->src > eb->src) - (ea->src < eb->src);
+    if (ea->line != eb->line)
+        return (ea->line > eb->line) - (ea->line < eb->line);
+    return (a > b) - (a < b);
+}
+
+/* Notes for the first edges a search reads as loop-carried; the rest are
+ * counted in one note. */
+enum { DFS_NOTES = 20 };
+
+/* Step 3 above: the back edges of a depth-first search over same-iteration
+ * edges become loop-carried.  Iterative, so a long chain cannot overflow
+ * the stack.  Returns 0, or -1 when out of memory. */
+static int mark_dfs_backedges(imp_graph *g, const char *file, diag_list *d)
+{
+    int n = g->n_nodes, m = 0, found = 0;
+    int *order = malloc(((size_t)g->n_edges + 1) * sizeof *order);
+    int *first = calloc((size_t)n + 2, sizeof *first);
+    int *indeg = calloc((size_t)n + 1, sizeof *indeg);
+    char *colour = calloc((size_t)n + 1, 1);
+    int *stack = malloc(((size_t)n + 1) * sizeof *stack);
+    int *next = malloc(((size_t)n + 1) * sizeof *next);
+    if (!order || !first || !indeg || !colour || !stack || !next) {
+        free(order), free(first), free(indeg), free(colour), free(stack), free(next);
+        return -1;
+    }
+    for (int e = 0; e < g->n_edges; e++) {
+        if (g->edge[e].distance != 0)
+            continue;
+        order[m++] = e;
+        first[g->edge[e].src + 1]++;
+        indeg[g->edge[e].dst]++;
+    }
+    edge_sorting = g;
+    qsort(order, (size_t)m, sizeof *order, compare_edge_lines);
+    edge_sorting = NULL;
+    for (int v = 0; v < n; v++)
+        first[v + 1] += first[v];
+    /* pass 0: the sources; pass 1: whatever is left (cycles no source reaches) */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int root = 0; root < n; root++) {
+            if (colour[root] || (pass == 0 && indeg[root] > 0))
+                continue;
+            int depth = 0;
+            stack[depth] = root;
+            next[depth++] = first[root];
+            colour[root] = 1;
+            while (depth > 0) {
+                int u = stack[depth - 1];
+                if (next[depth - 1] == first[u + 1]) {
+                    colour[u] = 2;
+                    depth--;
+                    continue;
+                }
+                imp_edge *e = &g->edge[order[next[depth - 1]++]];
+                int v = e->dst;
+                if (colour[v] == 1) {
+                    e->distance = 1;
+                    if (found++ < DFS_NOTES)
+                        diag_note(d, (diag_loc){file, e->line, 0},
+                                  "edge %s -> %s closes a cycle: read as loop-carried (distance 1), as CGRA-ME "
+                                  "reads a plain edge that closes a cycle",
+                                  g->node[e->src].name, g->node[v].name);
+                } else if (colour[v] == 0) {
+                    colour[v] = 1;
+                    stack[depth] = v;
+                    next[depth++] = first[v];
+                }
+            }
+        }
+    }
+    if (found > DFS_NOTES)
+        diag_note(d, diag_at_file(file), "%d more edges close a cycle and are read as loop-carried (%d in all)",
+                  found - DFS_NOTES, found);
+    free(order), free(first), free(indeg), free(colour), free(stack), free(next);
+    return 0;
+}
+
+int imp_read_dot(imp_graph *g, const char *file, const char *text, const imp_read_opts *ro, diag_list *d)
 {
     int errors = d->n_errors;
     capture.d = d;
@@ -507,8 +606,11 @@ int imp_read_dot(imp_graph *g, const char *file, const char *text, diag_list *d)
         }
         if (!explicit_dist)
             diag_error(d, diag_at_file(file), "out of memory");
-        else if (d->n_errors == errors)
+        else if (d->n_errors == errors) {
             mark_phi_backedges(g, explicit_dist);
+            if (!ro->strict && mark_dfs_backedges(g, file, d) != 0)
+                diag_error(d, diag_at_file(file), "out of memory");
+        }
     }
     if (d->n_errors == errors && g->n_nodes == 0)
         diag_error(d, (diag_loc){file, 1, 0}, "the graph has no nodes");

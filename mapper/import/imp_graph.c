@@ -247,6 +247,15 @@ static bool word_at(const char *p, const char *w)
 
 int imp_load_string(const char *name, const char *text, imp_graph *g, diag_list *d)
 {
+    return imp_load_string_with(name, text, NULL, g, d);
+}
+
+int imp_load_string_with(const char *name, const char *text, const imp_read_opts *ro, imp_graph *g,
+                         diag_list *d)
+{
+    static const imp_read_opts defaults = {0};
+    if (!ro)
+        ro = &defaults;
     memset(g, 0, sizeof *g);
     arena_init(&g->arena);
     g->file = name;
@@ -256,10 +265,10 @@ int imp_load_string(const char *name, const char *text, imp_graph *g, diag_list 
     int rc;
     if (*p == '<') {
         g->format = IMP_MORPHER_XML;
-        rc = imp_read_morpher(g, name, text, d);
+        rc = imp_read_morpher(g, name, text, ro, d);
     } else if (word_at(p, "digraph") || word_at(p, "graph") || word_at(p, "strict")) {
         g->format = IMP_CGRAME_DOT;
-        rc = imp_read_dot(g, name, text, d);
+        rc = imp_read_dot(g, name, text, ro, d);
     } else {
         int line = 1;
         for (const char *q = text; q < p; q++)
@@ -277,6 +286,11 @@ int imp_load_string(const char *name, const char *text, imp_graph *g, diag_list 
 }
 
 int imp_load(const char *path, imp_graph *g, diag_list *d, bool *io_error)
+{
+    return imp_load_with(path, NULL, g, d, io_error);
+}
+
+int imp_load_with(const char *path, const imp_read_opts *ro, imp_graph *g, diag_list *d, bool *io_error)
 {
     memset(g, 0, sizeof *g);
     arena_init(&g->arena);
@@ -323,7 +337,7 @@ int imp_load(const char *path, imp_graph *g, diag_list *d, bool *io_error)
     diag_add_source(d, path, text);
     const char *name = d->n_sources > had ? d->sources[d->n_sources - 1].file : path;
     arena_destroy(&g->arena);
-    int rc = imp_load_string(name, text, g, d);
+    int rc = imp_load_string_with(name, text, ro, g, d);
     free(text);
     return rc;
 }

@@ -23,8 +23,8 @@ int imp_graph_find(const imp_graph *g, const char *name);
 int imp_graph_check(const imp_graph *g, diag_list *d);
 
 /* The readers.  `file` must outlive d (see imp_load). */
-int imp_read_morpher(imp_graph *g, const char *file, const char *text, diag_list *d);
-int imp_read_dot(imp_graph *g, const char *file, const char *text, diag_list *d);
+int imp_read_morpher(imp_graph *g, const char *file, const char *text, const imp_read_opts *ro, diag_list *d);
+int imp_read_dot(imp_graph *g, const char *file, const char *text, const imp_read_opts *ro, diag_list *d);
 
 /* Monotonic wall clock, seconds. */
 double imp_now(void);

@@ -16,7 +16,8 @@
  *     streams that cross between units, a stream on a recurrence weighing
  *     REC_WEIGHT (it adds its hops to the II), in three steps:
  *       0. seeding: the compute operations of each recurrence (a strongly
- *          connected component) that fits one PCU start in one VPCU;
+ *          connected component) that fits one PCU start in one VPCU; one
+ *          that does not starts as consecutive runs, each in its own VPCU;
  *       1. greedy topological packing: each other operation, in topological
  *          order, joins the VPCU holding most of its neighbours that still
  *          has a free stage, fits its ports and keeps the unit graph
@@ -455,14 +456,18 @@ static int find_root(int *up, int x)
 
 /* Seed one VPCU with the compute operations of each recurrence (a strongly
  * connected component: the components of the edges that lie on cycles)
- * that fits in one pipeline, so that its cycle pays no hops.  A seed that
- * breaks a port limit or the acyclic rule is left to the greedy packing. */
+ * that fits in one pipeline, so that its cycle pays no hops.  A recurrence
+ * that does not fit (too many operations, or too many streams for the
+ * ports) is seeded as consecutive segments, as few as the limits allow. */
 static int seed_recurrences(mapper *m)
 {
     const imp_graph *g = m->g;
     int *up = malloc(((size_t)m->n + 1) * sizeof *up);
-    if (!up)
+    bool *tried = calloc((size_t)m->n + 1, sizeof *tried);   /* by root: seeded once */
+    if (!up || !tried) {
+        free(up), free(tried);
         return -1;
+    }
     for (int v = 0; v < m->n; v++)
         up[v] = v;
     for (int e = 0; e < g->n_edges; e++)
@@ -470,8 +475,9 @@ static int seed_recurrences(mapper *m)
             up[find_root(up, g->edge[e].src)] = find_root(up, g->edge[e].dst);
     for (int i = 0; i < m->n_topo; i++) {
         int root = find_root(up, m->topo[i]);
-        if (!compute_node(m, m->topo[i]) || m->part_of[m->topo[i]] >= 0)
+        if (!compute_node(m, m->topo[i]) || m->part_of[m->topo[i]] >= 0 || tried[root])
             continue;
+        tried[root] = true;
         int members = 0;
         for (int k = 0; k < m->n_topo; k++) {
             int v = m->topo[k];
@@ -480,24 +486,55 @@ static int seed_recurrences(mapper *m)
         bool cyclic = false;
         for (int e = 0; e < g->n_edges && !cyclic; e++)
             cyclic = m->recurrent[e] && find_root(up, g->edge[e].src) == root;
-        if (!cyclic || members < 2 || members > m->f->stages)
+        if (!cyclic || members < 2)
             continue;
+        /* Whole, when it fits one pipeline: its cycle pays no hop. */
         int p = new_part(m, PLACE_PCU, NULL);
         if (p < 0) {
-            free(up);
+            free(up), free(tried);
             return -1;
         }
-        for (int k = 0; k < m->n_topo; k++) {
-            int v = m->topo[k];
-            if (compute_node(m, v) && find_root(up, v) == root)
-                assign(m, v, p);
-        }
-        if (!ports_fit(m, p) || !acyclic(m))
+        if (members <= m->f->stages) {
+            for (int k = 0; k < m->n_topo; k++) {
+                int v = m->topo[k];
+                if (compute_node(m, v) && find_root(up, v) == root)
+                    assign(m, v, p);
+            }
+            if (ports_fit(m, p) && acyclic(m))
+                continue;
             for (int v = 0; v < m->n; v++)
                 if (m->part_of[v] == p)
                     assign(m, v, -1);
+        }
+        /* Else as few segments as the stage, port and acyclic limits allow,
+         * each a run of the recurrence in topological order, seeded before
+         * any other operation can take their stages and ports: every cut
+         * adds its hops to the II.  A new VPCU is opened only when the
+         * current one is not empty, so at most one is left empty per
+         * recurrence (the bound on parts in imp_map). */
+        for (int k = 0; k < m->n_topo; k++) {
+            int v = m->topo[k];
+            if (!compute_node(m, v) || find_root(up, v) != root || m->part_of[v] >= 0)
+                continue;
+            if (m->parts[p].size < m->f->stages) {
+                assign(m, v, p);
+                if (ports_fit(m, p) && acyclic(m))
+                    continue;
+                assign(m, v, -1);
+            }
+            if (m->parts[p].size == 0)
+                continue;   /* v alone breaks a limit: left to the packing */
+            p = new_part(m, PLACE_PCU, NULL);
+            if (p < 0) {
+                free(up), free(tried);
+                return -1;
+            }
+            assign(m, v, p);
+            if (!ports_fit(m, p) || !acyclic(m))
+                assign(m, v, -1);
+        }
     }
-    free(up);
+    free(up), free(tried);
     return 0;
 }
 
@@ -1157,7 +1194,8 @@ static int map_graph(const imp_graph *g, const fab_fabric *f, const imp_opts *o,
     m.part_of = malloc(nn * sizeof *m.part_of);
     m.mark = malloc(nn * sizeof *m.mark);
     /* acyclic() works on parts + nodes: a node opens at most one part, and
-     * a recurrence seed that is undone leaves one empty part, so parts <= 2n */
+     * each recurrence (at least 2 nodes, seeded once) leaves at most one
+     * empty part, so parts <= 2n */
     m.indeg = malloc(3 * nn * sizeof *m.indeg);
     m.queue = malloc(3 * nn * sizeof *m.queue);
     m.adj_first = malloc((3 * nn + 1) * sizeof *m.adj_first);
@@ -1235,10 +1273,11 @@ int imp_run(const char *path, const fab_fabric *f, const imp_opts *o, imp_report
 {
     report_init(r, path, f);
     r->strategy = place_strategy_name(o->place.strategy);
+    r->strict = o->read.strict;
     imp_graph g;
     bool io_error = false;
     double t0 = imp_now();
-    int rc = imp_load(path, &g, d, &io_error);
+    int rc = imp_load_with(path, &o->read, &g, d, &io_error);
     r->t_read = imp_now() - t0;
     if (rc != 0) {
         r->exit_class = io_error ? IMP_EXIT_IO : IMP_EXIT_BAD_INPUT;

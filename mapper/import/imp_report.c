@@ -144,9 +144,9 @@ json_t *imp_report_json(const imp_report *r)
         json_object_set_new(import, "streams", streams);
     else
         json_decref(streams);
-    return json_pack("{s:s, s:s, s:{s:s}, s:{s:i, s:i, s:i, s:i}, s:o, s:o, s:n, s:n, s:o, s:s, s:i}", "program",
-                     r->file ? r->file : "", "fabric", r->fabric ? r->fabric : "", "options", "place",
-                     r->strategy ? r->strategy : "", "dfg", "pcus", r->n_pcus, "pmus", r->n_pmus, "ags", r->n_ags,
+    return json_pack("{s:s, s:s, s:{s:s, s:b}, s:{s:i, s:i, s:i, s:i}, s:o, s:o, s:n, s:n, s:o, s:s, s:i}",
+                     "program", r->file ? r->file : "", "fabric", r->fabric ? r->fabric : "", "options", "place",
+                     r->strategy ? r->strategy : "", "strict", r->strict, "dfg", "pcus", r->n_pcus, "pmus", r->n_pmus, "ags", r->n_ags,
                      "streams", r->n_streams, "place", place ? place : json_null(), "route",
                      route ? route : json_null(), "emu", "verify", "import", import ? import : json_null(),
                      "status", r->status ? r->status : "", "exit", r->exit_class);

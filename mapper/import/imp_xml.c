@@ -29,9 +29,16 @@
  *     that says the document ended inside an open element is an error: the
  *     file is truncated.
  *  3. A walk of the tree that checks what recovery may have lost: a node
- *     without idx or OP, a duplicate idx, an edge to an idx that does not
- *     exist, an opcode not in the table, a DFG count= that disagrees with
- *     the number of nodes.  Each is an error at FILE:LINE.
+ *     without idx or OP, an edge to an idx that does not exist, an opcode
+ *     not in the table, a DFG count= that disagrees with the number of
+ *     nodes.  Each is an error at FILE:LINE.
+ * An idx declared twice is read as Morpher's own reader reads it (DFG::
+ * parseXML in ecolab-nus/Morpher_CGRA_Mapper): every <Node> element is a
+ * node, and DFG::findNode returns the first node with an idx, so the edges
+ * a later twin lists, and every edge to that idx, belong to the first; the
+ * twin stays in the graph with no edge at all.  Here the twin is named
+ * "IDX#K" (its K-th declaration), and the repair is a warning at its line.
+ * With imp_read_opts.strict it is an error instead.
  * Edges come from <Output>: nextiter="1" is a loop-carried edge (distance
  * 1), type P/PS a predicate, I1/I2 operand 0/1.  <Input> lists are checked
  * against the outputs and a disagreement is a warning.
@@ -260,6 +267,7 @@ typedef struct walk {
     imp_graph *g;
     diag_list *d;
     const char *file;
+    bool strict;
     pending *edges;
     int n_edges, cap_edges;
     int n_node_elements;
@@ -343,9 +351,11 @@ static void read_node(walk *w, xmlNode *x)
         diag_error(w->d, at, "node idx=\"%s\" is not an integer", n.name);
         return;
     }
-    int twin = imp_graph_find(g, n.name);
-    if (twin >= 0) {
-        diag_error(w->d, at, "duplicate node idx %s (first declared at line %d)", n.name, g->node[twin].line);
+    /* A twin of an earlier idx: its edges belong to that node (owner). */
+    int owner = imp_graph_find(g, n.name);
+    if (owner >= 0 && w->strict) {
+        diag_error(w->d, at, "duplicate node idx %s (first declared at line %d); --strict refuses it",
+                   n.name, g->node[owner].line);
         return;
     }
     const char *s;
@@ -385,11 +395,32 @@ static void read_node(walk *w, xmlNode *x)
                    n.op, n.name);
         return;
     }
+    if (owner >= 0) {
+        /* "88#2": the second declaration of idx 88 (and so on). */
+        const char *idx = n.name;
+        char twin_name[64];
+        int k = 2;
+        do
+            snprintf(twin_name, sizeof twin_name, "%.40s#%d", idx, k++);
+        while (imp_graph_find(g, twin_name) >= 0);
+        n.name = arena_strdup(&g->arena, twin_name);
+        if (!n.name) {
+            diag_error(w->d, at, "out of memory");
+            return;
+        }
+        diag_warning(w->d, at,
+                     "duplicate node idx %s (first declared at line %d): read as Morpher reads it, the "
+                     "first node with idx %s owns this node's edges and every edge to idx %s; this %s "
+                     "stays in the graph as %s, with no edge",
+                     idx, g->node[owner].line, idx, idx, n.op, n.name);
+    }
     int self = imp_graph_add_node(g, &n);
     if (self < 0) {
         diag_error(w->d, at, "out of memory");
         return;
     }
+    if (owner >= 0)
+        self = owner;
     if (outputs)
         read_edges(w, self, outputs, false);
     if (inputs)
@@ -450,7 +481,7 @@ static void resolve_edges(walk *w)
     free(keys);
 }
 
-int imp_read_morpher(imp_graph *g, const char *file, const char *text, diag_list *d)
+int imp_read_morpher(imp_graph *g, const char *file, const char *text, const imp_read_opts *ro, diag_list *d)
 {
     int errors = d->n_errors;
     int repairs = 0;
@@ -510,7 +541,7 @@ int imp_read_morpher(imp_graph *g, const char *file, const char *text, diag_list
             return -1;
         return diag_error(d, (diag_loc){file, 1, 0}, "no <DFG> element: not a Morpher DFG XML");
     }
-    walk w = {g, d, file, NULL, 0, 0, 0};
+    walk w = {g, d, file, ro->strict, NULL, 0, 0, 0};
     for (xmlNode *c = dfg->children; c; c = c->next) {
         if (is(c, "Node"))
             read_node(&w, c);

@@ -91,10 +91,24 @@ typedef struct imp_graph {
     int index_cap;          /* a power of two, at least twice n_nodes */
 } imp_graph;
 
+/* How a file is read.  By default a graph is read as the tool that wrote
+ * it reads it (docs/import.md): a Morpher idx declared twice stays in the
+ * graph as an isolated node and its edges go to the first node with that
+ * idx (a warning at its line); a CGRA-ME cycle of plain edges is a
+ * loop-carried dependence, its back edge chosen by a depth-first search (a
+ * note at its line).  strict refuses both, as errors. */
+typedef struct imp_read_opts {
+    bool strict;
+} imp_read_opts;
+
 /* Read and validate a graph.  Returns 0, or -1 with errors in d (warnings
  * for every repair of a malformed but understood file).  *io_error is set
  * when the file could not be read at all (may be NULL).  Free g with
- * imp_graph_free in every case. */
+ * imp_graph_free in every case.  ro may be NULL (the defaults);
+ * imp_load and imp_load_string read with the defaults. */
+int imp_load_with(const char *path, const imp_read_opts *ro, imp_graph *g, diag_list *d, bool *io_error);
+int imp_load_string_with(const char *name, const char *text, const imp_read_opts *ro, imp_graph *g,
+                         diag_list *d);
 int imp_load(const char *path, imp_graph *g, diag_list *d, bool *io_error);
 int imp_load_string(const char *name, const char *text, imp_graph *g, diag_list *d);
 void imp_graph_free(imp_graph *g);
@@ -107,6 +121,7 @@ typedef struct imp_opts {
     place_opts place;
     route_opts route;
     bool no_route;          /* stop after placement (timing from Manhattan distances) */
+    imp_read_opts read;     /* how imp_run reads the file (--strict) */
 } imp_opts;
 
 void imp_opts_default(imp_opts *o);
@@ -166,6 +181,7 @@ typedef struct imp_report {
     bool timing_routed;     /* hops from routes (else Manhattan distances) */
     /* placement and routing */
     const char *strategy;
+    bool strict;            /* read with imp_read_opts.strict */
     bool placed, routed;
     double place_cost, place_bound;   /* bound NAN when none */
     bool place_optimal;

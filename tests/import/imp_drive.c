@@ -4,6 +4,7 @@
  *
  *   imp_drive FILE [--fabric F.cfg] [--place ilp|sa|greedy|random]
  *             [--seed N] [--time-limit S] [--json] [--svg FILE] [--no-route]
+ *             [--strict]
  *
  * Prints the diagnostics to stderr and the report (text, or JSON with
  * --json) to stdout; exits with the report's exit class.
@@ -38,15 +39,17 @@ int main(int argc, char **argv)
             json = true;
         } else if (strcmp(a, "--no-route") == 0) {
             o.no_route = true;
+        } else if (strcmp(a, "--strict") == 0) {
+            o.read.strict = true;
         } else if (a[0] != '-' && !file) {
             file = a;
         } else {
-            fprintf(stderr, "usage: imp_drive FILE [--fabric F.cfg] [--place S] [--seed N] [--json] [--no-route]\n");
+            fprintf(stderr, "usage: imp_drive FILE [--fabric F.cfg] [--place S] [--seed N] [--json] [--no-route] [--strict]\n");
             return 4;
         }
     }
     if (!file) {
-        fprintf(stderr, "usage: imp_drive FILE [--fabric F.cfg] [--place S] [--seed N] [--json] [--no-route]\n");
+        fprintf(stderr, "usage: imp_drive FILE [--fabric F.cfg] [--place S] [--seed N] [--json] [--no-route] [--strict]\n");
         return 4;
     }
     diag_list d;

@@ -18,7 +18,7 @@
 #include "mapper/import/import.h"
 
 #ifndef DFGS_DIR
-#error "DFGS_DIR must name shared/dfgs"
+#error "DFGS_DIR must name tests/data/dfgs"
 #endif
 #ifndef DOT_DIR
 #error "DOT_DIR must name tests/import/dot"
@@ -243,37 +243,95 @@ static void bad_graph_exits_1_and_missing_file_4(void **state)
     imp_report r;
     diag_list d;
     diag_init(&d);
-    assert_int_equal(map_file("dct.xml", &f, PLACE_GREEDY, &r, &d), IMP_EXIT_BAD_INPUT);
+    /* dct.xml declares idx 88 twice: --strict refuses it */
+    imp_opts o;
+    imp_opts_default(&o);
+    o.place.strategy = PLACE_GREEDY;
+    o.read.strict = true;
+    assert_int_equal(imp_run(DFGS_DIR "/morpher/dct.xml", &f, &o, &r, &d), IMP_EXIT_BAD_INPUT);
+    assert_int_equal(r.exit_class, IMP_EXIT_BAD_INPUT);
+    assert_false(r.placed);
+    imp_report_free(&r);
+    assert_int_equal(imp_run(DFGS_DIR "/cgrame/sum.dot", &f, &o, &r, &d), IMP_EXIT_BAD_INPUT);
     imp_report_free(&r);
     assert_int_equal(map_file("no-such-graph.xml", &f, PLACE_GREEDY, &r, &d), IMP_EXIT_IO);
     imp_report_free(&r);
     diag_free(&d);
 }
-
-static void every_readable_sample_maps_on_plasticine(void **state)
+/* Every sample of both tools maps on plasticine, dct and gemm_nt (read as
+ * Morpher reads their duplicate idx) and CGRA-ME's accum and sum (their
+ * self-loops loop-carried) included. */
+static void every_sample_maps_on_plasticine(void **state)
 {
     (void)state;
     fab_fabric f;
     load_fabric(&f, "plasticine.cfg");
-    const char *files[] = {"accumulate.xml", "array_add.xml", "cap.xml",   "conv2.xml",
-                           "conv3.xml",      "fix_fft.xml",   "mac.xml",   "mac2.xml",
-                           "matrixmultiply.xml", "mults1.xml", "mults2.xml", "sum.xml"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    static const struct {
+        const char *file;
+        int nodes, loop_edges;
+    } cases[] = {
+        {"morpher/accumulate.xml", 15, -1}, {"morpher/array_add.xml", 20, -1}, {"morpher/cap.xml", 18, -1},
+        {"morpher/conv2.xml", 12, -1},      {"morpher/conv3.xml", 17, -1},     {"morpher/fix_fft.xml", 58, -1},
+        {"morpher/mac.xml", 10, -1},        {"morpher/mac2.xml", 20, -1},      {"morpher/matrixmultiply.xml", 10, -1},
+        {"morpher/mults1.xml", 15, -1},     {"morpher/mults2.xml", 19, -1},    {"morpher/sum.xml", 7, -1},
+        {"morpher/dct.xml", 88, 2},         {"morpher/gemm_nt.xml", 52, 2},
+        {"cgrame/accum.dot", 18, 2},        {"cgrame/sum.dot", 7, 2},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[512];
+        snprintf(path, sizeof path, DFGS_DIR "/%s", cases[i].file);
+        imp_opts o;
+        imp_opts_default(&o);
+        o.place.strategy = PLACE_GREEDY;
         imp_report r;
         diag_list d;
         diag_init(&d);
-        int rc = map_file(files[i], &f, PLACE_GREEDY, &r, &d);
+        int rc = imp_run(path, &f, &o, &r, &d);
         if (rc != 0) {
             diag_print(stderr, &d);
-            fail_msg("%s did not map", files[i]);
+            fail_msg("%s did not map", cases[i].file);
         }
         check_design(&r, &f);
         assert_true(r.routed);
+        assert_int_equal(r.route_overused, 0);
+        assert_int_equal(r.n_nodes, cases[i].nodes);
+        if (cases[i].loop_edges >= 0)
+            assert_int_equal(r.n_loop_edges, cases[i].loop_edges);
         imp_report_free(&r);
         diag_free(&d);
     }
 }
 
+/* The isolated twin of a duplicate idx is an operation like any other: it
+ * occupies a unit, with no stream. */
+static void the_twin_of_a_duplicate_idx_is_placed_with_no_stream(void **state)
+{
+    (void)state;
+    fab_fabric f;
+    load_fabric(&f, "plasticine.cfg");
+    imp_opts o;
+    imp_opts_default(&o);
+    o.place.strategy = PLACE_GREEDY;
+    imp_report r;
+    diag_list d;
+    diag_init(&d);
+    assert_int_equal(imp_run(DFGS_DIR "/morpher/gemm_nt.xml", &f, &o, &r, &d), IMP_EXIT_OK);
+    int twin = -1;
+    for (int v = 0; v < r.n_nodes; v++)
+        if (strcmp(r.node_name[v], "52#2") == 0)
+            twin = v;
+    assert_true(twin >= 0);
+    assert_string_equal(r.node_op[twin], "STOREB");
+    int u = r.unit_of[twin];
+    assert_true(u >= 0);
+    assert_int_equal(r.unit[u].kind, PLACE_PMU);
+    assert_int_equal(r.unit[u].n_ops, 1);
+    assert_int_equal(r.unit[u].in_streams + r.unit[u].out_streams, 0);
+    for (int s = 0; s < r.n_streams; s++)
+        assert_true(r.stream[s].src_unit != u && r.stream[s].dst_unit != u);
+    imp_report_free(&r);
+    diag_free(&d);
+}
 /* The CGRA-ME DOT files in tests/import/dot, read from disk. */
 static void dot_files_map_with_their_recurrences(void **state)
 {
@@ -486,6 +544,40 @@ static void ports_split_a_wide_operation_set(void **state)
     diag_free(&d);
 }
 
+/* gemm_nt's recurrence 3 -> 4 -> 50 -> 0 -> 1 -> 2 -> 3 takes seven values
+ * from outside (five products, a load, a compare): more than one PCU's 4
+ * vector inputs.  It is seeded as few consecutive segments as the ports
+ * allow (three), before the products can take its stages; packed in plain
+ * topological order it was cut at almost every operation (five VPCUs). */
+static void a_wide_recurrence_is_cut_into_few_segments(void **state)
+{
+    (void)state;
+    fab_fabric f;
+    load_fabric(&f, "plasticine.cfg");
+    assert_int_equal(f.vector_in, 4);
+    imp_report r;
+    diag_list d;
+    diag_init(&d);
+    assert_int_equal(map_file("gemm_nt.xml", &f, PLACE_GREEDY, &r, &d), IMP_EXIT_OK);
+    check_design(&r, &f);
+    assert_int_equal(r.recmii, 6);
+    static const char *cycle[] = {"0", "1", "2", "3", "4", "50"};
+    int units[6], distinct = 0;
+    for (size_t c = 0; c < 6; c++)
+        for (int v = 0; v < r.n_nodes; v++) {
+            if (strcmp(r.node_name[v], cycle[c]) != 0)
+                continue;
+            bool seen = false;
+            for (int k = 0; k < distinct; k++)
+                seen |= units[k] == r.unit_of[v];
+            if (!seen)
+                units[distinct++] = r.unit_of[v];
+        }
+    assert_int_equal(distinct, 3);
+    imp_report_free(&r);
+    diag_free(&d);
+}
+
 static void stages_bound_the_cluster(void **state)
 {
     (void)state;
@@ -553,6 +645,7 @@ static void json_report_has_the_contract_keys(void **state)
     json_t *j = imp_report_json(&r);
     assert_non_null(j);
     assert_string_equal(json_string_value(json_object_get(j, "fabric")), "tiny");
+    assert_true(json_is_false(json_object_get(json_object_get(j, "options"), "strict")));
     assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "dfg"), "pcus")), r.n_pcus);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "dfg"), "streams")), r.n_streams);
     json_t *place = json_object_get(j, "place");
@@ -607,7 +700,8 @@ int main(void)
         cmocka_unit_test(one_operation_per_pe_on_cgra4x4),
         cmocka_unit_test(too_big_exits_2_with_the_numbers),
         cmocka_unit_test(bad_graph_exits_1_and_missing_file_4),
-        cmocka_unit_test(every_readable_sample_maps_on_plasticine),
+        cmocka_unit_test(every_sample_maps_on_plasticine),
+        cmocka_unit_test(the_twin_of_a_duplicate_idx_is_placed_with_no_stream),
         cmocka_unit_test(dot_files_map_with_their_recurrences),
         cmocka_unit_test(recurrence_in_one_pcu_costs_its_stages),
         cmocka_unit_test(recurrence_across_pes_pays_its_hops),
@@ -615,6 +709,7 @@ int main(void)
         cmocka_unit_test(no_recurrence_means_ii_1),
         cmocka_unit_test(unroutable_design_exits_2),
         cmocka_unit_test(ports_split_a_wide_operation_set),
+        cmocka_unit_test(a_wide_recurrence_is_cut_into_few_segments),
         cmocka_unit_test(stages_bound_the_cluster),
         cmocka_unit_test(memory_ops_share_a_pmu_by_array),
         cmocka_unit_test(json_report_has_the_contract_keys),
