@@ -39,7 +39,7 @@ run: build
 	./$(BUILD)/cli/rdumap $(EXAMPLE) --fabric $(FABRIC)
 
 $(TEST_BUILD)/build.ninja:
-	meson setup $(TEST_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Dwerror=true
+	meson setup $(TEST_BUILD) --buildtype=debugoptimized -Db_sanitize=address,undefined -Dwerror=true
 
 test: deps $(TEST_BUILD)/build.ninja
 	meson compile -C $(TEST_BUILD)
