@@ -55,11 +55,12 @@ typedef struct emu_opts {
 typedef struct emu_unit_stats {
     int64_t busy;          /* cycles in which the unit issued (PCU: vectors or scalar
                             * groups; PMU: cycles its banks served an access) */
-    int64_t starved;       /* cycles a context of the unit waited for an input, a
-                            * control token or a DRAM transfer */
-    int64_t backpressured; /* cycles a context waited for credit on an output */
-    int64_t contention;    /* VPMU: cycles a context waited for the banks, busy with
-                            * another stream's access */
+    int64_t starved;       /* cycles a context of the unit, between its first and last issue,
+                            * waited for an input, a control token or a DRAM transfer */
+    int64_t backpressured; /* ... waited for credit on an output */
+    int64_t contention;    /* VPMU: ... waited for the banks, busy with another stream's access
+                            * (a unit with several contexts: the most waiting one's figures;
+                            * the wait before its first issue is `first`) */
     int64_t conflicts;     /* VPMU: extra cycles lost to bank conflicts */
     int64_t accesses;      /* VPMU: vector accesses served */
     int64_t issues;        /* issues (vector or scalar) of its contexts */

@@ -222,6 +222,7 @@ typedef struct emu_ctx {
     bool done;
     int64_t issues, busy, first, last;
     int64_t waited[WAIT_LOADED + 1];
+    int64_t stalled[WAIT_LOADED + 1];  /* waits that ended in an issue after its first: stalls of its work */
 } emu_ctx;
 
 /* ------------------------------------------------------------------ */

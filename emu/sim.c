@@ -102,8 +102,11 @@ void sim_wake(emu_sim *S, int ctx, int64_t t)
 
 void sim_block(emu_sim *S, emu_ctx *c, emu_wait why, int obj)
 {
-    if (c->wait != WAIT_NONE)
+    if (c->wait != WAIT_NONE) {
         c->waited[c->wait] += S->now - c->wait_since;
+        if (c->first >= 0)
+            c->stalled[c->wait] += S->now - c->wait_since;
+    }
     c->wait = why;
     c->wait_obj = obj;
     c->wait_since = S->now;
@@ -113,6 +116,8 @@ void sim_fired(emu_sim *S, emu_ctx *c, int64_t cycles)
 {
     if (c->wait != WAIT_NONE) {
         c->waited[c->wait] += S->now - c->wait_since;
+        if (c->first >= 0)
+            c->stalled[c->wait] += S->now - c->wait_since;
         c->wait = WAIT_NONE;
     }
     if (c->first < 0)
@@ -775,13 +780,14 @@ int emu_run_opts(const dfg *g, const pat_values *vals, pat_values *out, const em
                 us->busy += c->busy;
             us->issues += c->issues;
             /* a unit waits as long as its most waiting context */
-            int64_t sv = c->waited[WAIT_INPUT] + c->waited[WAIT_TOKEN] + c->waited[WAIT_DRAM] + c->waited[WAIT_LOADED];
+            /* stalls of its work: waits between its first issue and its last */
+            int64_t sv = c->stalled[WAIT_INPUT] + c->stalled[WAIT_TOKEN] + c->stalled[WAIT_DRAM] + c->stalled[WAIT_LOADED];
             if (sv > us->starved)
                 us->starved = sv;
-            if (c->waited[WAIT_CREDIT] > us->backpressured)
-                us->backpressured = c->waited[WAIT_CREDIT];
-            if (c->waited[WAIT_BANKS] > us->contention)
-                us->contention = c->waited[WAIT_BANKS];
+            if (c->stalled[WAIT_CREDIT] > us->backpressured)
+                us->backpressured = c->stalled[WAIT_CREDIT];
+            if (c->stalled[WAIT_BANKS] > us->contention)
+                us->contention = c->stalled[WAIT_BANKS];
             if (c->first >= 0 && (us->first < 0 || c->first < us->first))
                 us->first = c->first;
             if (c->last > us->last)
