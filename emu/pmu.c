@@ -103,21 +103,33 @@ int pmu_bank_cycles(emu_sim *S, const int *bank, const int64_t *addr, const bool
         broadcast = !on[l] || addr[l] == addr[first];
     if (broadcast)
         return 1;
-    worst = 1;
-    for (int q = 0; q < n; q++) {
-        if (!on[q])
+    /* Sort the active lanes by (bank, address), then count each bank's
+     * distinct addresses: n log n, not n^3, for random gathers. */
+    int64_t key_b[EMU_MAX_LANES];
+    int64_t key_a[EMU_MAX_LANES];
+    int m = 0;
+    for (int l = 0; l < n; l++) {
+        if (!on[l])
             continue;
-        int distinct = 0;
-        for (int r = 0; r < n; r++) {
-            if (!on[r] || bank[r] != bank[q])
-                continue;
-            bool dup = false;
-            for (int p = 0; p < r && !dup; p++)
-                dup = on[p] && bank[p] == bank[r] && addr[p] == addr[r];
-            distinct += !dup;
+        int b = bank[l];
+        int64_t a = addr[l];
+        int q = m++;
+        while (q > 0 && (key_b[q - 1] > b || (key_b[q - 1] == b && key_a[q - 1] > a))) {
+            key_b[q] = key_b[q - 1];
+            key_a[q] = key_a[q - 1];
+            q--;
         }
-        if (distinct > worst)
-            worst = distinct;
+        key_b[q] = b;
+        key_a[q] = a;
+    }
+    worst = 1;
+    for (int q = 0, run = 0; q < m; q++) {
+        if (q == 0 || key_b[q] != key_b[q - 1])
+            run = 1;
+        else if (key_a[q] != key_a[q - 1])
+            run++;
+        if (run > worst)
+            worst = run;
     }
     return worst;
 }
