@@ -19,6 +19,7 @@
 static void usage(FILE *out)
 {
     fputs("usage: rdumap PROGRAM.pat [options]\n"
+          "       rdumap MODEL.onnx [options]\n"
           "       rdumap --dfg GRAPH.{xml,dot} [options]\n"
           "       rdumap --fabric F.cfg --describe\n"
           "\n"
@@ -50,6 +51,9 @@ static void usage(FILE *out)
           "  --mutate N          corrupt operation N of the graph (see --dump-dfg -), to\n"
           "                      check that verification catches a wrong lowering\n"
           "  --dfg FILE          map an imported dataflow graph (Morpher XML, CGRA-ME DOT)\n"
+          "  --shape NAME=DIMS   an .onnx input's shape (1,3,8,8) or a symbolic dimension's size\n"
+          "  --emit-pat FILE     write an .onnx model's decomposition as a .pat program\n"
+          "  --emit-data DIR     write an .onnx model's constants as DIR/NAME.npy (for that program)\n"
           "  -q, --quiet         print only errors\n"
           "  -h, --help          this text\n"
           "\n"
@@ -169,6 +173,16 @@ static int parse_args(int argc, char **argv, cli_opts *o)
             if (parse_number(a, val, 1, 100000, &num))
                 return -1;
             o->route.max_iters = (int)num;
+        }
+        else if (!strcmp(a, "--emit-pat")) { NEED_VALUE(); o->emit_pat = val; }
+        else if (!strcmp(a, "--emit-data")) { NEED_VALUE(); o->emit_data = val; }
+        else if (!strcmp(a, "--shape")) {
+            NEED_VALUE();
+            if (o->n_shapes == (int)(sizeof o->shapes / sizeof *o->shapes)) {
+                fprintf(stderr, "rdumap: error: too many --shape options\n");
+                return -1;
+            }
+            o->shapes[o->n_shapes++] = val;
         }
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o->quiet = true;
         else if (a[0] == '-' && a[1]) {
@@ -538,8 +552,9 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     place_net *nets = NULL;
     int status = EXIT_INPUT;
 
-    /* 1. Parse and check. */
-    const pat_program *p = pat_load_file(o->program, &a, d);
+    /* 1. Parse and check (or read and decompose an ONNX model). */
+    onnx_model onnx;
+    const pat_program *p = cli_load_program(o, &a, &onnx, d);
     if (!p) {
         status = d->n_errors && d->items[0].loc.line == 0 && strstr(d->items[0].msg, "cannot") ? EXIT_USAGE : EXIT_INPUT;
         goto done;
@@ -551,7 +566,7 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     /* 2. Inputs and the reference (mapping alone needs only the shapes). */
     if (!o->map_only) {
         if (pat_values_init(&ref, p) != 0 ||
-            pat_load_inputs(p, o->data_dir, o->gen_missing, o->seed, &ref, d) != 0)
+            cli_load_inputs(o, p, &onnx, &ref, d) != 0)
             goto done;
         if (pat_interpret(p, &ref, d) != 0)
             goto done;
@@ -659,6 +674,7 @@ done:
     emu_result_free(&job.emu);
     pat_values_free(&ref);
     pat_values_free(&emu_out);
+    onnx_model_free(&onnx);
     arena_destroy(&a);
     return status;
 }
