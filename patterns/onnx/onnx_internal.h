@@ -83,6 +83,8 @@ typedef struct ox_ctx {
     char *decls, *defs;
     size_t n_decls_text, cap_decls_text, n_defs_text, cap_defs_text;
     int fresh;                 /* counter of names within a definition */
+    const char *const *expr_idx; /* expression mode: the index to generate at */
+    const char *expr_out;        /* expression mode: the expression made */
     bool oom;
 } ox_ctx;
 

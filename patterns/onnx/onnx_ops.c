@@ -226,6 +226,8 @@ static int declare(ox_ctx *c, ox_value *v, pat_decl_kind kind)
 static const char *access(ox_ctx *c, ox_value *v, const char *const *idx);
 static const char *ew_expr(ox_ctx *c, ox_node *n, const char *const *idx);
 static void materialize(ox_ctx *c, ox_value *v);
+static const char *reexpr(ox_ctx *c, ox_value *v, const char *const *idx);
+static bool ew_of_node(const ox_node *n);
 
 /* Numeric index of the base of view v at index idx of v. */
 static void view_base_num(const ox_value *v, const int64_t *idx, int64_t *bidx)
@@ -253,22 +255,6 @@ static void view_base_num(const ox_value *v, const int64_t *idx, int64_t *bidx)
     }
 }
 
-/* True when the dimensions other than 1 of a and b are the same sequence. */
-static bool same_nonone(const pat_type *a, const pat_type *b)
-{
-    int i = 0, j = 0;
-    for (;;) {
-        while (i < a->rank && a->dims[i] == 1)
-            i++;
-        while (j < b->rank && b->dims[j] == 1)
-            j++;
-        if (i == a->rank || j == b->rank)
-            return i == a->rank && j == b->rank;
-        if (a->dims[i++] != b->dims[j++])
-            return false;
-    }
-}
-
 /* The base's index expressions of view v at index idx. */
 static void view_base_text(ox_ctx *c, const ox_value *v, const char *const *idx, const char **bidx)
 {
@@ -293,51 +279,51 @@ static void view_base_text(ox_ctx *c, const ox_value *v, const char *const *idx,
                 bidx[k] = S(c, "(%" PRId64 " + %s * %" PRId64 ")", s, idx[k], st);
         }
         break;
-    case OXV_RESHAPE:
-        if (same_nonone(&v->type, &b->type)) {
-            /* only dimensions of 1 come or go: no arithmetic at all */
-            int i = 0;
-            for (int k = 0; k < b->type.rank; k++) {
-                if (b->type.dims[k] == 1) {
-                    bidx[k] = "0";
-                    continue;
-                }
-                while (v->type.dims[i] == 1)
-                    i++;
-                bidx[k] = idx[i++];
-            }
-            break;
+    case OXV_RESHAPE: {
+        /* Dimensions of 1 come and go freely.  The others fall into groups
+         * whose sizes multiply to the same number on both sides (a split,
+         * a merge, or one to one): within a group the base index is the
+         * group's flat index taken apart, so a reshape that only splits or
+         * merges needs no division at all on the merging side. */
+        int vd[PAT_MAX_RANK], bd[PAT_MAX_RANK], nv = 0, nb = 0;
+        for (int k = 0; k < v->type.rank; k++)
+            if (v->type.dims[k] != 1)
+                vd[nv++] = k;
+        for (int k = 0; k < b->type.rank; k++) {
+            bidx[k] = "0";
+            if (b->type.dims[k] != 1)
+                bd[nb++] = k;
         }
-        {
+        int i = 0, j = 0;
+        while (i < nv && j < nb) {
+            int i0 = i, j0 = j;
+            int64_t pv = v->type.dims[vd[i++]], pb = b->type.dims[bd[j++]];
+            while (pv != pb && (i < nv || j < nb)) {
+                if ((pv < pb && i < nv) || j == nb)
+                    pv *= v->type.dims[vd[i++]];
+                else
+                    pb *= b->type.dims[bd[j++]];
+            }
             const char *flat = NULL;
             int64_t stride = 1;
-            for (int k = v->type.rank - 1; k >= 0; k--) {
-                if (v->type.dims[k] == 1)
-                    continue;
-                const char *term = stride == 1 ? idx[k] : S(c, "%s * %" PRId64, idx[k], stride);
+            for (int q = i - 1; q >= i0; q--) {
+                const char *ix = idx[vd[q]];
+                const char *term = stride == 1 ? ix : S(c, "%s * %" PRId64, ix, stride);
                 flat = flat ? S(c, "%s + %s", term, flat) : term;
-                stride *= v->type.dims[k];
+                stride *= v->type.dims[vd[q]];
             }
-            if (!flat)
-                flat = "0";
-            bool simple = !strchr(flat, ' ');
-            const char *pf = simple ? flat : S(c, "(%s)", flat);
-            int first = 0;
-            while (first < b->type.rank && b->type.dims[first] == 1)
-                first++;
+            const char *pf = i - i0 > 1 ? S(c, "(%s)", flat) : flat;
             stride = 1;
-            for (int k = b->type.rank - 1; k >= 0; k--) {
-                if (b->type.dims[k] == 1) {
-                    bidx[k] = "0";
-                    continue;
-                }
-                const char *q = stride == 1 ? pf : S(c, "%s / %" PRId64, pf, stride);
-                bidx[k] = k == first ? (stride == 1 ? q : S(c, "(%s)", q))
-                                     : S(c, "(%s %% %d)", stride == 1 ? pf : S(c, "(%s)", q), b->type.dims[k]);
+            for (int q = j - 1; q >= j0; q--) {
+                int k = bd[q];
+                const char *e = stride == 1 ? pf : S(c, "%s / %" PRId64, pf, stride);
+                bidx[k] = q == j0 ? e : S(c, "(%s%s%s %% %d)", stride == 1 ? "" : "(", e, stride == 1 ? "" : ")",
+                                          b->type.dims[k]);
                 stride *= b->type.dims[k];
             }
         }
         break;
+    }
     }
 }
 
@@ -350,7 +336,7 @@ static const char *access(ox_ctx *c, ox_value *v, const char *const *idx)
         return access(c, v->base, bidx);
     }
     if (v->form == OXF_EXPR)
-        return ew_expr(c, v->expr, idx);
+        return reexpr(c, v, idx);
     if (v->known && !v->declared && count_of(&v->type) == 1)
         return lit(c, v->kv[0], v->type.elem);
     if (!v->declared)
@@ -582,14 +568,69 @@ static int define_copy(ox_ctx *c, ox_node *n, ox_value *v, ox_value *src)
     return 0;
 }
 
+static bool reads_elementwise(const ox_node *n, const ox_value *v);
+static int run_node(ox_ctx *c, ox_node *n);
+
+/* The expression of inlined value v at index idx: an element-wise node's
+ * expression, or the node's template run again in expression mode. */
+static const char *reexpr(ox_ctx *c, ox_value *v, const char *const *idx)
+{
+    if (ew_of_node(v->expr))
+        return ew_expr(c, v->expr, idx);
+    const char *const *saved_idx = c->expr_idx;
+    const char *saved_out = c->expr_out;
+    c->expr_idx = idx;
+    c->expr_out = NULL;
+    run_node(c, v->expr);
+    const char *e = c->expr_out;
+    c->expr_idx = saved_idx;
+    c->expr_out = saved_out;
+    return e ? S(c, "(%s)", e) : "0";
+}
+
 /* Define inlined expression v as a buffer of its own (its reader turned
  * out to read it more often than once per element). */
 static void materialize(ox_ctx *c, ox_value *v)
 {
     const char *idx[PAT_MAX_RANK];
     begin_def(c, v->expr, v, idx);
-    put_def(c, "%s", ew_expr(c, v->expr, idx));
+    put_def(c, "%s", reexpr(c, v, idx));
     end_def(c, v);
+}
+
+/* Start the template of node n's output y at index idx.  Returns 0 when y
+ * is inlined into its reader (nothing to write now), 1 when y is defined
+ * (the caller builds the element expression and calls emit_end), 2 in
+ * expression mode (reexpr: idx is the reader's index). */
+static int emit_begin(ox_ctx *c, ox_node *n, ox_value *y, const char **idx)
+{
+    if (c->expr_idx) {
+        for (int k = 0; k < y->type.rank; k++)
+            idx[k] = c->expr_idx[k];
+        c->expr_idx = NULL;
+        return 2;
+    }
+    /* an inlined operand read more often than once per element is computed once instead */
+    for (int q = 0; q < n->n_in; q++)
+        if (n->in[q] && n->in[q]->form == OXF_EXPR && count_of(&n->in[q]->type) != count_of(&y->type))
+            materialize(c, n->in[q]);
+    if (!y->is_graph_output && y->uses == 1 && y->reader && reads_elementwise(y->reader, y)) {
+        y->form = OXF_EXPR;
+        y->expr = n;
+        return 0;
+    }
+    begin_def(c, n, y, idx);
+    return 1;
+}
+
+static void emit_end(ox_ctx *c, int mode, ox_value *y, const char *e)
+{
+    if (mode == 2) {
+        c->expr_out = e;
+        return;
+    }
+    put_def(c, "%s", e);
+    end_def(c, y);
 }
 
 /* ------------------------------------------------------------------ */
@@ -620,6 +661,11 @@ static ew_kind ew_of(const char *op)
         if (!strcmp(ew_ops[k].op, op))
             return ew_ops[k].k;
     return EW_NONE;
+}
+
+static bool ew_of_node(const ox_node *n)
+{
+    return ew_of(n->op) != EW_NONE;
 }
 
 /* Bind e to a let when it is more than a name or literal, so that a
@@ -1050,21 +1096,10 @@ static int op_elementwise(ox_ctx *c, ox_node *n, ew_kind k)
         y->kv = NULL;
     }
 
-    /* An inlined operand read more often than once per element is
-     * computed once instead. */
-    for (int q = 0; q < n->n_in; q++)
-        if (n->in[q] && n->in[q]->form == OXF_EXPR && count_of(&n->in[q]->type) != count_of(&y->type))
-            materialize(c, n->in[q]);
-    /* Inline into a sole element-wise reader. */
-    if (!y->is_graph_output && y->uses == 1 && y->reader && reads_elementwise(y->reader, y)) {
-        y->form = OXF_EXPR;
-        y->expr = n;
-        return 0;
-    }
     const char *idx[PAT_MAX_RANK];
-    begin_def(c, n, y, idx);
-    put_def(c, "%s", ew_expr(c, n, idx));
-    end_def(c, y);
+    int mode = emit_begin(c, n, y, idx);
+    if (mode)
+        emit_end(c, mode, y, ew_expr(c, n, idx));
     return 0;
 }
 
@@ -1527,7 +1562,9 @@ static int op_concat(ox_ctx *c, ox_node *n)
         return y->is_graph_output ? define_copy(c, n, y, y) : 0;
     }
     const char *idx[PAT_MAX_RANK];
-    begin_def(c, n, y, idx);
+    int mode = emit_begin(c, n, y, idx);
+    if (!mode)
+        return 0;
     /* a chain of selects on the axis index, the last input unconditional */
     const char *e = NULL;
     int64_t off = dims[axis];
@@ -1543,8 +1580,7 @@ static int op_concat(ox_ctx *c, ox_node *n)
         const char *a = access(c, v, vi);
         e = e ? S(c, "%s < %" PRId64 " ? %s : %s", idx[axis], off + v->type.dims[axis], a, e) : a;
     }
-    put_def(c, "%s", e);
-    end_def(c, y);
+    emit_end(c, mode, y, e);
     return 0;
 }
 
@@ -1604,7 +1640,9 @@ static int op_gather(ox_ctx *c, ox_node *n)
         return y->is_graph_output ? define_copy(c, n, y, y) : 0;
     }
     const char *idx[PAT_MAX_RANK];
-    begin_def(c, n, y, idx);
+    int mode = emit_begin(c, n, y, idx);
+    if (!mode)
+        return 0;
     const char *ii[PAT_MAX_RANK], *xi[PAT_MAX_RANK];
     for (int k = 0; k < q; k++)
         ii[k] = idx[axis + k];
@@ -1621,8 +1659,7 @@ static int op_gather(ox_ctx *c, ox_node *n)
     }
     for (int k = 0; k < r; k++)
         xi[k] = k < axis ? idx[k] : k == axis ? g : idx[k + q - 1];
-    put_def(c, "%s", block(c, lets, access(c, x, xi)));
-    end_def(c, y);
+    emit_end(c, mode, y, block(c, lets, access(c, x, xi)));
     return 0;
 }
 
@@ -1662,7 +1699,9 @@ static int op_matmul(ox_ctx *c, ox_node *n)
         return -1;
     set_type(y, A->type.elem, yr, dims, A->dtype);
     const char *idx[PAT_MAX_RANK];
-    begin_def(c, n, y, idx);
+    int mode = emit_begin(c, n, y, idx);
+    if (!mode)
+        return 0;
     const char *ai[PAT_MAX_RANK], *bi[PAT_MAX_RANK];
     for (int k = 0; k < ba; k++)
         ai[k] = A->type.dims[k] == 1 ? "0" : idx[nb - ba + k];
@@ -1676,8 +1715,7 @@ static int op_matmul(ox_ctx *c, ox_node *n)
         bi[rb - 1] = B->type.dims[rb - 1] == 1 ? "0" : idx[yr - 1];
     } else
         bi[0] = "_k0";
-    put_def(c, "reduce (_k0: %" PRId64 ") + { %s * %s }", K, access(c, A, ai), access(c, B, bi));
-    end_def(c, y);
+    emit_end(c, mode, y, S(c, "reduce (_k0: %" PRId64 ") + { %s * %s }", K, access(c, A, ai), access(c, B, bi)));
     return 0;
 }
 
@@ -1708,7 +1746,9 @@ static int op_gemm(ox_ctx *c, ox_node *n)
         return -1;
     set_type(y, PAT_F32, 2, dims, OX_FLOAT);
     const char *idx[PAT_MAX_RANK];
-    begin_def(c, n, y, idx);
+    int mode = emit_begin(c, n, y, idx);
+    if (!mode)
+        return 0;
     const char *ai[2] = {ta ? "_k0" : idx[0], ta ? idx[0] : "_k0"};
     const char *bi[2] = {tb ? idx[1] : "_k0", tb ? "_k0" : idx[1]};
     const char *e = S(c, "reduce (_k0: %" PRId64 ") + { %s * %s }", K, access(c, A, ai), access(c, B, bi));
@@ -1718,8 +1758,7 @@ static int op_gemm(ox_ctx *c, ox_node *n)
         const char *cv = access_bcast(c, C, 2, idx);
         e = beta == 1.0 ? S(c, "%s + %s", e, cv) : S(c, "%s + %s * %s", e, lit(c, beta, PAT_F32), cv);
     }
-    put_def(c, "%s", e);
-    end_def(c, y);
+    emit_end(c, mode, y, e);
     return 0;
 }
 
@@ -1767,7 +1806,9 @@ static int op_reduce(ox_ctx *c, ox_node *n)
     }
     set_type(y, x->type.elem, yr, dims, x->dtype);
     const char *idx[PAT_MAX_RANK];
-    begin_def(c, n, y, idx);
+    int mode = emit_begin(c, n, y, idx);
+    if (!mode)
+        return 0;
     const char *xi[PAT_MAX_RANK], *ks = "";
     int ko = 0, yo = 0;
     for (int k = 0; k < r; k++) {
@@ -1792,8 +1833,7 @@ static int op_reduce(ox_ctx *c, ox_node *n)
         e = S(c, "%s / %s", e, lit(c, (double)cnt, PAT_F32));
     if (l2)
         e = S(c, "sqrt(%s)", e);
-    put_def(c, "%s", e);
-    end_def(c, y);
+    emit_end(c, mode, y, e);
     return 0;
 }
 
@@ -2087,7 +2127,9 @@ static int op_conv(ox_ctx *c, ox_node *n)
         return -1;
     set_type(y, PAT_F32, r, dims, OX_FLOAT);
     const char *idx[PAT_MAX_RANK];
-    begin_def(c, n, y, idx);
+    int mode = emit_begin(c, n, y, idx);
+    if (!mode)
+        return 0;
     const char *ksl = S(c, "_k0: %" PRId64, Cg), *lets = "", *guard = "";
     const char *xi[PAT_MAX_RANK], *wi[PAT_MAX_RANK];
     xi[0] = idx[0];
@@ -2117,8 +2159,7 @@ static int op_conv(ox_ctx *c, ox_node *n)
         const char *bi[1] = {idx[1]};
         e = S(c, "%s + %s", e, access(c, b, bi));
     }
-    put_def(c, "%s", e);
-    end_def(c, y);
+    emit_end(c, mode, y, e);
     return 0;
 }
 
@@ -2166,7 +2207,9 @@ static int op_pool(ox_ctx *c, ox_node *n)
         dims[2 + k] = w.out[k];
     set_type(y, PAT_F32, r, dims, OX_FLOAT);
     const char *idx[PAT_MAX_RANK];
-    begin_def(c, n, y, idx);
+    int mode = emit_begin(c, n, y, idx);
+    if (!mode)
+        return 0;
     const char *ksl = "", *guard = "", *xi[PAT_MAX_RANK];
     xi[0] = idx[0];
     xi[1] = idx[1];
@@ -2205,8 +2248,7 @@ static int op_pool(ox_ctx *c, ox_node *n)
             e = S(c, "%s / f32(%s)", e, incl ? cnt_pad : cnt_in);
         }
     }
-    put_def(c, "%s", e);
-    end_def(c, y);
+    emit_end(c, mode, y, e);
     return 0;
 }
 
@@ -2232,6 +2274,29 @@ static const op_entry ops[] = {
     {"ConstantOfShape", 9, op_constant_of_shape},
 };
 
+/* Infer node n's outputs and write its template (or, in expression mode,
+ * its element expression). */
+static int run_node(ox_ctx *c, ox_node *n)
+{
+    ew_kind k = ew_of(n->op);
+    if (k != EW_NONE) {
+        if (k == EW_ERF && n->opset < 9)
+            return ox_node_error(c, n, "Erf exists from opset 9");
+        if (k == EW_WHERE && n->opset < 9)
+            return ox_node_error(c, n, "Where exists from opset 9");
+        return op_elementwise(c, n, k);
+    }
+    for (size_t e = 0; e < sizeof ops / sizeof *ops; e++)
+        if (!strcmp(ops[e].op, n->op)) {
+            if (n->opset < ops[e].since)
+                return ox_node_error(c, n, "%s exists from opset %d", n->op, ops[e].since);
+            if (!n->in[0] && strcmp(n->op, "Constant"))
+                return ox_node_error(c, n, "the first input is missing");
+            return ops[e].fn(c, n);
+        }
+    return ox_node_error(c, n, "operator %s is not supported (docs/onnx.md lists the supported set)", n->op);
+}
+
 int ox_decompose(ox_ctx *c)
 {
     for (int i = 0; i < c->n_nodes; i++) {
@@ -2241,29 +2306,7 @@ int ox_decompose(ox_ctx *c)
         for (int q = 0; q < n->n_in; q++)
             if (n->in[q] && !n->in[q]->typed)
                 return ox_node_error(c, n, "input '%s' has no known type", n->in[q]->name);
-        int rc = 1;
-        ew_kind k = ew_of(n->op);
-        if (k != EW_NONE) {
-            if (k == EW_ERF && n->opset < 9)
-                return ox_node_error(c, n, "Erf exists from opset 9");
-            if (k == EW_WHERE && n->opset < 9)
-                return ox_node_error(c, n, "Where exists from opset 9");
-            rc = op_elementwise(c, n, k);
-        } else {
-            for (size_t e = 0; e < sizeof ops / sizeof *ops; e++)
-                if (!strcmp(ops[e].op, n->op)) {
-                    if (n->opset < ops[e].since)
-                        return ox_node_error(c, n, "%s exists from opset %d", n->op, ops[e].since);
-                    if (!n->in[0] && strcmp(n->op, "Constant"))
-                        return ox_node_error(c, n, "the first input is missing");
-                    rc = ops[e].fn(c, n);
-                    break;
-                }
-            if (rc == 1)
-                return ox_node_error(c, n, "operator %s is not supported (docs/onnx.md lists the supported set)",
-                                     n->op);
-        }
-        if (rc != 0 || c->oom)
+        if (run_node(c, n) != 0 || c->oom)
             return -1;
         for (int q = 1; q < n->n_out; q++)
             if (n->out[q] && !n->out[q]->typed)
