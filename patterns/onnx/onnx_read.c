@@ -420,7 +420,7 @@ static int input_type(ox_ctx *c, const Onnx__ValueInfoProto *vi, ox_value *v, co
             }
             if (val < 0)
                 return diag_error(c->d, diag_at_file(c->path), "graph input '%s': dimension %zu is symbolic ('%s'); "
-                                  "fix it with --shape %s=N (or the whole shape with --shape %s=DIMS)", vi->name, r,
+                                  "fix it with --shape %s=SIZE (or the whole shape with --shape %s=DIMS)", vi->name, r,
                                   dm->dim_param, dm->dim_param, vi->name);
         } else
             return diag_error(c->d, diag_at_file(c->path), "graph input '%s': dimension %zu is unknown; give the "
@@ -524,25 +524,6 @@ int onnx_load(const char *path, const char *const *shapes, int n_shapes, const c
         if (ox_tensor_known(&c, t, v, "initializer") != 0)
             goto out;
     }
-    /* Graph inputs that are not initializers. */
-    int n_in = 0;
-    m->input_decl = arena_calloc(a, g->n_input + 1, sizeof *m->input_decl);
-    m->input_onnx = arena_calloc(a, g->n_input + 1, sizeof *m->input_onnx);
-    if (!m->input_decl || !m->input_onnx)
-        goto oom;
-    for (size_t k = 0; k < g->n_input; k++) {
-        const Onnx__ValueInfoProto *vi = g->input[k];
-        if (ox_value_find(&c, vi->name))
-            continue; /* an initializer listed among the inputs (IR < 4) */
-        ox_value *v = ox_value_new(&c, vi->name);
-        if (!v)
-            goto oom;
-        v->graph_input = n_in;
-        m->input_onnx[n_in++] = v->name;
-        if (input_type(&c, vi, v, shapes, n_shapes) != 0)
-            goto out;
-    }
-    m->n_inputs = n_in;
     /* --shape names that match nothing are a usage error the user wants to hear about */
     for (int k = 0; k < n_shapes; k++) {
         const char *eq = strchr(shapes[k], '=');
@@ -570,6 +551,25 @@ int onnx_load(const char *path, const char *const *shapes, int n_shapes, const c
         }
     }
 
+    /* Graph inputs that are not initializers. */
+    int n_in = 0;
+    m->input_decl = arena_calloc(a, g->n_input + 1, sizeof *m->input_decl);
+    m->input_onnx = arena_calloc(a, g->n_input + 1, sizeof *m->input_onnx);
+    if (!m->input_decl || !m->input_onnx)
+        goto oom;
+    for (size_t k = 0; k < g->n_input; k++) {
+        const Onnx__ValueInfoProto *vi = g->input[k];
+        if (ox_value_find(&c, vi->name))
+            continue; /* an initializer listed among the inputs (IR < 4) */
+        ox_value *v = ox_value_new(&c, vi->name);
+        if (!v)
+            goto oom;
+        v->graph_input = n_in;
+        m->input_onnx[n_in++] = v->name;
+        if (input_type(&c, vi, v, shapes, n_shapes) != 0)
+            goto out;
+    }
+    m->n_inputs = n_in;
     /* Nodes, with their outputs as new values. */
     c.n_nodes = (int)g->n_node;
     c.nodes = arena_calloc(a, g->n_node + 1, sizeof *c.nodes);
