@@ -26,7 +26,10 @@ enum {
 };
 
 typedef enum ox_form { OXF_NONE, OXF_DECL, OXF_VIEW, OXF_EXPR } ox_form;
-typedef enum ox_view { OXV_PERM, OXV_RESHAPE, OXV_SLICE } ox_view;
+/* PERM: base index [perm[k]] = index [k]; RESHAPE: the same elements in
+ * row-major order; SLICE: start + step * index; BCAST: numpy broadcast of the
+ * base (Expand); TILE: index modulo the base's size (Tile). */
+typedef enum ox_view { OXV_PERM, OXV_RESHAPE, OXV_SLICE, OXV_BCAST, OXV_TILE } ox_view;
 
 typedef struct ox_node ox_node;
 

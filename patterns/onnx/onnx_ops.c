@@ -242,6 +242,14 @@ static void view_base_num(const ox_value *v, const int64_t *idx, int64_t *bidx)
         for (int k = 0; k < v->type.rank; k++)
             bidx[k] = v->start[k] + v->step[k] * idx[k];
         break;
+    case OXV_BCAST:
+        for (int k = 0; k < b->type.rank; k++)
+            bidx[k] = b->type.dims[k] == 1 ? 0 : idx[v->type.rank - b->type.rank + k];
+        break;
+    case OXV_TILE:
+        for (int k = 0; k < b->type.rank; k++)
+            bidx[k] = idx[k] % b->type.dims[k];
+        break;
     case OXV_RESHAPE: {
         int64_t flat = 0;
         for (int k = 0; k < v->type.rank; k++)
@@ -278,6 +286,15 @@ static void view_base_text(ox_ctx *c, const ox_value *v, const char *const *idx,
             else
                 bidx[k] = S(c, "(%" PRId64 " + %s * %" PRId64 ")", s, idx[k], st);
         }
+        break;
+    case OXV_BCAST:
+        for (int k = 0; k < b->type.rank; k++)
+            bidx[k] = b->type.dims[k] == 1 ? "0" : idx[v->type.rank - b->type.rank + k];
+        break;
+    case OXV_TILE:
+        for (int k = 0; k < b->type.rank; k++)
+            bidx[k] = b->type.dims[k] == v->type.dims[k] ? idx[k] : b->type.dims[k] == 1 ? "0"
+                    : S(c, "(%s %% %d)", idx[k], b->type.dims[k]);
         break;
     case OXV_RESHAPE: {
         /* Dimensions of 1 come and go freely.  The others fall into groups
@@ -640,7 +657,7 @@ typedef enum ew_kind {
     EW_ADD, EW_SUB, EW_MUL, EW_DIV, EW_POW, EW_RELU, EW_SIGMOID, EW_TANH, EW_EXP, EW_LOG, EW_SQRT, EW_ERF,
     EW_NEG, EW_ABS, EW_RECIP, EW_WHERE, EW_CAST, EW_CLIP, EW_LEAKY, EW_MAX, EW_MIN, EW_SUM, EW_MEAN, EW_EQ,
     EW_LT, EW_GT, EW_LE, EW_GE, EW_NOT, EW_AND, EW_OR, EW_XOR, EW_SOFTPLUS, EW_HARDSIG, EW_ELU, EW_SELU,
-    EW_SIGN, EW_BATCHNORM, EW_PRELU, EW_SOFTSIGN, EW_THRESHRELU, EW_HARDSWISH, EW_NONE,
+    EW_SIGN, EW_BATCHNORM, EW_PRELU, EW_SOFTSIGN, EW_THRESHRELU, EW_HARDSWISH, EW_CELU, EW_SHRINK, EW_NONE,
 } ew_kind;
 
 static const struct { const char *op; ew_kind k; } ew_ops[] = {
@@ -652,7 +669,7 @@ static const struct { const char *op; ew_kind k; } ew_ops[] = {
     {"LessOrEqual", EW_LE}, {"GreaterOrEqual", EW_GE}, {"Not", EW_NOT}, {"And", EW_AND}, {"Or", EW_OR},
     {"Xor", EW_XOR}, {"Softplus", EW_SOFTPLUS}, {"HardSigmoid", EW_HARDSIG}, {"Elu", EW_ELU}, {"Selu", EW_SELU},
     {"Sign", EW_SIGN}, {"BatchNormalization", EW_BATCHNORM}, {"PRelu", EW_PRELU}, {"Softsign", EW_SOFTSIGN},
-    {"ThresholdedRelu", EW_THRESHRELU}, {"HardSwish", EW_HARDSWISH},
+    {"ThresholdedRelu", EW_THRESHRELU}, {"HardSwish", EW_HARDSWISH}, {"Celu", EW_CELU}, {"Shrink", EW_SHRINK},
 };
 
 static ew_kind ew_of(const char *op)
@@ -751,6 +768,15 @@ static const char *ew_expr(ox_ctx *c, ox_node *n, const char *const *idx)
     case EW_ABS: return S(c, "abs(%s)", a[0]);
     case EW_NEG: return S(c, "(-%s)", a[0]);
     case EW_RECIP: return S(c, "(1.0 / %s)", a[0]);
+    case EW_CELU: {
+        const char *x = bind(c, &lets, a[0]), *al = lit(c, attr_f(n, "alpha", 1.0), PAT_F32);
+        return block(c, lets, S(c, "(max(0.0, %s) + min(0.0, %s * (exp(%s / %s) - 1.0)))", x, al, x, al));
+    }
+    case EW_SHRINK: {
+        const char *x = bind(c, &lets, a[0]);
+        const char *l = lit(c, attr_f(n, "lambd", 0.5), PAT_F32), *b = lit(c, attr_f(n, "bias", 0.0), PAT_F32);
+        return block(c, lets, S(c, "(%s < -%s ? %s + %s : (%s > %s ? %s - %s : 0.0))", x, l, x, b, x, l, x, b));
+    }
     case EW_SOFTSIGN: {
         const char *x = bind(c, &lets, a[0]);
         return block(c, lets, S(c, "(%s / (1.0 + abs(%s)))", x, x));
@@ -1032,7 +1058,7 @@ static int op_elementwise(ox_ctx *c, ox_node *n, ew_kind k)
         bool needs_f = k == EW_SIGMOID || k == EW_TANH || k == EW_EXP || k == EW_LOG || k == EW_SQRT ||
                        k == EW_ERF || k == EW_RECIP || k == EW_SOFTPLUS || k == EW_HARDSIG || k == EW_ELU ||
                        k == EW_SELU || k == EW_LEAKY || k == EW_PRELU || k == EW_SOFTSIGN || k == EW_THRESHRELU ||
-                       k == EW_HARDSWISH || k == EW_MEAN;
+                       k == EW_HARDSWISH || k == EW_MEAN || k == EW_CELU || k == EW_SHRINK;
         if (needs_f && n->in[0]->type.elem != PAT_F32)
             return ox_node_error(c, n, "the operator takes float here; %s is not supported",
                                  ox_dtype_name(n->in[0]->dtype));
@@ -1132,12 +1158,26 @@ static int op_identity(ox_ctx *c, ox_node *n)
     if (!x)
         return ox_node_error(c, n, "the input is missing");
     if (!strcmp(n->op, "Dropout")) {
-        if (n->n_out > 1 && n->out[1])
-            return ox_node_error(c, n, "the mask output is not supported (inference only)");
         if (n->n_in > 2 && n->in[2] && (!is_known(n->in[2]) || known_at(n->in[2], 0) != 0))
             return ox_node_error(c, n, "training_mode must be a constant false (inference only)");
         if (n->opset < 7 && !attr_i(n, "is_test", 0) && attr(n, "is_test"))
             return ox_node_error(c, n, "is_test = 0 is not supported (inference only)");
+    }
+    if (!strcmp(n->op, "Dropout") && n->n_out > 1 && n->out[1]) {
+        /* in inference every element is kept: the mask is all true */
+        ox_value *mask = n->out[1];
+        mask->type = x->type;
+        mask->type.elem = PAT_I32;
+        mask->typed = true;
+        mask->dtype = OX_BOOL;
+        if (count_of(&mask->type) > FOLD_MAX)
+            return ox_node_error(c, n, "the mask output is too large (%" PRId64 " elements)", count_of(&mask->type));
+        if (set_known(c, mask) != 0)
+            return -1;
+        for (int64_t f = 0; f < count_of(&mask->type); f++)
+            mask->kv[f] = 1;
+        if (mask->is_graph_output && define_copy(c, n, mask, mask) != 0)
+            return -1;
     }
     make_view(y, x, OXV_PERM);
     y->type = x->type;
@@ -1772,7 +1812,8 @@ static int op_reduce(ox_ctx *c, ox_node *n)
     const char *op = n->op;
     bool sum = !strcmp(op, "ReduceSum"), mean = !strcmp(op, "ReduceMean"), mx = !strcmp(op, "ReduceMax"),
          mn = !strcmp(op, "ReduceMin"), prod = !strcmp(op, "ReduceProd"), sq = !strcmp(op, "ReduceSumSquare"),
-         l1 = !strcmp(op, "ReduceL1"), l2 = !strcmp(op, "ReduceL2");
+         l1 = !strcmp(op, "ReduceL1"), l2 = !strcmp(op, "ReduceL2"), lse = !strcmp(op, "ReduceLogSumExp"),
+         ls = !strcmp(op, "ReduceLogSum");
     int64_t axes[PAT_MAX_RANK + 1];
     bool absent;
     int na = get_axes(c, n, sum ? 13 : 18, axes, &absent);
@@ -1788,7 +1829,7 @@ static int op_reduce(ox_ctx *c, ox_node *n)
     }
     if (norm_axes(c, n, axes, na, r) != 0)
         return -1;
-    if ((mean || l2) && x->type.elem != PAT_F32)
+    if ((mean || l2 || ls || lse) && x->type.elem != PAT_F32)
         return ox_node_error(c, n, "only float is supported");
     bool red[PAT_MAX_RANK] = {0};
     for (int k = 0; k < na; k++)
@@ -1827,12 +1868,16 @@ static int op_reduce(ox_ctx *c, ox_node *n)
         v = block(c, lets, S(c, "%s * %s", t, t));
     } else if (l1)
         v = S(c, "abs(%s)", v);
+    else if (lse)
+        v = S(c, "exp(%s)", v);
     const char *rop = mx ? "max" : mn ? "min" : prod ? "*" : "+";
     const char *e = S(c, "reduce (%s) %s { %s }", ks, rop, v);
     if (mean)
         e = S(c, "%s / %s", e, lit(c, (double)cnt, PAT_F32));
     if (l2)
         e = S(c, "sqrt(%s)", e);
+    if (ls || lse)
+        e = S(c, "log(%s)", e);
     emit_end(c, mode, y, e);
     return 0;
 }
@@ -2253,6 +2298,415 @@ static int op_pool(ox_ctx *c, ox_node *n)
 }
 
 /* ------------------------------------------------------------------ */
+/* More views: Expand, Tile, Split, DepthToSpace, SpaceToDepth          */
+
+/* A new anonymous view of base (an intermediate of a composite view). */
+static ox_value *new_view(ox_ctx *c, ox_node *n, ox_value *base, ox_view kind, int rank, const int64_t *dims)
+{
+    ox_value *v = ox_value_new(c, S(c, "%s_view%d", n->out[0]->name, ++c->fresh));
+    if (!v) {
+        c->oom = true;
+        return NULL;
+    }
+    make_view(v, base, kind);
+    v->type.rank = rank;
+    for (int k = 0; k < rank; k++)
+        v->type.dims[k] = (int32_t)dims[k];
+    v->uses = 1;
+    return v;
+}
+
+static int op_expand(ox_ctx *c, ox_node *n)
+{
+    ox_value *x = n->in[0], *y = out0(n);
+    int64_t shape[PAT_MAX_RANK + 1], dims[PAT_MAX_RANK];
+    int ns = known_ints(c, n, n->n_in > 1 ? n->in[1] : NULL, "shape", shape, PAT_MAX_RANK + 1);
+    if (ns < 0)
+        return -1;
+    if (ns > PAT_MAX_RANK)
+        return ox_node_error(c, n, "the output has more than %d dimensions", PAT_MAX_RANK);
+    int r = ns > x->type.rank ? ns : x->type.rank;
+    for (int k = 0; k < r; k++) {
+        int64_t a = k - (r - x->type.rank) >= 0 ? x->type.dims[k - (r - x->type.rank)] : 1;
+        int64_t b = k - (r - ns) >= 0 ? shape[k - (r - ns)] : 1;
+        if (a != b && a != 1 && b != 1)
+            return ox_node_error(c, n, "shape entry %" PRId64 " does not broadcast with dimension %" PRId64, b, a);
+        dims[k] = a == 1 ? b : a;
+    }
+    if (check_dims(c, n, r, dims) != 0)
+        return -1;
+    make_view(y, x, OXV_BCAST);
+    y->type.rank = r;
+    for (int k = 0; k < r; k++)
+        y->type.dims[k] = (int32_t)dims[k];
+    return finish_view(c, n, y);
+}
+
+static int op_tile(ox_ctx *c, ox_node *n)
+{
+    ox_value *x = n->in[0], *y = out0(n);
+    int64_t rep[PAT_MAX_RANK + 1], dims[PAT_MAX_RANK];
+    int nr = known_ints(c, n, n->n_in > 1 ? n->in[1] : NULL, "repeats", rep, PAT_MAX_RANK + 1);
+    if (nr < 0)
+        return -1;
+    if (nr != x->type.rank)
+        return ox_node_error(c, n, "repeats has %d entries for an input of rank %d", nr, x->type.rank);
+    for (int k = 0; k < nr; k++)
+        dims[k] = x->type.dims[k] * rep[k];
+    if (check_dims(c, n, nr, dims) != 0)
+        return -1;
+    make_view(y, x, OXV_TILE);
+    y->type.rank = nr;
+    for (int k = 0; k < nr; k++)
+        y->type.dims[k] = (int32_t)dims[k];
+    return finish_view(c, n, y);
+}
+
+static int op_split(ox_ctx *c, ox_node *n)
+{
+    ox_value *x = n->in[0];
+    int r = x->type.rank;
+    int64_t axis = attr_i(n, "axis", 0);
+    if (axis < 0)
+        axis += r;
+    if (axis < 0 || axis >= r)
+        return ox_node_error(c, n, "axis %" PRId64 " is out of range for rank %d", attr_i(n, "axis", 0), r);
+    int64_t sizes[64];
+    int ns;
+    if (n->opset < 13)
+        ns = attr_ints(n, "split", sizes, 63);
+    else
+        ns = n->n_in > 1 && n->in[1] ? known_ints(c, n, n->in[1], "split", sizes, 63) : -1;
+    if (ns == -1 && n->opset >= 13 && n->n_in > 1 && n->in[1])
+        return -1;
+    if (ns < 0) {
+        int64_t d = x->type.dims[axis];
+        if (d % n->n_out)
+            return ox_node_error(c, n, "dimension %" PRId64 " of size %" PRId64 " does not split into %d equal parts",
+                                 axis, d, n->n_out);
+        ns = n->n_out;
+        for (int k = 0; k < ns; k++)
+            sizes[k] = d / n->n_out;
+    }
+    if (ns != n->n_out || ns > 63)
+        return ox_node_error(c, n, "%d split sizes for %d outputs", ns, n->n_out);
+    int64_t total = 0;
+    for (int k = 0; k < ns; k++)
+        total += sizes[k];
+    if (total != x->type.dims[axis])
+        return ox_node_error(c, n, "the split sizes add up to %" PRId64 ", not %d", total, x->type.dims[axis]);
+    int64_t off = 0;
+    for (int q = 0; q < n->n_out; q++) {
+        ox_value *y = n->out[q];
+        int64_t len = sizes[q];
+        if (y) {
+            if (len < 1)
+                return ox_node_error(c, n, "output %d is empty: rdumap's tensors have at least one element", q);
+            make_view(y, x, OXV_SLICE);
+            y->type.rank = r;
+            for (int k = 0; k < r; k++) {
+                y->start[k] = k == axis ? off : 0;
+                y->step[k] = 1;
+                y->type.dims[k] = k == axis ? (int32_t)len : x->type.dims[k];
+            }
+            if (finish_view(c, n, y) != 0)
+                return -1;
+        }
+        off += len;
+    }
+    return 0;
+}
+
+/* DepthToSpace and SpaceToDepth: a reshape, a transpose and a reshape, all
+ * three views. */
+static int op_depth_space(ox_ctx *c, ox_node *n)
+{
+    ox_value *x = n->in[0], *y = out0(n);
+    if (x->type.rank != 4)
+        return ox_node_error(c, n, "the input must have rank 4");
+    int64_t b = attr_i(n, "blocksize", 0), N = x->type.dims[0], C = x->type.dims[1], H = x->type.dims[2],
+            W = x->type.dims[3];
+    if (b < 1)
+        return ox_node_error(c, n, "blocksize must be positive");
+    bool d2s = !strcmp(n->op, "DepthToSpace");
+    bool crd = d2s && !strcmp(attr_s(c, n, "mode", "DCR"), "CRD");
+    int64_t d6[6], perm[6], out[4];
+    if (d2s) {
+        if (C % (b * b))
+            return ox_node_error(c, n, "%" PRId64 " channels do not divide by blocksize^2", C);
+        int64_t cc = C / (b * b);
+        if (crd) {
+            int64_t a[6] = {N, cc, b, b, H, W}, p6[6] = {0, 1, 4, 2, 5, 3};
+            memcpy(d6, a, sizeof a);
+            memcpy(perm, p6, sizeof p6);
+        } else {
+            int64_t a[6] = {N, b, b, cc, H, W}, p6[6] = {0, 3, 4, 1, 5, 2};
+            memcpy(d6, a, sizeof a);
+            memcpy(perm, p6, sizeof p6);
+        }
+        int64_t o4[4] = {N, cc, H * b, W * b};
+        memcpy(out, o4, sizeof o4);
+    } else {
+        if (H % b || W % b)
+            return ox_node_error(c, n, "the spatial dimensions do not divide by blocksize");
+        int64_t a[6] = {N, C, H / b, b, W / b, b}, p6[6] = {0, 3, 5, 1, 2, 4};
+        memcpy(d6, a, sizeof a);
+        memcpy(perm, p6, sizeof p6);
+        int64_t o4[4] = {N, C * b * b, H / b, W / b};
+        memcpy(out, o4, sizeof o4);
+    }
+    ox_value *v1 = new_view(c, n, x, OXV_RESHAPE, 6, d6);
+    if (!v1)
+        return -1;
+    int64_t pd[6];
+    for (int k = 0; k < 6; k++)
+        pd[k] = d6[perm[k]];
+    ox_value *v2 = new_view(c, n, v1, OXV_PERM, 6, pd);
+    if (!v2)
+        return -1;
+    for (int k = 0; k < 6; k++)
+        v2->perm[k] = (int)perm[k];
+    make_view(y, v2, OXV_RESHAPE);
+    y->type.rank = 4;
+    for (int k = 0; k < 4; k++)
+        y->type.dims[k] = (int32_t)out[k];
+    return finish_view(c, n, y);
+}
+
+static int op_range(ox_ctx *c, ox_node *n)
+{
+    ox_value *y = out0(n);
+    for (int q = 0; q < 3; q++)
+        if (q >= n->n_in || !n->in[q] || !is_known(n->in[q]) || count_of(&n->in[q]->type) != 1)
+            return ox_node_error(c, n, "start, limit and delta must be one-element constants");
+    double s = known_at(n->in[0], 0), l = known_at(n->in[1], 0), dl = known_at(n->in[2], 0);
+    if (dl == 0)
+        return ox_node_error(c, n, "a delta of 0");
+    double cnt = ceil((l - s) / dl);
+    if (cnt < 1 || cnt > FOLD_MAX)
+        return ox_node_error(c, n, "the range has %.0f elements (1 to %d are supported)", cnt, FOLD_MAX);
+    int64_t len = (int64_t)cnt;
+    set_type(y, n->in[0]->type.elem, 1, &len, n->in[0]->dtype);
+    if (set_known(c, y) != 0)
+        return -1;
+    for (int64_t k = 0; k < len; k++)
+        y->kv[k] = y->type.elem == PAT_F32 ? (double)(float)(s + (double)k * dl) : s + (double)k * dl;
+    return y->is_graph_output ? define_copy(c, n, y, y) : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* More templates: Pad, Trilu, GatherElements, ArgMax, InstanceNorm     */
+
+static int op_pad(ox_ctx *c, ox_node *n)
+{
+    ox_value *x = n->in[0], *y = out0(n);
+    int r = x->type.rank;
+    int64_t pads[2 * PAT_MAX_RANK + 1];
+    int np;
+    if (n->opset < 11)
+        np = attr_ints(n, "pads", pads, 2 * PAT_MAX_RANK);
+    else
+        np = known_ints(c, n, n->n_in > 1 ? n->in[1] : NULL, "pads", pads, 2 * PAT_MAX_RANK + 1);
+    if (np < 0 && n->opset >= 11)
+        return -1;
+    if (np != 2 * r)
+        return ox_node_error(c, n, "pads must have %d entries", 2 * r);
+    const char *mode = attr_s(c, n, "mode", "constant");
+    bool cons = !strcmp(mode, "constant"), refl = !strcmp(mode, "reflect"), edge = !strcmp(mode, "edge");
+    if (!cons && !refl && !edge)
+        return ox_node_error(c, n, "mode '%s' is not supported", mode);
+    double value = 0;
+    const char *vtext = NULL;
+    if (n->opset < 11)
+        value = attr_f(n, "value", 0);
+    else if (n->n_in > 2 && n->in[2]) {
+        if (is_known(n->in[2]))
+            value = known_at(n->in[2], 0);
+        else
+            vtext = "";
+    }
+    if (n->n_in > 3 && n->in[3])
+        return ox_node_error(c, n, "the axes input (opset 18) is not supported");
+    int64_t dims[PAT_MAX_RANK];
+    for (int k = 0; k < r; k++) {
+        if (pads[k] < 0 || pads[r + k] < 0)
+            return ox_node_error(c, n, "negative pads are not supported");
+        if (refl && (pads[k] >= x->type.dims[k] || pads[r + k] >= x->type.dims[k]))
+            return ox_node_error(c, n, "reflect padding wider than the dimension");
+        dims[k] = x->type.dims[k] + pads[k] + pads[r + k];
+    }
+    if (check_dims(c, n, r, dims) != 0)
+        return -1;
+    set_type(y, x->type.elem, r, dims, x->dtype);
+    const char *idx[PAT_MAX_RANK];
+    int mode_e = emit_begin(c, n, y, idx);
+    if (!mode_e)
+        return 0;
+    const char *xi[PAT_MAX_RANK], *guard = "";
+    for (int k = 0; k < r; k++) {
+        int64_t pb = pads[k], d = x->type.dims[k];
+        const char *i = pb ? S(c, "(%s - %" PRId64 ")", idx[k], pb) : idx[k];
+        if (!pads[k] && !pads[r + k])
+            xi[k] = idx[k];
+        else if (cons) {
+            xi[k] = i;
+            guard = S(c, "%s%s%s >= 0 && %s < %" PRId64, guard, *guard ? " && " : "", i, i, d);
+        } else if (edge)
+            xi[k] = S(c, "min(max(%s, 0), %" PRId64 ")", i, d - 1);
+        else
+            xi[k] = S(c, "(%s < 0 ? -%s : (%s >= %" PRId64 " ? %" PRId64 " - %s : %s))", i, i, i, d, 2 * (d - 1), i, i);
+    }
+    const char *e = access(c, x, xi);
+    if (*guard) {
+        const char *zi[PAT_MAX_RANK] = {"0", "0", "0", "0", "0", "0", "0", "0"};
+        const char *v = vtext ? access(c, n->in[2], zi) : lit(c, value, x->type.elem);
+        e = S(c, "%s ? %s : %s", guard, e, v);
+    }
+    emit_end(c, mode_e, y, e);
+    return 0;
+}
+
+static int op_trilu(ox_ctx *c, ox_node *n)
+{
+    ox_value *x = n->in[0], *y = out0(n);
+    int r = x->type.rank;
+    if (r < 2)
+        return ox_node_error(c, n, "the input must have rank 2 or more");
+    int64_t k = 0;
+    if (n->n_in > 1 && n->in[1]) {
+        int64_t kv[1];
+        if (known_ints(c, n, n->in[1], "k", kv, 1) < 0)
+            return -1;
+        k = kv[0];
+    }
+    bool upper = attr_i(n, "upper", 1) != 0;
+    y->type = x->type;
+    y->typed = true;
+    y->dtype = x->dtype;
+    const char *idx[PAT_MAX_RANK];
+    int mode = emit_begin(c, n, y, idx);
+    if (!mode)
+        return 0;
+    const char *cond = S(c, "%s - %s %s %" PRId64, idx[r - 1], idx[r - 2], upper ? ">=" : "<=", k);
+    emit_end(c, mode, y, S(c, "%s ? %s : %s", cond, access(c, x, idx), x->type.elem == PAT_F32 ? "0.0" : "0"));
+    return 0;
+}
+
+static int op_gather_elements(ox_ctx *c, ox_node *n)
+{
+    ox_value *x = n->in[0], *ind = n->n_in > 1 ? n->in[1] : NULL, *y = out0(n);
+    if (!ind || ind->type.elem != PAT_I32)
+        return ox_node_error(c, n, "integer indices are needed");
+    int r = x->type.rank;
+    if (ind->type.rank != r)
+        return ox_node_error(c, n, "the indices must have the data's rank");
+    int64_t axis = attr_i(n, "axis", 0);
+    if (axis < 0)
+        axis += r;
+    if (axis < 0 || axis >= r)
+        return ox_node_error(c, n, "axis %" PRId64 " is out of range", attr_i(n, "axis", 0));
+    for (int k = 0; k < r; k++)
+        if (k != axis && ind->type.dims[k] > x->type.dims[k])
+            return ox_node_error(c, n, "the indices are larger than the data in dimension %d", k);
+    y->type = ind->type;
+    y->type.elem = x->type.elem;
+    y->typed = true;
+    y->dtype = x->dtype;
+    int64_t D = x->type.dims[axis];
+    if (ind->graph_input >= 0 && !ind->declared) {
+        ind->has_gen = true;
+        ind->gen_lo = 0;
+        ind->gen_hi = D;
+    }
+    const char *idx[PAT_MAX_RANK];
+    int mode = emit_begin(c, n, y, idx);
+    if (!mode)
+        return 0;
+    const char *lets = "", *g = bind(c, &lets, access(c, ind, idx)), *xi[PAT_MAX_RANK];
+    for (int k = 0; k < r; k++)
+        xi[k] = k == axis ? S(c, "(%s < 0 ? %s + %" PRId64 " : %s)", g, g, D, g) : idx[k];
+    emit_end(c, mode, y, block(c, lets, access(c, x, xi)));
+    return 0;
+}
+
+/* ArgMax, ArgMin: the first (or with select_last_index, the last) index of
+ * the extreme value: a max reduction, then a min (max) reduction over the
+ * indices where the value equals it. */
+static int op_argmax(ox_ctx *c, ox_node *n)
+{
+    ox_value *x = n->in[0], *y = out0(n);
+    int r = x->type.rank;
+    bool amax = !strcmp(n->op, "ArgMax"), last = attr_i(n, "select_last_index", 0) != 0;
+    bool keep = attr_i(n, "keepdims", 1) != 0;
+    int64_t axis = attr_i(n, "axis", 0);
+    if (axis < 0)
+        axis += r;
+    if (axis < 0 || axis >= r)
+        return ox_node_error(c, n, "axis %" PRId64 " is out of range for rank %d", attr_i(n, "axis", 0), r);
+    int64_t dims[PAT_MAX_RANK];
+    int yr = 0;
+    for (int k = 0; k < r; k++)
+        if (k != axis)
+            dims[yr++] = x->type.dims[k];
+        else if (keep)
+            dims[yr++] = 1;
+    set_type(y, PAT_I32, yr, dims, OX_INT64);
+    const char *idx[PAT_MAX_RANK];
+    int mode = emit_begin(c, n, y, idx);
+    if (!mode)
+        return 0;
+    const char *xi[PAT_MAX_RANK];
+    for (int k = 0, o = 0; k < r; k++) {
+        if (k == axis) {
+            xi[k] = "_k0";
+            o += keep;
+        } else
+            xi[k] = idx[o++];
+    }
+    const char *v = access(c, x, xi), *m = fresh(c);
+    emit_end(c, mode, y, S(c, "{ let %s = reduce (_k0: %d) %s { %s }; reduce (_k0: %d) %s where %s == %s { _k0 } }", m,
+                           x->type.dims[axis], amax ? "max" : "min", v, x->type.dims[axis], last ? "max" : "min", v,
+                           m));
+    return 0;
+}
+
+static int op_instancenorm(ox_ctx *c, ox_node *n)
+{
+    ox_value *x = n->in[0], *sc = n->n_in > 1 ? n->in[1] : NULL, *b = n->n_in > 2 ? n->in[2] : NULL,
+             *y = out0(n);
+    int r = x->type.rank;
+    if (!sc || !b || r < 3 || x->type.elem != PAT_F32)
+        return ox_node_error(c, n, "needs float X of rank 3 or more, scale and B");
+    double eps = attr_f(n, "epsilon", 1e-5);
+    y->type = x->type;
+    y->typed = true;
+    y->dtype = OX_FLOAT;
+    declare(c, y, y->is_graph_output ? PAT_OUTPUT : PAT_BUFFER);
+    y->form = OXF_DECL;
+    c->fresh = 0;
+    put_def(c, "# node %d '%s' (%s)\n", n->pos, n->p->name ? n->p->name : "", n->op);
+    const char *idx[2] = {"_i0", "_i1"}, *xi[PAT_MAX_RANK], *xj[PAT_MAX_RANK], *inner[PAT_MAX_RANK], *ks = "";
+    int64_t cnt = 1;
+    for (int k = 0; k < r; k++) {
+        if (k < 2)
+            xi[k] = xj[k] = idx[k];
+        else {
+            xi[k] = S(c, "_k%d", k - 2);
+            inner[k - 2] = xj[k] = S(c, "_j%d", k - 2);
+            ks = S(c, "%s%s_k%d: %d", ks, k > 2 ? ", " : "", k - 2, x->type.dims[k]);
+            cnt *= x->type.dims[k];
+        }
+    }
+    const char *ci[1] = {"_i1"};
+    const char *xk = access(c, x, xi), *xv = access(c, x, xj), *nn = lit(c, (double)cnt, PAT_F32);
+    put_def(c, "%s = map %s { let _tmean = reduce (%s) + { %s } / %s; let _tvar = reduce (%s) + { let _tc = %s - "
+               "_tmean; _tc * _tc } / %s; let _tinv = 1.0 / sqrt(_tvar + %s); map %s { (%s - _tmean) * _tinv * %s + %s } }\n",
+            y->pat, index_list(c, idx, x->type.dims, 2), ks, xk, nn, ks, xk, nn, lit(c, eps, PAT_F32),
+            index_list(c, inner, x->type.dims + 2, r - 2), xv, access(c, sc, ci), access(c, b, ci));
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* The walk                                                            */
 
 typedef struct op_entry {
@@ -2271,7 +2725,11 @@ static const op_entry ops[] = {
     {"Gather", 1, op_gather}, {"Conv", 1, op_conv}, {"MaxPool", 1, op_pool}, {"AveragePool", 1, op_pool},
     {"GlobalAveragePool", 1, op_pool}, {"GlobalMaxPool", 1, op_pool}, {"Constant", 1, op_constant},
     {"Identity", 1, op_identity}, {"Dropout", 1, op_identity}, {"Shape", 1, op_shape}, {"Size", 1, op_size},
-    {"ConstantOfShape", 9, op_constant_of_shape},
+    {"ConstantOfShape", 9, op_constant_of_shape}, {"Expand", 8, op_expand}, {"Tile", 1, op_tile},
+    {"Split", 1, op_split}, {"DepthToSpace", 1, op_depth_space}, {"SpaceToDepth", 1, op_depth_space},
+    {"Range", 11, op_range}, {"Pad", 1, op_pad}, {"Trilu", 14, op_trilu}, {"GatherElements", 11, op_gather_elements},
+    {"ArgMax", 1, op_argmax}, {"ArgMin", 1, op_argmax}, {"InstanceNormalization", 1, op_instancenorm},
+    {"ReduceLogSum", 1, op_reduce}, {"ReduceLogSumExp", 1, op_reduce},
 };
 
 /* Infer node n's outputs and write its template (or, in expression mode,
@@ -2301,8 +2759,13 @@ int ox_decompose(ox_ctx *c)
 {
     for (int i = 0; i < c->n_nodes; i++) {
         ox_node *n = &c->nodes[i];
+        bool known_op = ew_of(n->op) != EW_NONE;
+        for (size_t e = 0; e < sizeof ops / sizeof *ops && !known_op; e++)
+            known_op = !strcmp(ops[e].op, n->op);
+        if (!known_op)
+            return ox_node_error(c, n, "operator %s is not supported (docs/onnx.md lists the supported set)", n->op);
         if (n->n_out < 1 || !n->out[0])
-            return ox_node_error(c, n, "the node has no output");
+            return ox_node_error(c, n, "the first output is omitted: not supported");
         for (int q = 0; q < n->n_in; q++)
             if (n->in[q] && !n->in[q]->typed)
                 return ox_node_error(c, n, "input '%s' has no known type", n->in[q]->name);

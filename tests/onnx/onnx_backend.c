@@ -49,7 +49,9 @@ static void add_reason(const char *msg, const char *case_name)
             snprintf(text, sizeof text, "operator %.*s", oplen, op);
         else
             snprintf(text, sizeof text, "%.*s: %s", oplen, op, why);
-    } else
+    } else if (!strncmp(msg, "graph input '", 13) && strchr(msg + 13, '\''))
+        snprintf(text, sizeof text, "graph input%s", strchr(msg + 13, '\'') + 1);
+    else
         snprintf(text, sizeof text, "%s", msg);
     /* numbers in messages would split groups: keep the first 70 characters */
     text[70] = 0;

@@ -53,7 +53,9 @@ def close(got, want):
 
 def models(rdumap, src, tmp):
     fabric = os.path.join(src, "fabric", "sn10.cfg")
-    for name in ("mlp", "transformer"):
+    # the transformer with the default annealer; the MLP, whose small graph
+    # the annealer restarts on for seconds under ASan, placed greedily
+    for name, place in (("mlp", ["--place", "greedy"]), ("transformer", [])):
         model = os.path.join(src, "examples", "onnx", name + ".onnx")
         data = os.path.join(src, "examples", "onnx", name)
         out = os.path.join(tmp, name + "_out")
@@ -63,7 +65,7 @@ def models(rdumap, src, tmp):
         pat = os.path.join(tmp, name + ".pat")
         j1, j2 = os.path.join(tmp, name + "1.json"), os.path.join(tmp, name + "2.json")
         rc, so, se = run([rdumap, model, "--fabric", fabric, "--data", data, "--out", out, "--json", j1,
-                          "--emit-pat", pat, "--emit-data", consts])
+                          "--emit-pat", pat, "--emit-data", consts] + place)
         check(rc == 0 and "mapped and verified" in so, f"{name}: maps, emulates and verifies on sn10 (rc {rc}) {se}")
         if rc != 0:
             continue
@@ -74,7 +76,7 @@ def models(rdumap, src, tmp):
         shutil.copy(os.path.join(data, "x.npy"), consts)
         out2 = os.path.join(tmp, name + "_out2")
         os.makedirs(out2)
-        rc, so, se = run([rdumap, pat, "--fabric", fabric, "--data", consts, "--out", out2, "--json", j2])
+        rc, so, se = run([rdumap, pat, "--fabric", fabric, "--data", consts, "--out", out2, "--json", j2] + place)
         check(rc == 0, f"{name}: the --emit-pat program maps and verifies (rc {rc}) {se}")
         if rc != 0:
             continue
@@ -128,6 +130,11 @@ BACKEND_SUBSET = [
     ("node", "test_batchnorm_example"), ("node", "test_where_example"), ("node", "test_constant"),
     ("node", "test_identity"), ("node", "test_cast_FLOAT_to_DOUBLE"), ("pytorch-converted", "test_Linear"),
     ("pytorch-converted", "test_BatchNorm2d_eval"), ("pytorch-converted", "test_MaxPool2d"),
+    # beyond the set
+    ("node", "test_split_variable_parts_2d"), ("node", "test_expand_dim_changed"), ("node", "test_tile"),
+    ("node", "test_edge_pad"), ("node", "test_reflect_pad"), ("node", "test_depthtospace_crd_mode"),
+    ("node", "test_argmax_keepdims_random"), ("node", "test_instancenorm_epsilon"), ("node", "test_tril"),
+    ("node", "test_gather_elements_negative_indices"),
 ]
 
 
