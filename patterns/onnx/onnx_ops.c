@@ -1225,7 +1225,7 @@ static int reshape_to(ox_ctx *c, ox_node *n, ox_value *x, int rank, const int64_
         cnt *= dims[k];
     if (cnt != count_of(&x->type)) {
         char b[96];
-        return ox_node_error(c, n, "cannot reshape %s (%" PRId64 " elements) to %" PRId64 " elements",
+        return ox_node_error(c, n, "%s (%" PRId64 " elements) does not reshape to %" PRId64 " elements",
                              pat_type_str(&x->type, b, sizeof b), count_of(&x->type), cnt);
     }
     make_view(y, x, OXV_RESHAPE);
@@ -1269,7 +1269,7 @@ static int op_reshape(ox_ctx *c, ox_node *n)
     }
     if (infer >= 0) {
         if (count_of(&x->type) % known)
-            return ox_node_error(c, n, "the -1 in the shape cannot be inferred");
+            return ox_node_error(c, n, "the -1 in the shape is not determined by the other entries");
         shape[infer] = count_of(&x->type) / known;
     }
     return reshape_to(c, n, x, ns, shape);
@@ -1464,7 +1464,7 @@ static int op_constant(ox_ctx *c, ox_node *n)
     if ((at = attr(n, "value")) && at->t) {
         const char *nm = y->name;
         if (ox_tensor_known(c, at->t, y, "constant") != 0)
-            return ox_node_error(c, n, "its value cannot be used");
+            return ox_node_error(c, n, "its value is not supported");
         y->name = nm;
     } else if ((at = attr(n, "value_float")) || (at = attr(n, "value_int"))) {
         int64_t none[1] = {0};
@@ -1560,7 +1560,7 @@ static int op_concat(ox_ctx *c, ox_node *n)
         return ox_node_error(c, n, "the first input is missing");
     int r = x0->type.rank;
     if (r == 0)
-        return ox_node_error(c, n, "cannot concatenate scalars");
+        return ox_node_error(c, n, "a Concat of scalars");
     int64_t axis = attr_i(n, "axis", n->opset < 4 ? 1 : INT64_MIN);
     if (axis == INT64_MIN)
         return ox_node_error(c, n, "the axis attribute is missing");

@@ -183,7 +183,7 @@ int ox_tensor_known(ox_ctx *c, const Onnx__TensorProto *t, ox_value *v, const ch
     }
     double *kv = tensor_doubles(t, count, &why);
     if (!kv)
-        return diag_error(c->d, diag_at_file(c->path), "%s '%s' cannot be read: %s", what, v->name, why);
+        return diag_error(c->d, diag_at_file(c->path), "%s '%s' is not supported: %s", what, v->name, why);
     /* the arena owns it from here */
     double *ak = arena_alloc(c->a, (size_t)count * sizeof *ak);
     if (!ak) {
@@ -222,7 +222,7 @@ static int tensor_to_pat(const Onnx__TensorProto *t, const pat_type *want, const
                           ox_dtype_name(dt), pat_type_str(want, b, sizeof b));
     double *v = tensor_doubles(t, count, &why);
     if (!v)
-        return diag_error(d, diag_at_file(path), "cannot be read: %s", why);
+        return diag_error(d, diag_at_file(path), "the tensor is not supported: %s", why);
     if (pat_tensor_alloc(out, want) != 0) {
         free(v);
         return diag_error(d, diag_at_file(path), "out of memory");
@@ -470,10 +470,14 @@ int ox_input_known(ox_ctx *c, ox_value *v)
     pat_type want = v->type;
     int rc = ox_tensor_known(c, t, v, "graph input");
     onnx__tensor_proto__free_unpacked(t, NULL);
-    if (rc == 0 && !pat_type_equal(&want, &v->type))
+    if (rc != 0)
+        return rc;
+    /* a scalar may come as [1] or [] */
+    if (!pat_type_equal(&want, &v->type) && !(pat_type_count(&want) == 1 && pat_type_count(&v->type) == 1))
         return diag_error(c->d, diag_at_file(path), "the data of graph input '%s' does not have its declared shape",
                           v->name);
-    return rc;
+    v->type = want;
+    return 0;
 }
 
 int onnx_load(const char *path, const char *const *shapes, int n_shapes, const char *data_dir, arena *a,
@@ -707,9 +711,6 @@ out:
     free(c.decls);
     free(c.defs);
     onnx__model_proto__free_unpacked(mp, NULL);
-    if (rc != 0 && !m->pat_text) {
-        /* keep nothing half-made */
-    }
     return rc;
 }
 
