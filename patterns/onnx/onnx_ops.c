@@ -59,6 +59,8 @@ int ox_node_error(ox_ctx *c, const ox_node *n, const char *fmt, ...)
 }
 
 static void append(ox_ctx *c, char **buf, size_t *len, size_t *cap, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+static void append(ox_ctx *c, char **buf, size_t *len, size_t *cap, const char *fmt, va_list ap)
 {
     va_list aq;
     va_copy(aq, ap);

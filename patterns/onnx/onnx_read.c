@@ -500,6 +500,24 @@ int onnx_load(const char *path, const char *const *shapes, int n_shapes, const c
         diag_error(d, diag_at_file(path), "the model has no graph");
         goto out;
     }
+    /* ONNX requires these names; protobuf leaves an absent one NULL */
+    for (size_t k = 0; k < g->n_input + g->n_output; k++) {
+        const Onnx__ValueInfoProto *vi = k < g->n_input ? g->input[k] : g->output[k - g->n_input];
+        bool unnamed = !vi->name;
+        const Onnx__TypeProto *tp = vi->type;
+        if (!unnamed && tp && tp->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE && tp->tensor_type &&
+            tp->tensor_type->shape)
+            for (size_t r = 0; r < tp->tensor_type->shape->n_dim; r++) {
+                const Onnx__TensorShapeProto__Dimension *dm = tp->tensor_type->shape->dim[r];
+                unnamed = unnamed || (dm->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
+                                      !dm->dim_param);
+            }
+        if (unnamed) {
+            diag_error(d, diag_at_file(path), "graph %s %zu has no name (or a symbolic dimension without one)",
+                       k < g->n_input ? "input" : "output", k < g->n_input ? k : k - g->n_input);
+            goto out;
+        }
+    }
     for (size_t k = 0; k < mp->n_opset_import; k++) {
         const Onnx__OperatorSetIdProto *os = mp->opset_import[k];
         if (!os->domain || !*os->domain || !strcmp(os->domain, "ai.onnx"))

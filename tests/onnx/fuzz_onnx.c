@@ -1,7 +1,7 @@
 /*
  * fuzz_onnx.c — libFuzzer target for the ONNX reader and decomposition
  * (onnx_load), built only with -Dfuzz=true and clang; seed it with
- * examples/onnx/*.onnx and the backend suite's models.  The reader takes a
+ * the models of examples/onnx and of the backend suite.  The reader takes a
  * path, so each input is written to a per-process file first.  A model
  * that loads is also interpreted on generated inputs.  Any crash,
  * sanitizer report or leak is a bug; a refused model must leave an error.
