@@ -974,7 +974,8 @@ static int legacy_bcast(ox_ctx *c, ox_node *n)
     return 0;
 }
 
-/* True when node n, reading v, is element-wise with an output as large as v. */
+/* True when node n, which reads v, is element-wise: it reads v at its own
+ * output's index (BatchNormalization only so for its first input). */
 static bool reads_elementwise(const ox_node *n, const ox_value *v)
 {
     ew_kind k = ew_of(n->op);

@@ -670,6 +670,30 @@ int onnx_load(const char *path, const char *const *shapes, int n_shapes, const c
         goto out;
     if (c.oom)
         goto oom;
+    /* The outputs' inferred shapes must be the ones the model states, where it states them. */
+    for (size_t k = 0; k < g->n_output; k++) {
+        const Onnx__TypeProto *tp = g->output[k]->type;
+        if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type->shape)
+            continue;
+        const Onnx__TensorShapeProto *sh = tp->tensor_type->shape;
+        const ox_value *v = ox_value_find(&c, g->output[k]->name);
+        bool stated = true, same = (int)sh->n_dim == v->type.rank;
+        int64_t cnt = 1;
+        for (size_t r = 0; r < sh->n_dim; r++) {
+            stated = stated && sh->dim[r]->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+            if (stated) {
+                cnt *= sh->dim[r]->dim_value;
+                same = same && r < (size_t)v->type.rank && sh->dim[r]->dim_value == v->type.dims[r];
+            }
+        }
+        if (stated && !same && !(cnt == 1 && pat_type_count(&v->type) == 1)) {
+            char b[96];
+            diag_error(d, diag_at_file(path), "graph output '%s': the model states %zu dimensions (%" PRId64
+                       " elements) where the operators give %s", v->name, sh->n_dim, cnt,
+                       pat_type_str(&v->type, b, sizeof b));
+            goto out;
+        }
+    }
 
     /* The program text. */
     char *head;
