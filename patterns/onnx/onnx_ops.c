@@ -385,8 +385,10 @@ static const char *access_bcast(ox_ctx *c, ox_value *v, int r, const char *const
 {
     const char *vi[PAT_MAX_RANK];
     int q = v->type.rank;
+    /* leading dimensions beyond the output's rank are 1 where shapes were
+     * checked; index 0 stays in bounds where they were not */
     for (int k = 0; k < q; k++)
-        vi[k] = v->type.dims[k] == 1 ? "0" : idx[r - q + k];
+        vi[k] = v->type.dims[k] == 1 || r - q + k < 0 ? "0" : idx[r - q + k];
     return access(c, v, vi);
 }
 
@@ -767,7 +769,12 @@ static const char *ew_expr(ox_ctx *c, ox_node *n, const char *const *idx)
     case EW_EXP: return S(c, "exp(%s)", a[0]);
     case EW_LOG: return S(c, "log(%s)", a[0]);
     case EW_SQRT: return S(c, "sqrt(%s)", a[0]);
-    case EW_ABS: return S(c, "abs(%s)", a[0]);
+    case EW_ABS:
+        if (!f) {
+            const char *x = bind(c, &lets, a[0]);
+            return block(c, lets, S(c, "(%s < 0 ? -%s : %s)", x, x, x));
+        }
+        return S(c, "abs(%s)", a[0]);
     case EW_NEG: return S(c, "(-%s)", a[0]);
     case EW_RECIP: return S(c, "(1.0 / %s)", a[0]);
     case EW_CELU: {
@@ -1062,6 +1069,9 @@ static int op_elementwise(ox_ctx *c, ox_node *n, ew_kind k)
                        k == EW_ERF || k == EW_RECIP || k == EW_SOFTPLUS || k == EW_HARDSIG || k == EW_ELU ||
                        k == EW_SELU || k == EW_LEAKY || k == EW_PRELU || k == EW_SOFTSIGN || k == EW_THRESHRELU ||
                        k == EW_HARDSWISH || k == EW_MEAN || k == EW_CELU || k == EW_SHRINK;
+        if ((k == EW_WHERE || (k >= EW_NOT && k <= EW_XOR)) && n->in[0]->type.elem != PAT_I32)
+            return ox_node_error(c, n, "the condition or operands must be bool or integers, not %s",
+                                 ox_dtype_name(n->in[0]->dtype));
         if (needs_f && n->in[0]->type.elem != PAT_F32)
             return ox_node_error(c, n, "the operator takes float here; %s is not supported",
                                  ox_dtype_name(n->in[0]->dtype));
@@ -1982,6 +1992,16 @@ static int op_layernorm(ox_ctx *c, ox_node *n)
         return ox_node_error(c, n, "axis %" PRId64 " is out of range for rank %d", attr_i(n, "axis", -1), r);
     double eps = attr_f(n, "epsilon", 1e-5);
     int lo = (int)axis;
+    for (int q = 1; q < 3 && q < n->n_in; q++) {
+        ox_value *p = n->in[q];
+        bool ok = !p || p->type.rank <= r - lo;
+        for (int k = 0; ok && k < p->type.rank; k++) {
+            int32_t want = x->type.dims[r - p->type.rank + k];
+            ok = p->type.dims[k] == 1 || p->type.dims[k] == want;
+        }
+        if (!ok)
+            return ox_node_error(c, n, "input %d does not broadcast to the normalised dimensions", q);
+    }
     int64_t cnt = 1;
     for (int k = lo; k < r; k++)
         cnt *= x->type.dims[k];
@@ -2680,6 +2700,9 @@ static int op_instancenorm(ox_ctx *c, ox_node *n)
     int r = x->type.rank;
     if (!sc || !b || r < 3 || x->type.elem != PAT_F32)
         return ox_node_error(c, n, "needs float X of rank 3 or more, scale and B");
+    if (sc->type.rank != 1 || sc->type.dims[0] != x->type.dims[1] || b->type.rank != 1 ||
+        b->type.dims[0] != x->type.dims[1])
+        return ox_node_error(c, n, "scale and B must have shape [%d] (the channels)", x->type.dims[1]);
     double eps = attr_f(n, "epsilon", 1e-5);
     y->type = x->type;
     y->typed = true;
