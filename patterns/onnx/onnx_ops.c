@@ -356,8 +356,8 @@ static const char *access(ox_ctx *c, ox_value *v, const char *const *idx)
     }
     if (v->form == OXF_EXPR)
         return reexpr(c, v, idx);
-    if (v->known && !v->declared && count_of(&v->type) == 1)
-        return lit(c, v->kv[0], v->type.elem);
+    if (v->known && !v->declared && count_of(&v->type) == 1 && isfinite((float)v->kv[0]))
+        return lit(c, v->kv[0], v->type.elem);   /* .pat has no literal for inf or nan */
     if (!v->declared)
         declare(c, v, PAT_INPUT);
     if (v->type.rank == 0)
