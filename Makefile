@@ -7,7 +7,8 @@
 
 PACKAGES := build-essential meson ninja-build pkg-config \
             libigraph-dev libglpk-dev libcmocka-dev libinih-dev libjansson-dev \
-            libxml2-dev libgraphviz-dev python3 python3-numpy
+            libxml2-dev libgraphviz-dev python3 python3-numpy \
+            libprotobuf-c-dev protobuf-c-compiler libonnx-dev libonnx-testdata
 
 BUILD      ?= build
 TEST_BUILD ?= build-test

@@ -14,6 +14,7 @@
 #include "mapper/dfg.h"
 #include "mapper/place/place.h"
 #include "mapper/route/route.h"
+#include "patterns/onnx/onnx.h"
 #include "patterns/pat.h"
 
 /* Exit statuses, as ../shared/design.md fixes them. */
@@ -48,6 +49,11 @@ typedef struct cli_opts {
     const char *trace;         /* --trace FILE: Chrome trace-event JSON of the simulation */
     place_opts place;
     route_opts route;
+    /* ONNX models (cli/onnx_cli.c) */
+    const char *emit_pat;      /* --emit-pat FILE: the decomposed program as .pat */
+    const char *emit_data;     /* --emit-data DIR: the model's constants as NAME.npy */
+    int n_shapes;
+    const char *shapes[16];    /* --shape NAME=DIMS */
 } cli_opts;
 
 /* Per output: the comparison of the emulated value with the reference. */
@@ -116,5 +122,12 @@ int cli_report_refusal_json(const char *path, const cli_job *job, int status, di
 void cli_report_text(FILE *out, const cli_job *job);
 /* Write the JSON report to path atomically; -1 with a diagnostic on I/O. */
 int cli_report_json(const char *path, const cli_job *job, diag_list *d);
+
+/* onnx_cli.c: the program of a .pat file or of an .onnx model (then m is
+ * filled and must be freed with onnx_model_free); NULL with diagnostics. */
+const pat_program *cli_load_program(const cli_opts *o, arena *a, onnx_model *m, diag_list *d);
+/* Fill the program's inputs: from --data or the generator, and for a model
+ * its constants. */
+int cli_load_inputs(const cli_opts *o, const pat_program *p, const onnx_model *m, pat_values *vals, diag_list *d);
 
 #endif

@@ -22,6 +22,7 @@
 static void usage(FILE *out)
 {
     fputs("usage: rdumap PROGRAM.pat [options]\n"
+          "       rdumap MODEL.onnx [options]\n"
           "       rdumap --dfg GRAPH.{xml,dot} [options]\n"
           "       rdumap --fabric F.cfg --describe\n"
           "\n"
@@ -64,6 +65,9 @@ static void usage(FILE *out)
           "  --dfg FILE          map an imported dataflow graph (Morpher XML, CGRA-ME DOT)\n"
           "  --strict            with --dfg: refuse a duplicate Morpher idx and a DOT cycle\n"
           "                      without a marked loop-carried edge (see docs/import.md)\n"
+          "  --shape NAME=DIMS   an .onnx input's shape (1,3,8,8) or a symbolic dimension's size\n"
+          "  --emit-pat FILE     write an .onnx model's decomposition as a .pat program\n"
+          "  --emit-data DIR     write an .onnx model's constants as DIR/NAME.npy (for that program)\n"
           "  -q, --quiet         print only errors\n"
           "  -h, --help          this text\n"
           "\n"
@@ -197,6 +201,16 @@ static int parse_args(int argc, char **argv, cli_opts *o)
             if (parse_number(a, val, 1, 100000, &num))
                 return -1;
             o->route.max_iters = (int)num;
+        }
+        else if (!strcmp(a, "--emit-pat")) { NEED_VALUE(); o->emit_pat = val; }
+        else if (!strcmp(a, "--emit-data")) { NEED_VALUE(); o->emit_data = val; }
+        else if (!strcmp(a, "--shape")) {
+            NEED_VALUE();
+            if (o->n_shapes == (int)(sizeof o->shapes / sizeof *o->shapes)) {
+                fprintf(stderr, "rdumap: error: too many --shape options\n");
+                return -1;
+            }
+            o->shapes[o->n_shapes++] = val;
         }
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o->quiet = true;
         else if (a[0] == '-' && a[1]) {
@@ -567,12 +581,12 @@ static int map_job(cli_job *job, arena *a, int par, place_kind **kinds, const ch
 /* The inputs (read or generated, saved with --save-inputs) and the
  * expected outputs (the interpreter, or --reference DIR) in ref, with the
  * reordering bound of every element in rb.  Returns an exit status. */
-static int reference_values(const cli_opts *o, const pat_program *p, pat_values *ref, pat_bounds *rb,
-                            diag_list *d)
+static int reference_values(const cli_opts *o, const pat_program *p, onnx_model *onnx, pat_values *ref,
+                            pat_bounds *rb, diag_list *d)
 {
     if (pat_values_init(ref, p) != 0)
         return diag_error(d, diag_at_file(p->file), "out of memory for the program's tensors"), EXIT_INPUT;
-    if (pat_load_inputs(p, o->data_dir, o->gen_missing, o->seed, ref, d) != 0)
+    if (cli_load_inputs(o, p, onnx, ref, d) != 0)
         return EXIT_INPUT;
     if (o->save_inputs_dir && cli_save_inputs(p, o->save_inputs_dir, ref, d) != 0)
         return EXIT_USAGE;
@@ -599,8 +613,9 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     char *trace_tmp = NULL;
     FILE *trace_file = NULL;
 
-    /* 1. Parse and check. */
-    const pat_program *p = pat_load_file(o->program, &a, d);
+    /* 1. Parse and check (or read and decompose an ONNX model). */
+    onnx_model onnx;
+    const pat_program *p = cli_load_program(o, &a, &onnx, d);
     if (!p) {
         status = d->n_errors && d->items[0].loc.line == 0 && strstr(d->items[0].msg, "cannot") ? EXIT_USAGE : EXIT_INPUT;
         goto done;
@@ -617,7 +632,7 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
         goto refused;
     }
     if (o->interpret) {
-        status = reference_values(o, p, &ref, &rb, d);
+        status = reference_values(o, p, &onnx, &ref, &rb, d);
         if (status != EXIT_OK)
             goto done;
         if (!o->quiet)
@@ -676,7 +691,7 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     }
 
     /* 5. Only a program that maps gets data and a reference. */
-    status = reference_values(o, p, &ref, &rb, d);
+    status = reference_values(o, p, &onnx, &ref, &rb, d);
     if (status != EXIT_OK)
         goto done;
 
@@ -794,6 +809,7 @@ done:
     pat_bounds_free(&rb);
     pat_values_free(&ref);
     pat_values_free(&emu_out);
+    onnx_model_free(&onnx);
     arena_destroy(&a);
     return status;
 }
