@@ -48,6 +48,25 @@ if command -v gnuplot >/dev/null; then
 else
     echo "gnuplot is not installed: plots not checked"
 fi
+# The collector reads reports defensively: a null or missing key, a report
+# that is not JSON and a run that never ran are rows, not crashes.
+cp -r "$OUT/a" "$OUT/c"
+python3 - "$OUT/c/reports" <<'PY' || fail "could not damage the copied reports"
+import glob, json, os, sys
+d = sys.argv[1]
+emu = sorted(p for p in glob.glob(d + "/emu.*.json"))[0]
+r = json.load(open(emu)); r["emu"] = None; r["gains"] = None; r["dfg"] = {"pcus": None}
+json.dump(r, open(emu, "w"))
+place = sorted(glob.glob(d + "/place.*.json"))
+r = json.load(open(place[0])); del r["place"]; r["route"] = None
+json.dump(r, open(place[0], "w"))
+open(place[1], "w").write("{ not json")
+os.remove(place[2][:-5] + ".rc")
+PY
+"$HERE/run" --quick --collect --out "$OUT/c" > "$OUT/c.log" 2>&1 || { cat "$OUT/c.log"; fail "the collector failed on damaged reports"; }
+grep -q "| not run |" "$OUT/c/results.md" || fail "a run without an exit status is not reported as not run"
+"$HERE/run" --quick --collect --strict --out "$OUT/c" > /dev/null 2>&1 && fail "--strict passed a run that was not run"
+
 "$HERE/run" --quick --strict --reverse --out "$OUT/b" --rdumap "$RDUMAP" --synth-dot "$SYNTH_DOT" \
     --compare "$OUT/a/results.csv" || fail "the second run differs from the first (see above)"
 [ "$before" = "$(docs_sum)" ] || fail "a plain run changed files under docs/"
