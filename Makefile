@@ -51,7 +51,8 @@ bench: build
 
 # The results page (docs/results.md, its plots in docs/img/) and the
 # strategies table in docs/placement.md, measured on this machine by the
-# full sweep of bench/run (bench/README.md; about 20 minutes on 2 cores).
+# full sweep of bench/run (bench/README.md): some 400 to 500 rdumap runs
+# (more with the imported suites), about 16 minutes on 2 shared cores.
 results: build
 	bench/run --update-docs --rdumap ./$(BUILD)/cli/rdumap --synth-dot ./$(BUILD)/bench/synth_dot
 
