@@ -7,7 +7,7 @@
 
 PACKAGES := build-essential meson ninja-build pkg-config \
             libigraph-dev libglpk-dev libcmocka-dev libinih-dev libjansson-dev \
-            libxml2-dev libgraphviz-dev python3 python3-numpy \
+            libxml2-dev libgraphviz-dev python3 python3-numpy gnuplot-nox parallel \
             libprotobuf-c-dev protobuf-c-compiler libonnx-dev libonnx-testdata
 
 BUILD      ?= build
@@ -50,10 +50,12 @@ test: deps $(TEST_BUILD)/build.ninja
 bench: build
 	meson test -C $(BUILD) --benchmark --verbose
 
-# The results page (docs/results.md) and the strategies table in
-# docs/placement.md, measured on this machine.
+# The results page (docs/results.md, its plots in docs/img/) and the
+# strategies table in docs/placement.md, measured on this machine by the
+# full sweep of bench/run (bench/README.md): some 400 to 500 rdumap runs
+# (more with the imported suites), about 16 minutes on 2 shared cores.
 results: build
-	python3 bench/results.py ./$(BUILD)/cli/rdumap . docs/results.md --placement-md docs/placement.md
+	bench/run --update-docs --rdumap ./$(BUILD)/cli/rdumap --synth-dot ./$(BUILD)/bench/synth_dot
 
 clean:
 	rm -rf $(BUILD) $(TEST_BUILD)
