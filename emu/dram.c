@@ -124,15 +124,9 @@ void dram_demand(emu_sim *S, emu_ctx *c)
     for (int k = 0; k < S->n_dram_active; k++)
         if (S->dram_active[k] == c->id)
             return;
-    if (S->n_dram_active == S->cap_dram_active) {
-        int cap = S->cap_dram_active ? 2 * S->cap_dram_active : 16;
-        int *grown = realloc(S->dram_active, (size_t)cap * sizeof *grown);
-        if (!grown) {
-            sim_fault(S, c->id, NULL, "out of memory");
-            return;
-        }
-        S->dram_active = grown;
-        S->cap_dram_active = cap;
+    if (!emu_grow((void **)&S->dram_active, S->n_dram_active, &S->cap_dram_active, sizeof *S->dram_active)) {
+        sim_fault(S, c->id, NULL, "out of memory");
+        return;
     }
     S->dram_active[S->n_dram_active++] = c->id;
     if (!S->dram_scheduled) {
@@ -398,33 +392,13 @@ void dram_kernel_step(emu_sim *S, emu_ctx *c)
 
 static int new_ctx(emu_sim *S, emu_ctx_kind kind, int unit, const char *what)
 {
-    if (S->n_ctx == S->cap_ctx) {
-        int cap = S->cap_ctx ? 2 * S->cap_ctx : 64;
-        emu_ctx *grown = realloc(S->ctx, (size_t)cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        S->ctx = grown;
-        S->cap_ctx = cap;
-    }
-    emu_ctx *c = &S->ctx[S->n_ctx];
-    memset(c, 0, sizeof *c);
-    c->id = S->n_ctx;
-    c->kind = kind;
-    c->unit = unit;
-    c->replica = -1;
-    c->def = -1;
-    c->what = what;
-    c->sched = -1;
-    c->first = -1;
-    c->last = -1;
-    c->x.mem = c->x.store = c->x.fifo = -1;
-    c->x.wait_until = -1;
-    if (kind == CTX_LOAD || kind == CTX_STORE || kind == CTX_KERNEL) {
-        c->x.grant_time = calloc(RING, sizeof *c->x.grant_time);
-        if (!c->x.grant_time)
+    int c = sim_new_ctx(S, kind, unit, what);
+    if (c >= 0 && (kind == CTX_LOAD || kind == CTX_STORE || kind == CTX_KERNEL)) {
+        S->ctx[c].x.grant_time = calloc(RING, sizeof *S->ctx[c].x.grant_time);
+        if (!S->ctx[c].x.grant_time)
             return -1;
     }
-    return S->n_ctx++;
+    return c;
 }
 
 static int agcu_of(const emu_sim *S, int unit)

@@ -301,6 +301,12 @@ struct emu_sim {
 };
 
 /* sim.c */
+/* Make room for one more element in a malloc'd array of *n of *cap
+ * elements; returns false when out of memory (the array is kept). */
+bool emu_grow(void **array, int n, int *cap, size_t elem);
+/* A new context of kind and unit (-1 none), zeroed and unscheduled; its
+ * index, or -1 out of memory. */
+int sim_new_ctx(emu_sim *S, emu_ctx_kind kind, int unit, const char *what);
 int sim_fault(emu_sim *S, int ctx, const dfg_op *op, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void sim_wake(emu_sim *S, int ctx, int64_t t);
 void sim_block(emu_sim *S, emu_ctx *c, emu_wait why, int obj);

@@ -23,7 +23,7 @@
  *    bandwidth, plus the DRAM latency; a loop under a false guard costs
  *    nothing.
  */
-#include "emu/emu.h"
+#include "emu/emu_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -113,40 +113,6 @@ static int32_t f32_to_i32(float x)
     if (x <= -2147483648.0f)
         return INT32_MIN;
     return (int32_t)x;
-}
-
-static uint32_t identity(pat_redop op, pat_elem t)
-{
-    if (t == PAT_F32) {
-        float v = op == PAT_RED_ADD ? 0.0f : op == PAT_RED_MUL ? 1.0f
-                : op == PAT_RED_MAX ? -INFINITY : INFINITY;
-        return from_f(v);
-    }
-    int32_t v = op == PAT_RED_ADD ? 0 : op == PAT_RED_MUL ? 1
-              : op == PAT_RED_MAX ? INT32_MIN : INT32_MAX;
-    return (uint32_t)v;
-}
-
-static uint32_t combine(pat_redop op, pat_elem t, uint32_t a, uint32_t b)
-{
-    if (t == PAT_F32) {
-        float x = as_f(a), y = as_f(b);
-        switch (op) {
-        case PAT_RED_ADD: return from_f(x + y);
-        case PAT_RED_MUL: return from_f(x * y);
-        /* fmaxf/fminf, as the reference: a NaN operand is ignored */
-        case PAT_RED_MAX: return from_f(fmaxf(x, y));
-        case PAT_RED_MIN: return from_f(fminf(x, y));
-        }
-    }
-    int32_t x = (int32_t)a, y = (int32_t)b;
-    switch (op) {
-    case PAT_RED_ADD: return a + b;
-    case PAT_RED_MUL: return a * b;
-    case PAT_RED_MAX: return (uint32_t)(y > x ? y : x);
-    case PAT_RED_MIN: return (uint32_t)(y < x ? y : x);
-    }
-    return a;
 }
 
 static const char *def_name(const emu *E)
@@ -301,7 +267,7 @@ static int exec_mem_op(emu *E, const dfg_op *op)
             data[addr[l]] = rd(E, op->a, l);
             break;
         case DFG_RMW:
-            data[addr[l]] = combine(op->redop, m->type.elem, data[addr[l]], rd(E, op->a, l));
+            data[addr[l]] = pcu_combine(op->redop, m->type.elem, data[addr[l]], rd(E, op->a, l));
             if (m->type.elem == PAT_F32)
                 E->res->flops++;
             break;
@@ -480,7 +446,7 @@ static int64_t exec_loop(emu *E, const dfg_loop *lp, int64_t *lat_out)
     int32_t hi = (int32_t)E->regs[(size_t)lp->hi * (size_t)L];
     bool off = lp->pred != DFG_NONE && E->regs[(size_t)lp->pred * (size_t)L] == 0;
     for (int a = 0; a < lp->n_acc; a++)
-        wr(E, lp->acc[a].reg)[0] = identity(lp->acc[a].op, lp->acc[a].type);
+        wr(E, lp->acc[a].reg)[0] = pcu_identity(lp->acc[a].op, lp->acc[a].type);
     *lat_out = 0;
     if (off && E->opts.dense && lp->trip >= 0) {
         /* Dense: the skipped loop runs anyway, masked, at full cost. */
@@ -533,7 +499,7 @@ static int64_t exec_loop_body(emu *E, const dfg_loop *lp, int32_t lo, int32_t hi
             for (int a = 0; a < lp->n_acc; a++) {
                 const dfg_acc *ac = &lp->acc[a];
                 uint32_t tree[256] = {0};
-                uint32_t id = identity(ac->op, ac->type);
+                uint32_t id = pcu_identity(ac->op, ac->type);
                 for (int l = 0; l < L; l++) {
                     bool on = l < n && lane_on(E, ac->pred, l);
                     tree[l] = on ? rd(E, ac->val, l) : id;
@@ -542,9 +508,9 @@ static int64_t exec_loop_body(emu *E, const dfg_loop *lp, int32_t lo, int32_t hi
                 }
                 for (int stride = 1; stride < L; stride *= 2)
                     for (int l = 0; l + stride < L; l += 2 * stride)
-                        tree[l] = combine(ac->op, ac->type, tree[l], tree[l + stride]);
+                        tree[l] = pcu_combine(ac->op, ac->type, tree[l], tree[l + stride]);
                 uint32_t *acc = wr(E, ac->reg);
-                acc[0] = combine(ac->op, ac->type, acc[0], tree[0]);
+                acc[0] = pcu_combine(ac->op, ac->type, acc[0], tree[0]);
             }
             cycles += 1 + E->stall;
             E->res->conflict_cycles += E->stall;
@@ -609,7 +575,7 @@ static int64_t exec_loop_body(emu *E, const dfg_loop *lp, int32_t lo, int32_t hi
             if (!lane_on(E, ac->pred, 0))
                 continue;
             uint32_t *acc = wr(E, ac->reg);
-            acc[0] = combine(ac->op, ac->type, acc[0], E->regs[(size_t)ac->val * (size_t)L]);
+            acc[0] = pcu_combine(ac->op, ac->type, acc[0], E->regs[(size_t)ac->val * (size_t)L]);
             if (ac->type == PAT_F32)
                 E->res->flops++;
         }

@@ -262,14 +262,8 @@ int pmu_access(emu_sim *S, emu_ctx *c, const emu_mu *m, int n, bool masked)
 
 static int new_store(emu_sim *S, int unit, int mem, int32_t row_lo, int32_t row_hi)
 {
-    if (S->n_store == S->cap_store) {
-        int cap = S->cap_store ? 2 * S->cap_store : 16;
-        emu_store *grown = realloc(S->store, (size_t)cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        S->store = grown;
-        S->cap_store = cap;
-    }
+    if (!emu_grow((void **)&S->store, S->n_store, &S->cap_store, sizeof *S->store))
+        return -1;
     const dfg_mem *m = &S->g->mems[mem];
     emu_store *st = &S->store[S->n_store];
     memset(st, 0, sizeof *st);
@@ -328,6 +322,23 @@ int pmu_build(emu_sim *S)
 /* ------------------------------------------------------------------ */
 /* Fill and drain                                                      */
 
+/* The banks' cycles for one vector a fill writes or a drain reads, held
+ * busy and counted; returns them. */
+static int transfer_access(emu_sim *S, emu_store *st, const int64_t *elem, const bool *on, int n)
+{
+    int bank[EMU_MAX_LANES];
+    banks_of(S, st, elem, on, n, bank);
+    int cycles = pmu_bank_cycles(S, bank, elem, on, n);
+    st->busy_until = S->now + cycles;
+    st->busy_cycles += cycles;
+    S->res->unit[st->unit].accesses++;
+    if (cycles > 1) {
+        S->res->unit[st->unit].conflicts += cycles - 1;
+        S->res->conflict_cycles += cycles - 1;
+    }
+    return cycles;
+}
+
 void pmu_fill_step(emu_sim *S, emu_ctx *c)
 {
     emu_xfer *x = &c->x;
@@ -369,16 +380,7 @@ void pmu_fill_step(emu_sim *S, emu_ctx *c)
         on[l] = true;
     }
     fifo_pop(S, x->fifo);
-    int bank[EMU_MAX_LANES];
-    banks_of(S, st, elem, on, n, bank);
-    int cycles = pmu_bank_cycles(S, bank, elem, on, n);
-    st->busy_until = S->now + cycles;
-    st->busy_cycles += cycles;
-    S->res->unit[st->unit].accesses++;
-    if (cycles > 1) {
-        S->res->unit[st->unit].conflicts += cycles - 1;
-        S->res->conflict_cycles += cycles - 1;
-    }
+    int cycles = transfer_access(S, st, elem, on, n);
     sim_fired(S, c, cycles);
     if (x->walk.done >= x->walk.total) {
         st->loaded = true;
@@ -426,16 +428,7 @@ void pmu_drain_step(emu_sim *S, emu_ctx *c)
         w[l] = st->data[loc];
         on[l] = true;
     }
-    int bank[EMU_MAX_LANES];
-    banks_of(S, st, elem, on, n, bank);
-    int cycles = pmu_bank_cycles(S, bank, elem, on, n);
-    st->busy_until = S->now + cycles;
-    st->busy_cycles += cycles;
-    S->res->unit[st->unit].accesses++;
-    if (cycles > 1) {
-        S->res->unit[st->unit].conflicts += cycles - 1;
-        S->res->conflict_cycles += cycles - 1;
-    }
+    int cycles = transfer_access(S, st, elem, on, n);
     sim_fired(S, c, cycles);
     if (x->walk.done >= x->walk.total)
         c->done = true;

@@ -103,14 +103,8 @@ static int copy_unit(const emu_sim *S, int base, int r)
 
 static int add_item(pb *P, item it)
 {
-    if (P->n_items == P->cap_items) {
-        int cap = P->cap_items ? 2 * P->cap_items : 256;
-        item *grown = realloc(P->items, (size_t)cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        P->items = grown;
-        P->cap_items = cap;
-    }
+    if (!emu_grow((void **)&P->items, P->n_items, &P->cap_items, sizeof *P->items))
+        return -1;
     P->items[P->n_items++] = it;
     return 0;
 }
@@ -201,15 +195,9 @@ static int slot(emitter *E, int r)
 static int new_node(emitter *E, emu_node_kind kind, int parent)
 {
     emu_ctx *c = E->c;
-    if (c->n_node == c->cap_node) {
-        int cap = c->cap_node ? 2 * c->cap_node : 32;
-        emu_node *grown = realloc(c->node, (size_t)cap * sizeof *grown);
-        if (!grown) {
-            E->failed = true;
-            return -1;
-        }
-        c->node = grown;
-        c->cap_node = cap;
+    if (!emu_grow((void **)&c->node, c->n_node, &c->cap_node, sizeof *c->node)) {
+        E->failed = true;
+        return -1;
     }
     emu_node *n = &c->node[c->n_node];
     memset(n, 0, sizeof *n);
@@ -225,15 +213,9 @@ static int new_node(emitter *E, emu_node_kind kind, int parent)
 static emu_mu *new_mu(emitter *E, emu_mu_kind kind)
 {
     emu_ctx *c = E->c;
-    if (c->n_mu == c->cap_mu) {
-        int cap = c->cap_mu ? 2 * c->cap_mu : 64;
-        emu_mu *grown = realloc(c->mu, (size_t)cap * sizeof *grown);
-        if (!grown) {
-            E->failed = true;
-            return NULL;
-        }
-        c->mu = grown;
-        c->cap_mu = cap;
+    if (!emu_grow((void **)&c->mu, c->n_mu, &c->cap_mu, sizeof *c->mu)) {
+        E->failed = true;
+        return NULL;
     }
     emu_mu *m = &c->mu[c->n_mu++];
     memset(m, 0, sizeof *m);
@@ -390,15 +372,9 @@ static void emit_sends(emitter *E, blk *B, int r, int lat)
     m->fifo = E->c->n_send;
     for (int k = P->sends_of[r]; k >= 0; k = P->send_rec[k][2]) {
         emu_ctx *c = E->c;
-        if (c->n_send == c->cap_send) {
-            int cap = c->cap_send ? 2 * c->cap_send : 16;
-            int *grown = realloc(c->send, (size_t)cap * sizeof *grown);
-            if (!grown) {
-                E->failed = true;
-                return;
-            }
-            c->send = grown;
-            c->cap_send = cap;
+        if (!emu_grow((void **)&c->send, c->n_send, &c->cap_send, sizeof *c->send)) {
+            E->failed = true;
+            return;
         }
         c->send[c->n_send++] = P->send_rec[k][1];
         m->n_fifo++;
@@ -444,15 +420,9 @@ static void emit_loop(emitter *E, blk *B, const dfg_loop *K)
         nd->first_acc = E->c->n_acc;
         for (int a = 0; a < K->n_acc; a++) {
             emu_ctx *c = E->c;
-            if (c->n_acc == c->cap_acc) {
-                int cap = c->cap_acc ? 2 * c->cap_acc : 8;
-                emu_acc *grown = realloc(c->acc, (size_t)cap * sizeof *grown);
-                if (!grown) {
-                    E->failed = true;
-                    return;
-                }
-                c->acc = grown;
-                c->cap_acc = cap;
+            if (!emu_grow((void **)&c->acc, c->n_acc, &c->cap_acc, sizeof *c->acc)) {
+                E->failed = true;
+                return;
             }
             emu_acc *ea = &c->acc[c->n_acc++];
             ea->src = &K->acc[a];
@@ -782,14 +752,8 @@ static void find_guards(pb *P)
 
 static int new_ctl(emu_sim *S, const dfg_loop *lp, int n_stages, bool metapipe)
 {
-    if (S->n_ctl == S->cap_ctl) {
-        int cap = S->cap_ctl ? 2 * S->cap_ctl : 16;
-        emu_ctl *grown = realloc(S->ctl, (size_t)cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        S->ctl = grown;
-        S->cap_ctl = cap;
-    }
+    if (!emu_grow((void **)&S->ctl, S->n_ctl, &S->cap_ctl, sizeof *S->ctl))
+        return -1;
     emu_ctl *C = &S->ctl[S->n_ctl];
     memset(C, 0, sizeof *C);
     C->loop = lp;
@@ -892,29 +856,15 @@ static int build_controllers(emu_sim *S)
 
 static int new_unit_ctx(emu_sim *S, int unit, int replica, int def)
 {
-    if (S->n_ctx == S->cap_ctx) {
-        int cap = S->cap_ctx ? 2 * S->cap_ctx : 64;
-        emu_ctx *grown = realloc(S->ctx, (size_t)cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        S->ctx = grown;
-        S->cap_ctx = cap;
-    }
-    emu_ctx *c = &S->ctx[S->n_ctx];
-    memset(c, 0, sizeof *c);
-    c->id = S->n_ctx;
-    c->kind = CTX_UNIT;
-    c->unit = unit;
+    int ci = sim_new_ctx(S, CTX_UNIT, unit, S->g->units[unit].name);
+    if (ci < 0)
+        return -1;
+    emu_ctx *c = &S->ctx[ci];
     c->replica = replica;
     c->def = def;
-    c->what = S->g->units[unit].name;
-    c->sched = -1;
-    c->first = c->last = -1;
-    c->pc = -1;
-    c->x.mem = c->x.store = c->x.fifo = -1;
     const dfg_unit *un = &S->g->units[unit];
     c->latency = un->kind == DFG_VPCU ? (un->n_stages > 0 ? un->n_stages : 1) : 1;
-    return S->n_ctx++;
+    return ci;
 }
 
 int prog_build(emu_sim *S)

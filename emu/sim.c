@@ -41,14 +41,8 @@ static bool heap_less(const emu_heap_item *a, const emu_heap_item *b)
 
 static int heap_push(emu_sim *S, int64_t t, int ctx)
 {
-    if (S->n_heap == S->cap_heap) {
-        int cap = S->cap_heap ? 2 * S->cap_heap : 1024;
-        emu_heap_item *grown = realloc(S->heap, (size_t)cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        S->heap = grown;
-        S->cap_heap = cap;
-    }
+    if (!emu_grow((void **)&S->heap, S->n_heap, &S->cap_heap, sizeof *S->heap))
+        return -1;
     int k = S->n_heap++;
     emu_heap_item it = {t, ctx};
     while (k > 0) {
@@ -132,16 +126,43 @@ void sim_fired(emu_sim *S, emu_ctx *c, int64_t cycles)
     sim_wake(S, c->id, S->now + cycles);
 }
 
+bool emu_grow(void **array, int n, int *cap, size_t elem)
+{
+    if (n < *cap)
+        return true;
+    int ncap = *cap ? 2 * *cap : 16;
+    void *grown = realloc(*array, (size_t)ncap * elem);
+    if (!grown)
+        return false;
+    *array = grown;
+    *cap = ncap;
+    return true;
+}
+
+int sim_new_ctx(emu_sim *S, emu_ctx_kind kind, int unit, const char *what)
+{
+    if (!emu_grow((void **)&S->ctx, S->n_ctx, &S->cap_ctx, sizeof *S->ctx))
+        return -1;
+    emu_ctx *c = &S->ctx[S->n_ctx];
+    memset(c, 0, sizeof *c);
+    c->id = S->n_ctx;
+    c->kind = kind;
+    c->unit = unit;
+    c->replica = -1;
+    c->def = -1;
+    c->what = what;
+    c->sched = -1;
+    c->first = c->last = -1;
+    c->pc = -1;
+    c->x.mem = c->x.store = c->x.fifo = -1;
+    c->x.wait_until = -1;
+    return S->n_ctx++;
+}
+
 int sim_new_fifo(emu_sim *S, int stream, int width)
 {
-    if (S->n_fifo == S->cap_fifo) {
-        int cap = S->cap_fifo ? 2 * S->cap_fifo : 64;
-        emu_fifo *grown = realloc(S->fifo, (size_t)cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        S->fifo = grown;
-        S->cap_fifo = cap;
-    }
+    if (!emu_grow((void **)&S->fifo, S->n_fifo, &S->cap_fifo, sizeof *S->fifo))
+        return -1;
     int64_t hops = stream >= 0 ? S->g->streams[stream].hops : 0;
     if (fifo_init(&S->fifo[S->n_fifo], stream, width, S->f->fifo_depth, hops * S->f->hop_cycles) != 0) {
         fifo_free(&S->fifo[S->n_fifo]);
@@ -207,15 +228,9 @@ static void ctl_wait(emu_sim *S, emu_ctl *C, emu_ctx *c)
     for (int k = 0; k < C->n_waiters; k++)
         if (C->waiters[k] == c->id)
             return;
-    if (C->n_waiters == C->cap_waiters) {
-        int cap = C->cap_waiters ? 2 * C->cap_waiters : 8;
-        int *grown = realloc(C->waiters, (size_t)cap * sizeof *grown);
-        if (!grown) {
-            S->failed = true;
-            return;
-        }
-        C->waiters = grown;
-        C->cap_waiters = cap;
+    if (!emu_grow((void **)&C->waiters, C->n_waiters, &C->cap_waiters, sizeof *C->waiters)) {
+        S->failed = true;
+        return;
     }
     C->waiters[C->n_waiters++] = c->id;
 }
