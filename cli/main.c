@@ -15,6 +15,9 @@
 #include "cli/svg.h"
 #include "mapper/import/import.h"
 #include "patterns/pat_data.h"
+#include "util/alloc.h"
+#include "util/outputs.h"
+#include "util/alloc.h"
 
 static void usage(FILE *out)
 {
@@ -218,9 +221,9 @@ static void summarise_outputs(const pat_program *p, const pat_values *v)
 static int make_place_problem(cli_job *job, place_kind **kinds, const char ***names, place_net **nets)
 {
     const dfg *g = job->g;
-    *kinds = calloc((size_t)g->n_units + 1, sizeof **kinds);
-    *names = calloc((size_t)g->n_units + 1, sizeof **names);
-    *nets = calloc((size_t)g->n_streams + 1, sizeof **nets);
+    *kinds = xcalloc((size_t)g->n_units + 1, sizeof **kinds);
+    *names = xcalloc((size_t)g->n_units + 1, sizeof **names);
+    *nets = xcalloc((size_t)g->n_streams + 1, sizeof **nets);
     if (!*kinds || !*names || !*nets)
         return -1;
     for (int u = 0; u < g->n_units; u++) {
@@ -240,12 +243,12 @@ static int route_streams(cli_job *job, diag_list *d)
 {
     dfg *g = job->g;
     int n = g->n_streams;
-    route_net *nets = calloc((size_t)n + 1, sizeof *nets);
-    int *net_of = calloc((size_t)n + 1, sizeof *net_of);
-    int *sink_idx = calloc((size_t)n + 1, sizeof *sink_idx);
-    int *rows = calloc((size_t)n + 1, sizeof *rows);
-    int *cols = calloc((size_t)n + 1, sizeof *cols);
-    int *order = calloc((size_t)n + 1, sizeof *order);
+    route_net *nets = xcalloc((size_t)n + 1, sizeof *nets);
+    int *net_of = xcalloc((size_t)n + 1, sizeof *net_of);
+    int *sink_idx = xcalloc((size_t)n + 1, sizeof *sink_idx);
+    int *rows = xcalloc((size_t)n + 1, sizeof *rows);
+    int *cols = xcalloc((size_t)n + 1, sizeof *cols);
+    int *order = xcalloc((size_t)n + 1, sizeof *order);
     int rc = -1;
     if (!nets || !net_of || !sink_idx || !rows || !cols || !order) {
         diag_error(d, diag_at_file(job->fab->source), "out of memory");
@@ -305,7 +308,7 @@ out:
 static int write_svg(const cli_job *job, diag_list *d)
 {
     const dfg *g = job->g;
-    svg_unit *units = calloc((size_t)g->n_units + 1, sizeof *units);
+    svg_unit *units = xcalloc((size_t)g->n_units + 1, sizeof *units);
     if (!units)
         return diag_error(d, diag_at_file(job->opts->svg), "out of memory");
     for (int u = 0; u < g->n_units; u++) {
@@ -327,8 +330,10 @@ static int write_svg(const cli_job *job, diag_list *d)
     else
         snprintf(l2, sizeof l2, "routing: not done");
     svg_figures fig = {job->prog->file, {l0, l1, l2}, 3};
-    int rc = svg_write(job->opts->svg, job->fab, &job->sites, units, g->n_units, routed ? &job->route : NULL,
-                       &fig, d);
+    FILE *out = outputs_add(job->outs, job->opts->svg, d);
+    int rc = out ? svg_write_stream(out, job->opts->svg, job->fab, &job->sites, units, g->n_units,
+                                    routed ? &job->route : NULL, &fig, d)
+                 : -1;
     free(units);
     return rc;
 }
@@ -359,7 +364,7 @@ static int measure_gains(cli_job *job, const pat_values *ref, const emu_opts *ba
 {
     dfg *g = job->g;
     double cyc = (double)job->emu.cycles;
-    bool *saved = calloc((size_t)g->n_loops + 1, sizeof *saved);
+    bool *saved = xcalloc((size_t)g->n_loops + 1, sizeof *saved);
     if (!saved)
         return diag_error(d, diag_at_file(job->prog->file), "out of memory");
     for (int l = 0; l < g->n_loops; l++) {
@@ -386,19 +391,27 @@ static int measure_gains(cli_job *job, const pat_values *ref, const emu_opts *ba
     return 0;
 }
 
-static int write_dump(const char *path, const dfg *g, diag_list *d)
+/* --dump-dfg: text on stdout for "-", else DOT joining the output set. */
+static int write_dump(const char *path, const dfg *g, outputs *outs, diag_list *d)
 {
     if (!strcmp(path, "-")) {
         dfg_dump_text(stdout, g);
         return 0;
     }
-    FILE *f = fopen(path, "w");
+    FILE *f = outputs_add(outs, path, d);
     if (!f)
-        return diag_error(d, diag_at_file(path), "cannot write: %s", strerror(errno));
+        return -1;
     dfg_dump_dot(f, g);
-    if (fclose(f) != 0)
-        return diag_error(d, diag_at_file(path), "cannot write: %s", strerror(errno));
     return 0;
+}
+
+/* --json: the report, whole, joins the output set. */
+static int write_report(const cli_job *job, diag_list *d)
+{
+    json_t *root = cli_report_json(job, d);
+    int rc = root ? cli_output_json(job->outs, job->opts->json, root, d) : -1;
+    json_decref(root);
+    return rc;
 }
 
 /* Placements tried before giving up on routing. */
@@ -416,6 +429,7 @@ static void move_diags(diag_list *to, diag_list *from)
         else
             diag_note(to, g->loc, "%s", g->msg);
     }
+    to->n_io_errors += from->n_io_errors;
     diag_free(from);
 }
 
@@ -427,7 +441,7 @@ static int place_job(cli_job *job, const place_opts *po, diag_list *d)
     const cli_opts *o = job->opts;
     job->place_attempts++;
     if (o->placement_in) {
-        job->place = (place_result){.site = malloc(((size_t)job->pp.n_units + 1) * sizeof *job->place.site),
+        job->place = (place_result){.site = xmalloc(((size_t)job->pp.n_units + 1) * sizeof *job->place.site),
                                     .bound = NAN};
         job->placed = true;
         if (!job->place.site || placement_read(o->placement_in, &job->pp, &job->sites, job->place.site, d) != 0) {
@@ -475,6 +489,9 @@ static void reset_mapping(cli_job *job, place_kind **kinds, const char ***names,
     *nets = NULL;
 }
 
+static int place_and_route(cli_job *job, place_kind **kinds, const char ***names, place_net **nets,
+                           diag_list *d);
+
 /* Lower the program with `par` replicas, form and check its units, place
  * and route them.  Returns EXIT_OK, EXIT_NOFIT (does not fit, or cannot be
  * routed), EXIT_INPUT or EXIT_USAGE. */
@@ -490,13 +507,24 @@ static int map_job(cli_job *job, arena *a, int par, place_kind **kinds, const ch
     bool not_fit = false;
     if (dfg_build_units(g, d) != 0 || dfg_check(g, &not_fit, d) != 0) {
         if (o->dump_dfg)
-            write_dump(o->dump_dfg, g, d);
+            write_dump(o->dump_dfg, g, job->outs, d);
         return EXIT_NOFIT;
     }
     if (o->mutate >= 0 && dfg_mutate_op(g, o->mutate, d) != 0)
         return EXIT_USAGE;
-    if (o->dump_dfg && write_dump(o->dump_dfg, g, d) != 0)
+    int status = place_and_route(job, kinds, names, nets, d);
+    /* Dumped after routing, so that every stream shows its routed hops. */
+    if (o->dump_dfg && write_dump(o->dump_dfg, g, job->outs, d) != 0)
         return EXIT_USAGE;
+    return status;
+}
+
+/* Place and route the checked graph of map_job. */
+static int place_and_route(cli_job *job, place_kind **kinds, const char ***names, place_net **nets,
+                           diag_list *d)
+{
+    const cli_opts *o = job->opts;
+    const fab_fabric *fab = job->fab;
     if (make_place_problem(job, kinds, names, nets) != 0)
         return diag_error(d, diag_at_file(fab->source), "out of memory"), EXIT_INPUT;
     if (place_job(job, &o->place, d) != 0)
@@ -508,7 +536,9 @@ static int map_job(cli_job *job, arena *a, int par, place_kind **kinds, const ch
     diag_init(&rd);
     int routed = route_streams(job, &rd);
     bool retry = !o->placement_in && o->place.strategy != PLACE_GREEDY;
-    while (routed != 0 && retry && job->place_attempts < PLACE_ATTEMPTS) {
+    /* Out of memory is not congestion: placing again would make the
+     * result depend on memory pressure. */
+    while (routed != 0 && retry && job->place_attempts < PLACE_ATTEMPTS && alloc_failures() == 0) {
         place_opts po = o->place;
         po.seed = o->place.seed + (uint64_t)job->place_attempts;
         place_result_free(&job->place);
@@ -532,7 +562,9 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     arena_init(&a);
     pat_values ref = {0}, emu_out = {0};
     dfg g;
-    cli_job job = {.opts = o, .fab = fab, .g = &g};
+    outputs outs;
+    outputs_begin(&outs);
+    cli_job job = {.opts = o, .fab = fab, .g = &g, .outs = &outs};
     place_kind *kinds = NULL;
     const char **names = NULL;
     place_net *nets = NULL;
@@ -540,10 +572,8 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
 
     /* 1. Parse and check. */
     const pat_program *p = pat_load_file(o->program, &a, d);
-    if (!p) {
-        status = d->n_errors && d->items[0].loc.line == 0 && strstr(d->items[0].msg, "cannot") ? EXIT_USAGE : EXIT_INPUT;
+    if (!p)
         goto done;
-    }
     job.prog = p;
     if (o->dump_ir)
         pat_dump(stdout, p);
@@ -559,7 +589,7 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     if (o->interpret) {
         if (!o->quiet)
             summarise_outputs(p, &ref);
-        if (o->out_dir && pat_write_outputs(p, o->out_dir, &ref, d) != 0) {
+        if (o->out_dir && pat_add_outputs(&outs, p, o->out_dir, &ref, d) != 0) {
             status = EXIT_USAGE;
             goto done;
         }
@@ -595,7 +625,7 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
         if (o->svg)
             write_svg(&job, d);
         if (o->json)
-            cli_report_json(o->json, &job, d);
+            write_report(&job, d);
         goto done;
     }
     if (status != EXIT_OK)
@@ -608,7 +638,7 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     if (o->map_only) {
         if (!o->quiet)
             cli_report_text(stdout, &job);
-        status = o->json && cli_report_json(o->json, &job, d) != 0 ? EXIT_USAGE : EXIT_OK;
+        status = o->json && write_report(&job, d) != 0 ? EXIT_USAGE : EXIT_OK;
         goto done;
     }
 
@@ -630,7 +660,7 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     /* 6. Report, then write outputs only for a verified mapping. */
     if (!o->quiet)
         cli_report_text(stdout, &job);
-    if (o->json && cli_report_json(o->json, &job, d) != 0) {
+    if (o->json && write_report(&job, d) != 0) {
         status = EXIT_USAGE;
         goto done;
     }
@@ -639,13 +669,18 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
         status = EXIT_VERIFY;
         goto done;
     }
-    if (o->out_dir && pat_write_outputs(p, o->out_dir, &emu_out, d) != 0) {
+    if (o->out_dir && pat_add_outputs(&outs, p, o->out_dir, &emu_out, d) != 0) {
         status = EXIT_USAGE;
         goto done;
     }
     status = EXIT_OK;
 
 done:
+    /* Every output file, or none: none after an I/O error or out of memory. */
+    if (alloc_failures() > 0 || d->n_io_errors > 0 || outs.failed)
+        outputs_abort(&outs);
+    else if (outputs_commit(&outs, d) != 0)
+        status = EXIT_USAGE;
     free(kinds);
     free(names);
     free(nets);
@@ -673,37 +708,39 @@ static int run_import(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     int status = imp_run(o->dfg_file, fab, &io, &r, d);
     if (!o->quiet && status != IMP_EXIT_BAD_INPUT && status != IMP_EXIT_IO)
         imp_report_print(stdout, &r);
-    if (o->json && status != IMP_EXIT_BAD_INPUT && status != IMP_EXIT_IO) {
+    outputs outs;
+    outputs_begin(&outs);
+    bool reported = status != IMP_EXIT_BAD_INPUT && status != IMP_EXIT_IO && alloc_failures() == 0;
+    if (o->json && reported) {
         json_t *j = imp_report_json(&r);
-        char tmp[4096];
-        snprintf(tmp, sizeof tmp, "%s.tmp", o->json);
-        if (!j || json_dump_file(j, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 || rename(tmp, o->json) != 0) {
-            remove(tmp);
-            diag_error(d, diag_at_file(o->json), "cannot write the JSON report");
+        if (!j)
+            diag_error(d, diag_at_file(o->json), "out of memory building the JSON report");
+        if (!j || cli_output_json(&outs, o->json, j, d) != 0)
             status = EXIT_USAGE;
-        }
         json_decref(j);
     }
-    if (o->svg && status != IMP_EXIT_BAD_INPUT && status != IMP_EXIT_IO) {
-        /* Written whole or not at all, as every other output. */
-        char tmp[4096];
-        snprintf(tmp, sizeof tmp, "%s.tmp", o->svg);
-        FILE *f = fopen(tmp, "w");
-        int rc = f ? imp_report_svg(f, &r, fab) : -1;
-        if (f && fclose(f) != 0)
-            rc = -1;
-        if (rc != 0 || rename(tmp, o->svg) != 0) {
-            remove(tmp);
-            diag_error(d, diag_at_file(o->svg), "cannot write the picture");
+    if (o->svg && reported) {
+        FILE *f = outputs_add(&outs, o->svg, d);
+        if (!f || imp_report_svg(f, &r, fab) != 0) {
+            if (f)
+                diag_error(d, diag_at_file(o->svg), "cannot draw the picture (out of memory)");
             status = EXIT_USAGE;
         }
     }
+    if (status == EXIT_USAGE || alloc_failures() > 0 || d->n_io_errors > 0 || outs.failed)
+        outputs_abort(&outs);
+    else if (outputs_commit(&outs, d) != 0)
+        status = EXIT_USAGE;
     imp_report_free(&r);
     return status;
 }
 
 int main(int argc, char **argv)
 {
+    if (cli_alloc_init() != 0) {
+        fprintf(stderr, "rdumap: error: RDUMAP_FAULT_ALLOC takes N or N+ (N > 0)\n");
+        return EXIT_USAGE;
+    }
     cli_opts o;
     int pa = parse_args(argc, argv, &o);
     if (pa != 0) {
@@ -723,6 +760,7 @@ int main(int argc, char **argv)
         status = run_import(&o, &fab, &d);
     else
         status = run_program(&o, &fab, &d);
+    status = cli_final_status(status, &d);
     diag_print(stderr, &d);
     diag_free(&d);
     return status;

@@ -23,6 +23,7 @@
  * heat from route_result.link_use over route_link_capacity().
  */
 #include "cli/svg.h"
+#include "util/alloc.h"
 
 #include <errno.h>
 #include <math.h>
@@ -409,9 +410,9 @@ static int draw_nets(FILE *out, const layout *L, const route_result *route, int 
     for (int i = 0; i < route->n_nets; i++)
         if (route->net[i].n_links > max_links)
             max_links = route->net[i].n_links;
-    int *key = malloc(((size_t)max_links + 1) * sizeof *key);
-    int *from = malloc(((size_t)max_links + 1) * sizeof *from);
-    int *to = malloc(((size_t)max_links + 1) * sizeof *to);
+    int *key = xmalloc(((size_t)max_links + 1) * sizeof *key);
+    int *from = xmalloc(((size_t)max_links + 1) * sizeof *from);
+    int *to = xmalloc(((size_t)max_links + 1) * sizeof *to);
     if (!key || !from || !to) {
         free(key);
         free(from);
@@ -642,7 +643,7 @@ static int check_input(const char *path, const fab_fabric *f, const place_sites 
 {
     diag_loc at = diag_at_file(path);
     int errors = d->n_errors;
-    int *holder = malloc(((size_t)s->n + 1) * sizeof *holder);
+    int *holder = xmalloc(((size_t)s->n + 1) * sizeof *holder);
     if (!holder)
         return diag_error(d, at, "out of memory drawing the fabric");
     for (int i = 0; i < s->n; i++)
@@ -697,8 +698,9 @@ static int check_input(const char *path, const fab_fabric *f, const place_sites 
 
 /* ------------------------------------------------------------ writer */
 
-int svg_write(const char *path, const fab_fabric *f, const place_sites *s, const svg_unit *units, int n_units,
-              const route_result *route, const svg_figures *fig, diag_list *d)
+int svg_write_stream(FILE *out, const char *path, const fab_fabric *f, const place_sites *s,
+                     const svg_unit *units, int n_units, const route_result *route, const svg_figures *fig,
+                     diag_list *d)
 {
     diag_loc at = diag_at_file(path);
     if (f->rows <= 0 || f->cols <= 0)
@@ -708,8 +710,8 @@ int svg_write(const char *path, const fab_fabric *f, const place_sites *s, const
 
     /* Groups: sorted, distinct; colours follow the sorted order. */
     groups G = {0};
-    G.name = malloc(((size_t)n_units + 1) * sizeof *G.name);
-    G.colour = malloc(((size_t)n_units + 1) * sizeof *G.colour);
+    G.name = xmalloc(((size_t)n_units + 1) * sizeof *G.name);
+    G.colour = xmalloc(((size_t)n_units + 1) * sizeof *G.colour);
     if (!G.name || !G.colour) {
         free(G.name);
         free(G.colour);
@@ -758,22 +760,6 @@ int svg_write(const char *path, const fab_fabric *f, const place_sites *s, const
     double legend_end = L.ly0 + legend_height(&G, fig, &F);
     L.height = fmax(L.gy0 + f->rows * L.T + pad, legend_end + pad);
 
-    char *tmp = malloc(strlen(path) + 32);
-    if (!tmp) {
-        free(G.name);
-        free(G.colour);
-        return diag_error(d, at, "out of memory drawing the fabric");
-    }
-    sprintf(tmp, "%s.tmp%ld", path, (long)getpid());
-    FILE *out = fopen(tmp, "w");
-    if (!out) {
-        int e = errno;
-        free(tmp);
-        free(G.name);
-        free(G.colour);
-        return diag_error(d, at, "cannot write the picture: %s", strerror(e));
-    }
-
     fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n");
     fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%.0f\" height=\"%.0f\" "
                  "viewBox=\"0 0 %.0f %.0f\" font-family=\"Helvetica, Arial, sans-serif\">\n",
@@ -820,17 +806,22 @@ int svg_write(const char *path, const fab_fabric *f, const place_sites *s, const
     draw_legend(out, &L, &G, fig, &F, f);
     fputs("</svg>\n", out);
 
-    int write_err = ferror(out) ? (errno ? errno : EIO) : 0;
-    if (fclose(out) != 0 && !write_err)
-        write_err = errno ? errno : EIO;
-    if (rc == 0 && write_err)
-        rc = diag_error(d, at, "cannot write the picture: %s", strerror(write_err));
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = diag_error(d, at, "cannot write the picture: %s", strerror(errno));
-    if (rc != 0)
-        remove(tmp);
-    free(tmp);
+    if (rc == 0 && ferror(out))
+        rc = diag_io_error(d, at, "cannot write the picture: %s", strerror(errno ? errno : EIO));
     free(G.name);
     free(G.colour);
     return rc;
+}
+
+int svg_write(const char *path, const fab_fabric *f, const place_sites *s, const svg_unit *units, int n_units,
+              const route_result *route, const svg_figures *fig, diag_list *d)
+{
+    outputs o;
+    outputs_begin(&o);
+    FILE *out = outputs_add(&o, path, d);
+    if (!out || svg_write_stream(out, path, f, s, units, n_units, route, fig, d) != 0) {
+        outputs_abort(&o);
+        return -1;
+    }
+    return outputs_commit(&o, d);
 }

@@ -21,6 +21,7 @@
  */
 #include "fabric/fab.h"
 #include "fabric/fab_builtin.h"
+#include "util/alloc.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -137,7 +138,7 @@ static void err(cfg_state *s, int line, const char *fmt, ...)
     s->errors++;
     if (s->n_pending == s->cap_pending) {
         int cap = s->cap_pending ? 2 * s->cap_pending : 16;
-        pending_error *g = realloc(s->pending, (size_t)cap * sizeof *g);
+        pending_error *g = xrealloc(s->pending, (size_t)cap * sizeof *g);
         if (!g) {
             diag_error(s->d, at(s, line), "out of memory while reporting an error");
             return;
@@ -149,7 +150,7 @@ static void err(cfg_state *s, int line, const char *fmt, ...)
     va_start(ap, fmt);
     int len = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    char *msg = len >= 0 ? malloc((size_t)len + 1) : NULL;
+    char *msg = len >= 0 ? xmalloc((size_t)len + 1) : NULL;
     if (!msg) {
         diag_error(s->d, at(s, line), "out of memory while reporting an error");
         return;
@@ -505,7 +506,7 @@ static int load(const char *name, const char *text, fab_fabric *out, diag_list *
 {
     memset(out, 0, sizeof *out);
     snprintf(out->source, sizeof out->source, "%s", name);
-    cfg_state *s = calloc(1, sizeof *s);
+    cfg_state *s = xcalloc(1, sizeof *s);
     if (!s)
         return diag_error(d, diag_at_file(name), "out of memory reading the fabric");
     s->name = name;
@@ -544,17 +545,15 @@ int fab_load_file(const char *path, fab_fabric *out, diag_list *d)
     cfg_state probe = {.name = path, .d = d};
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        err(&probe, 0, "cannot open fabric file: %s", strerror(errno));
-        flush_errors(&probe);
-        return -1;
+        return diag_io_error(d, diag_at_file(path), "cannot open fabric file: %s", strerror(errno));
     }
     size_t cap = 4096, n = 0;
-    char *text = malloc(cap);
+    char *text = xmalloc(cap);
     while (text) {
         n += fread(text + n, 1, cap - n - 1, fp);
         if (n < cap - 1)
             break;
-        char *grown = cap < ((size_t)64 << 20) ? realloc(text, cap * 2) : NULL;
+        char *grown = cap < ((size_t)64 << 20) ? xrealloc(text, cap * 2) : NULL;
         if (!grown) {
             free(text);
             text = NULL;
@@ -574,9 +573,7 @@ int fab_load_file(const char *path, fab_fabric *out, diag_list *d)
     text[n] = '\0';
     if (bad) {
         free(text);
-        err(&probe, 0, "cannot read fabric file: %s", strerror(saved));
-        flush_errors(&probe);
-        return -1;
+        return diag_io_error(d, diag_at_file(path), "cannot read fabric file: %s", strerror(saved));
     }
     if (strlen(text) != n) {
         free(text);

@@ -36,6 +36,7 @@
  *  - a value has at most 2^31 - 1 elements and PAT_MAX_RANK dimensions.
  */
 #include "patterns/pat_internal.h"
+#include "util/alloc.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -1049,19 +1050,19 @@ pat_program *pat_load_file(const char *path, arena *a, diag_list *d)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        diag_error(d, diag_at_file(arena_strdup(a, path)), "cannot open the program: %s",
+        diag_io_error(d, diag_at_file(arena_strdup(a, path)), "cannot open the program: %s",
                    strerror(errno));
         return NULL;
     }
     size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
+    char *buf = xmalloc(cap);
     while (buf) {
         size_t got = fread(buf + len, 1, cap - len - 1, f);
         len += got;
         if (got == 0)
             break;
         if (cap - len - 1 == 0) {
-            char *grown = realloc(buf, cap * 2);
+            char *grown = xrealloc(buf, cap * 2);
             if (!grown) {
                 free(buf);
                 buf = NULL;
@@ -1075,7 +1076,7 @@ pat_program *pat_load_file(const char *path, arena *a, diag_list *d)
     fclose(f);
     if (!buf || err) {
         free(buf);
-        diag_error(d, diag_at_file(arena_strdup(a, path)), "cannot read the program");
+        diag_io_error(d, diag_at_file(arena_strdup(a, path)), "cannot read the program");
         return NULL;
     }
     buf[len] = 0;

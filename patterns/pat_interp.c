@@ -34,6 +34,7 @@
  * by the interpreter state and freed on the way out.
  */
 #include "patterns/pat.h"
+#include "util/alloc.h"
 
 #include <math.h>
 #include <setjmp.h>
@@ -83,13 +84,13 @@ static void *own(interp *in, size_t count, size_t size)
 {
     if (in->n_owned == in->cap_owned) {
         int cap = in->cap_owned ? 2 * in->cap_owned : 16;
-        void **grown = realloc(in->owned, (size_t)cap * sizeof *grown);
+        void **grown = xrealloc(in->owned, (size_t)cap * sizeof *grown);
         if (!grown)
             oom(in);
         in->owned = grown;
         in->cap_owned = cap;
     }
-    void *p = calloc(count ? count : 1, size);
+    void *p = xcalloc(count ? count : 1, size);
     if (!p)
         oom(in);
     in->owned[in->n_owned++] = p;
@@ -709,7 +710,7 @@ int pat_interpret(const pat_program *p, pat_values *vals, diag_list *d)
         }
     }
     /* State that changes between setjmp and longjmp lives behind a pointer. */
-    interp *in = calloc(1, sizeof *in);
+    interp *in = xcalloc(1, sizeof *in);
     if (!in)
         return diag_error(d, program_loc(p), "out of memory in the interpreter");
     in->p = p;

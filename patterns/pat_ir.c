@@ -8,6 +8,7 @@
  * golden tests; nothing parses it.
  */
 #include "patterns/pat.h"
+#include "util/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +87,7 @@ int pat_tensor_alloc(pat_tensor *t, const pat_type *type)
     memset(t, 0, sizeof *t);
     if (n < 0 || (uint64_t)n > SIZE_MAX / 4)
         return -1;
-    void *p = calloc((size_t)(n ? n : 1), 4);
+    void *p = xcalloc((size_t)(n ? n : 1), 4);
     if (!p)
         return -1;
     t->type = *type;
@@ -108,7 +109,7 @@ void pat_tensor_free(pat_tensor *t)
 int pat_values_init(pat_values *v, const pat_program *p)
 {
     v->n = p->n_decls;
-    v->t = calloc((size_t)(p->n_decls ? p->n_decls : 1), sizeof *v->t);
+    v->t = xcalloc((size_t)(p->n_decls ? p->n_decls : 1), sizeof *v->t);
     if (!v->t) {
         v->n = 0;
         return -1;
