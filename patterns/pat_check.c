@@ -64,8 +64,11 @@ typedef struct checker {
     int n_slots;           /* slots handed out in the current definition */
     const pat_decl *cur;   /* target of the definition being checked */
     int depth;             /* recursion of chk(): bounds every later pass */
+    int chain;             /* left operands of a chain being checked (PAT_MAX_CHAIN) */
     bool too_deep;         /* reported once per definition */
     bool oom;
+    int *slot;             /* hash table of decl ids by name (-1: empty), so that */
+    unsigned slot_mask;    /* name lookup is O(1) and checking is linear in decls */
 } checker;
 
 static void *alloc(checker *ck, size_t n)
@@ -76,15 +79,31 @@ static void *alloc(checker *ck, size_t n)
     return p;
 }
 
+static unsigned name_hash(const char *s)
+{
+    unsigned h = 2166136261u;  /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* The slot of `name` in the table: its decl's, or the empty one where it
+ * would go (the table is kept at most half full). */
+static int *find_slot(const checker *ck, const char *name)
+{
+    for (unsigned k = name_hash(name) & ck->slot_mask;; k = (k + 1) & ck->slot_mask)
+        if (ck->slot[k] < 0 || strcmp(ck->decl[ck->slot[k]]->name, name) == 0)
+            return &ck->slot[k];
+}
+
 static pat_decl *find(const checker *ck, const char *name, int *id)
 {
-    for (int i = 0; i < ck->n; i++)
-        if (strcmp(ck->decl[i]->name, name) == 0) {
-            if (id)
-                *id = i;
-            return ck->decl[i];
-        }
-    return NULL;
+    int i = *find_slot(ck, name);
+    if (i < 0)
+        return NULL;
+    if (id)
+        *id = i;
+    return ck->decl[i];
 }
 
 static pat_var *lookup(const scope *sc, const char *name)
@@ -505,7 +524,24 @@ static const char *binop_verb(pat_binop op)
 static pat_expr *chk_binary(checker *ck, const ast *e, scope *sc)
 {
     pat_binop op = e->u.binary.op;
-    pat_expr *l = chk(ck, e->u.binary.lhs, sc);
+    /* A left-associative chain a + b + c + ... is one level, not one per
+     * operand: its left spine counts against PAT_MAX_CHAIN instead. */
+    pat_expr *l;
+    if (e->u.binary.lhs->kind == A_BINARY) {
+        if (++ck->chain > PAT_MAX_CHAIN) {
+            if (!ck->too_deep)
+                diag_error(ck->d, e->loc, "expression too long (more than %d operators in one chain)",
+                           PAT_MAX_CHAIN);
+            ck->too_deep = true;
+            return NULL;
+        }
+        int depth = ck->depth;
+        ck->depth--;
+        l = chk(ck, e->u.binary.lhs, sc);
+        ck->depth = depth;
+        ck->chain--;
+    } else
+        l = chk(ck, e->u.binary.lhs, sc);
     pat_expr *r = chk(ck, e->u.binary.rhs, sc);
     if (!l || !r)
         return NULL;
@@ -885,8 +921,14 @@ pat_program *pat_check(const ast_program *ap, const char *file, arena *a, diag_l
     ck.broken = arena_calloc(a, (size_t)nd + 1, sizeof *ck.broken);
     ck.def_line = arena_calloc(a, (size_t)nd + 1, sizeof *ck.def_line);
     pat_program *p = arena_alloc(a, sizeof *p);
-    if (!ck.adecl || !ck.decl || !ck.state || !ck.defined || !ck.broken || !ck.def_line || !p)
+    unsigned cap = 16;
+    while (cap < 2u * (unsigned)nd + 2)
+        cap *= 2;
+    ck.slot = arena_calloc(a, cap, sizeof *ck.slot);
+    ck.slot_mask = cap - 1;
+    if (!ck.adecl || !ck.decl || !ck.state || !ck.defined || !ck.broken || !ck.def_line || !p || !ck.slot)
         return NULL;
+    memset(ck.slot, 0xff, cap * sizeof *ck.slot);
     p->file = file;
     int errors_before = d->n_errors;
 
@@ -908,6 +950,7 @@ pat_program *pat_check(const ast_program *ap, const char *file, arena *a, diag_l
         dl->id = ck.n;
         ck.adecl[ck.n] = ad;
         ck.decl[ck.n] = dl;
+        *find_slot(&ck, dl->name) = ck.n;
         ck.n++;
     }
     for (int i = 0; i < ck.n; i++) {
