@@ -22,6 +22,7 @@
 #include "fabric/fab.h"
 #include "fabric/fab_builtin.h"
 #include "util/alloc.h"
+#include "util/suggest.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -274,7 +275,15 @@ static void check_line(cfg_state *s, const char *line, size_t len)
         memcpy(name, p + 1, n);
         name[n] = '\0';
         int si = section_index(name);
-        if (si < 0)
+        static const char *const sections[] = {"fabric", "pcu", "pmu", "network", "dram"};
+        suggest sg;
+        suggest_init(&sg, name, strlen(name));
+        for (int i = 0; i < 5; i++)
+            suggest_offer(&sg, sections[i]);
+        if (si < 0 && suggest_best(&sg))
+            err(s, s->line, "unknown section [%s]; did you mean [%s]? (sections are [fabric], [pcu], [pmu], "
+                "[network], [dram])", name, suggest_best(&sg));
+        else if (si < 0)
             err(s, s->line, "unknown section [%s] (sections are [fabric], [pcu], [pmu], [network], [dram])",
                 name);
         else if (s->section_line[si])
@@ -346,7 +355,16 @@ static int on_pair(void *user, const char *section, const char *name, const char
     if (k < 0) {
         char keys[256];
         section_keys(section, keys, sizeof keys);
-        err(s, s->line, "[%s] %s: unknown key (keys of [%s]: %s)", section, name, section, keys);
+        suggest sg;
+        suggest_init(&sg, name, strlen(name));
+        for (int i = 0; i < N_KEYS; i++)
+            if (strcmp(KEYS[i].section, section) == 0)
+                suggest_offer(&sg, KEYS[i].key);
+        if (suggest_best(&sg))
+            err(s, s->line, "[%s] %s: unknown key; did you mean '%s'? (keys of [%s]: %s)", section, name,
+                suggest_best(&sg), section, keys);
+        else
+            err(s, s->line, "[%s] %s: unknown key (keys of [%s]: %s)", section, name, section, keys);
         return 1;
     }
     if (s->key_line[k]) {

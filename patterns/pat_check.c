@@ -36,6 +36,7 @@
  *  - a value has at most 2^31 - 1 elements and PAT_MAX_RANK dimensions.
  */
 #include "patterns/pat_internal.h"
+#include "util/suggest.h"
 #include "util/alloc.h"
 
 #include <errno.h>
@@ -106,6 +107,26 @@ static pat_decl *find(const checker *ck, const char *name, int *id)
     return ck->decl[i];
 }
 
+/* "; did you mean 'X'?" for a name that is not declared, naming the
+ * nearest variable in scope or declaration (util/suggest.h), or "".  Not
+ * searched once the error list is full, so many typos stay linear. */
+static const char *did_you_mean(const checker *ck, const scope *sc, const char *name, char *buf, size_t size)
+{
+    if (diag_full(ck->d))
+        return "";
+    suggest sg;
+    suggest_init(&sg, name, strlen(name));
+    for (; sc; sc = sc->up)
+        suggest_offer(&sg, sc->name);
+    for (int i = 0; i < ck->n; i++)
+        suggest_offer(&sg, ck->decl[i]->name);
+    const char *best = suggest_best(&sg);
+    if (!best)
+        return "";
+    snprintf(buf, size, "; did you mean '%s'?", best);
+    return buf;
+}
+
 static pat_var *lookup(const scope *sc, const char *name)
 {
     for (; sc; sc = sc->up)
@@ -159,7 +180,9 @@ static bool fold(checker *ck, const ast *e, const scope *sc, const char *what, i
         int id;
         pat_decl *dl = find(ck, e->u.name, &id);
         if (!dl) {
-            diag_error(ck->d, e->loc, "'%s' is not declared", e->u.name);
+            char hint[96];
+            diag_error(ck->d, e->loc, "'%s' is not declared%s", e->u.name,
+                       did_you_mean(ck, sc, e->u.name, hint, sizeof hint));
             return false;
         }
         if (dl->kind != PAT_CONST) {
@@ -421,7 +444,9 @@ static pat_expr *chk_name(checker *ck, const ast *e, scope *sc, bool as_base)
     int id;
     pat_decl *dl = find(ck, e->u.name, &id);
     if (!dl) {
-        diag_error(ck->d, e->loc, "'%s' is not declared", e->u.name);
+        char hint[96];
+        diag_error(ck->d, e->loc, "'%s' is not declared%s", e->u.name,
+                   did_you_mean(ck, sc, e->u.name, hint, sizeof hint));
         return NULL;
     }
     if (dl->kind == PAT_CONST) {
@@ -981,8 +1006,13 @@ pat_program *pat_check(const ast_program *ap, const char *file, arena *a, diag_l
         pat_decl *target = find(&ck, ad->name, &id);
         bool ok = true;
         if (!target) {
-            diag_error(d, ad->loc, "'%s' is not declared; declare it first as 'output %s : TYPE' "
-                       "or 'buffer %s : TYPE'", ad->name, ad->name, ad->name);
+            char hint[96];
+            const char *near = did_you_mean(&ck, NULL, ad->name, hint, sizeof hint);
+            if (*near)
+                diag_error(d, ad->loc, "'%s' is not declared%s", ad->name, near);
+            else
+                diag_error(d, ad->loc, "'%s' is not declared; declare it first as 'output %s : TYPE' "
+                           "or 'buffer %s : TYPE'", ad->name, ad->name, ad->name);
             ok = false;
         } else if (target->kind == PAT_INPUT || target->kind == PAT_CONST) {
             diag_error(d, ad->loc, "cannot assign to %s '%s'; only outputs and buffers are defined",

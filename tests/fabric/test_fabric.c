@@ -218,7 +218,7 @@ static void unknown_key(void **state)
 {
     (void)state;
     expect_variant_error(8, "stages = 3\nstage = 3", NULL, 9,
-                         "[pcu] stage: unknown key (keys of [pcu]: lanes, stages, vector_in, "
+                         "[pcu] stage: unknown key; did you mean 'stages'? (keys of [pcu]: lanes, stages, vector_in, "
                          "vector_out, scalar_in, scalar_out, fifo_depth)");
 }
 

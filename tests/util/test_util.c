@@ -15,6 +15,7 @@
 #include "util/alloc.h"
 #include "util/arena.h"
 #include "util/outputs.h"
+#include "util/suggest.h"
 #include "util/diag.h"
 #include "util/prng.h"
 
@@ -218,6 +219,33 @@ static void outputs_are_all_or_nothing(void **state)
     diag_free(&d);
 }
 
+static const char *nearest_of(const char *word, const char *const *cands)
+{
+    suggest sg;
+    suggest_init(&sg, word, strlen(word));
+    for (int k = 0; cands[k]; k++)
+        suggest_offer(&sg, cands[k]);
+    return suggest_best(&sg);
+}
+
+/* Typos get the nearest word; one-letter names and strangers get none. */
+static void suggest_finds_the_nearest_word(void **state)
+{
+    (void)state;
+    static const char *const kw[] = {"map", "reduce", "groupby", "const", "input", NULL};
+    assert_string_equal(nearest_of("reduse", kw), "reduce");
+    assert_string_equal(nearest_of("cosnt", kw), "const");
+    assert_string_equal(nearest_of("gropuby", kw), "groupby");
+    assert_null(nearest_of("q", kw));
+    assert_null(nearest_of("banana", kw));
+    assert_null(nearest_of("reduce", kw)); /* the word itself is no suggestion */
+    static const char *const names[] = {"t", "Num", "N", NULL};
+    assert_null(nearest_of("q", names));
+    assert_string_equal(nearest_of("Nmu", names), "Num");
+    assert_int_equal(suggest_distance("kitten", 6, "sitting", 7, 10), 3);
+    assert_true(suggest_distance("kitten", 6, "sitting", 7, 1) > 1);
+}
+
 static void prng_is_deterministic_and_uniform(void **state)
 {
     (void)state;
@@ -253,6 +281,7 @@ int main(void)
         cmocka_unit_test(diag_trims_a_long_line_around_the_caret),
         cmocka_unit_test(alloc_fails_the_armed_call),
         cmocka_unit_test(outputs_are_all_or_nothing),
+        cmocka_unit_test(suggest_finds_the_nearest_word),
         cmocka_unit_test(prng_is_deterministic_and_uniform),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
