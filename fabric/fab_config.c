@@ -40,8 +40,6 @@ enum rule {
     R_NONE = 0,
     R_POW2,       /* a power of two */
     R_AGCUS,      /* even and at most 2 x rows */
-    R_POSITIVE,   /* real > 0 */
-    R_NONNEG,     /* real >= 0 */
 };
 
 typedef struct key_spec {
@@ -52,6 +50,8 @@ typedef struct key_spec {
     int64_t min, max;     /* integers */
     double def;           /* default when not required */
     size_t off;           /* field in fab_fabric */
+    double lo, hi;        /* reals: the range the model computes with (a DRAM
+                             load of lo GB/s or hi ns still fits int64 cycles) */
 } key_spec;
 
 #define F(field) offsetof(fab_fabric, field)
@@ -59,27 +59,27 @@ typedef struct key_spec {
 /* The contract's table, in the order of the spec.  ORDER: keep in step with
  * shared/spec/fabric-config.md and docs/fabric.md. */
 static const key_spec KEYS[] = {
-    {"fabric", "name", K_TEXT, R_NONE, true, 0, 0, 0, F(name)},
-    {"fabric", "rows", K_INT, R_NONE, true, 2, 1024, 0, F(rows)},
-    {"fabric", "cols", K_INT, R_NONE, true, 2, 1024, 0, F(cols)},
-    {"fabric", "clock_mhz", K_INT, R_NONE, true, 1, 10000, 0, F(clock_mhz)},
-    {"fabric", "reconfig_cycles", K_INT64, R_NONE, false, 0, 1000000000, 10000, F(reconfig_cycles)},
-    {"pcu", "lanes", K_INT, R_POW2, true, 1, 256, 0, F(lanes)},
-    {"pcu", "stages", K_INT, R_NONE, true, 1, 64, 0, F(stages)},
-    {"pcu", "vector_in", K_INT, R_NONE, false, 1, 64, 4, F(vector_in)},
-    {"pcu", "vector_out", K_INT, R_NONE, false, 1, 64, 2, F(vector_out)},
-    {"pcu", "scalar_in", K_INT, R_NONE, false, 0, 64, 4, F(scalar_in)},
-    {"pcu", "scalar_out", K_INT, R_NONE, false, 0, 64, 2, F(scalar_out)},
-    {"pcu", "fifo_depth", K_INT, R_NONE, false, 1, 4096, 16, F(fifo_depth)},
-    {"pmu", "kib", K_INT, R_NONE, true, 1, 1048576, 0, F(pmu_kib)},
-    {"pmu", "banks", K_INT, R_NONE, true, 1, 256, 0, F(pmu_banks)},
-    {"network", "vector_links", K_INT, R_NONE, true, 1, 64, 0, F(vector_links)},
-    {"network", "scalar_links", K_INT, R_NONE, true, 0, 64, 0, F(scalar_links)},
-    {"network", "control_links", K_INT, R_NONE, false, 0, 64, 1, F(control_links)},
-    {"network", "hop_cycles", K_INT, R_NONE, false, 1, 64, 1, F(hop_cycles)},
-    {"dram", "agcus", K_INT, R_AGCUS, true, 2, 4096, 0, F(agcus)},
-    {"dram", "gbps", K_REAL, R_POSITIVE, true, 0, 0, 0, F(dram_gbps)},
-    {"dram", "latency_ns", K_REAL, R_NONNEG, false, 0, 0, 100, F(dram_latency_ns)},
+    {"fabric", "name", K_TEXT, R_NONE, true, 0, 0, 0, F(name), 0, 0},
+    {"fabric", "rows", K_INT, R_NONE, true, 2, 1024, 0, F(rows), 0, 0},
+    {"fabric", "cols", K_INT, R_NONE, true, 2, 1024, 0, F(cols), 0, 0},
+    {"fabric", "clock_mhz", K_INT, R_NONE, true, 1, 10000, 0, F(clock_mhz), 0, 0},
+    {"fabric", "reconfig_cycles", K_INT64, R_NONE, false, 0, 1000000000, 10000, F(reconfig_cycles), 0, 0},
+    {"pcu", "lanes", K_INT, R_POW2, true, 1, 256, 0, F(lanes), 0, 0},
+    {"pcu", "stages", K_INT, R_NONE, true, 1, 64, 0, F(stages), 0, 0},
+    {"pcu", "vector_in", K_INT, R_NONE, false, 1, 64, 4, F(vector_in), 0, 0},
+    {"pcu", "vector_out", K_INT, R_NONE, false, 1, 64, 2, F(vector_out), 0, 0},
+    {"pcu", "scalar_in", K_INT, R_NONE, false, 0, 64, 4, F(scalar_in), 0, 0},
+    {"pcu", "scalar_out", K_INT, R_NONE, false, 0, 64, 2, F(scalar_out), 0, 0},
+    {"pcu", "fifo_depth", K_INT, R_NONE, false, 1, 4096, 16, F(fifo_depth), 0, 0},
+    {"pmu", "kib", K_INT, R_NONE, true, 1, 1048576, 0, F(pmu_kib), 0, 0},
+    {"pmu", "banks", K_INT, R_NONE, true, 1, 256, 0, F(pmu_banks), 0, 0},
+    {"network", "vector_links", K_INT, R_NONE, true, 1, 64, 0, F(vector_links), 0, 0},
+    {"network", "scalar_links", K_INT, R_NONE, true, 0, 64, 0, F(scalar_links), 0, 0},
+    {"network", "control_links", K_INT, R_NONE, false, 0, 64, 1, F(control_links), 0, 0},
+    {"network", "hop_cycles", K_INT, R_NONE, false, 1, 64, 1, F(hop_cycles), 0, 0},
+    {"dram", "agcus", K_INT, R_AGCUS, true, 2, 4096, 0, F(agcus), 0, 0},
+    {"dram", "gbps", K_REAL, R_NONE, true, 0, 0, 0, F(dram_gbps), 0.001, 1000000},
+    {"dram", "latency_ns", K_REAL, R_NONE, false, 0, 0, 100, F(dram_latency_ns), 0, 1000000},
 };
 #undef F
 
@@ -275,11 +275,10 @@ static void check_line(cfg_state *s, const char *line, size_t len)
         memcpy(name, p + 1, n);
         name[n] = '\0';
         int si = section_index(name);
-        static const char *const sections[] = {"fabric", "pcu", "pmu", "network", "dram"};
         suggest sg;
         suggest_init(&sg, name, strlen(name));
-        for (int i = 0; i < 5; i++)
-            suggest_offer(&sg, sections[i]);
+        for (int i = 0; i < N_SECTIONS; i++)
+            suggest_offer(&sg, SECTIONS[i]);
         if (si < 0 && suggest_best(&sg))
             err(s, s->line, "unknown section [%s]; did you mean [%s]? (sections are [fabric], [pcu], [pmu], "
                 "[network], [dram])", name, suggest_best(&sg));
@@ -392,7 +391,7 @@ static void range_text(const key_spec *k, char *buf, size_t size)
 {
     switch (k->kind) {
     case K_TEXT: snprintf(buf, size, "text"); break;
-    case K_REAL: snprintf(buf, size, k->rule == R_POSITIVE ? "a number > 0" : "a number >= 0"); break;
+    case K_REAL: snprintf(buf, size, "a number from %.15g to %.15g", k->lo, k->hi); break;
     case K_INT:
     case K_INT64:
         if (k->rule == R_POW2)
@@ -446,7 +445,7 @@ static bool check_value(cfg_state *s, int ki, fab_fabric *f)
             err(s, line, "[%s] %s = %s: not a finite number (%s)", k->section, k->key, v, want);
             return false;
         }
-        if ((k->rule == R_POSITIVE && !(x > 0)) || (k->rule == R_NONNEG && !(x >= 0))) {
+        if (!(x >= k->lo && x <= k->hi)) {
             err(s, line, "[%s] %s = %s: must be %s", k->section, k->key, v, want);
             return false;
         }

@@ -294,6 +294,11 @@ static bool fold_positive(checker *ck, const ast *e, const scope *sc, const char
 static bool check_count(checker *ck, const pat_type *t, diag_loc loc, const char *what)
 {
     int64_t c = pat_type_count(t);
+    if (c == INT64_MAX) {
+        diag_error(ck->d, loc, "%s has more than %lld elements; at most 2147483647 are supported",
+                   what, (long long)INT64_MAX);
+        return false;
+    }
     if (c > INT32_MAX) {
         diag_error(ck->d, loc, "%s has %lld elements; at most 2147483647 are supported",
                    what, (long long)c);

@@ -10,6 +10,7 @@
 #include "patterns/pat.h"
 #include "util/alloc.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,8 +20,12 @@
 int64_t pat_type_count(const pat_type *t)
 {
     int64_t n = 1;
-    for (int k = 0; k < t->rank; k++)
-        n *= t->dims[k];
+    for (int k = 0; k < t->rank; k++) {
+        int64_t d = t->dims[k] > 0 ? t->dims[k] : 0;
+        if (d != 0 && n > INT64_MAX / d)
+            return INT64_MAX;   /* f32[N][N][N] with N = 2^31 - 1: saturated, never wrapped */
+        n *= d;
+    }
     return n;
 }
 
