@@ -1,6 +1,7 @@
 # rdumap — the two set-up commands of the README live here.
 #
-#   make run    install what is missing, build, map and emulate examples/gemm.pat on fabric/sn10.cfg
+#   make run      install what is missing, build, map and emulate examples/gemm.pat on fabric/sn10.cfg
+#   make install  build and install rdumap on the PATH (/usr/local/bin; PREFIX=... to change)
 #   make test   install what is missing, build with ASan+UBSan and -Werror, run every test
 #
 # Both work on a fresh Debian 12 machine as root (or with sudo).
@@ -15,7 +16,9 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FABRIC     ?= fabric/sn10.cfg
 EXAMPLE    ?= examples/gemm.pat
 
-.PHONY: all deps build run test bench results clean
+PREFIX     ?= /usr/local
+
+.PHONY: all deps build run install test bench results clean
 
 all: build
 
@@ -30,13 +33,19 @@ deps:
 	fi
 
 $(BUILD)/build.ninja:
-	meson setup $(BUILD) --buildtype=release
+	meson setup $(BUILD) --buildtype=release --prefix=$(PREFIX)
 
 build: deps $(BUILD)/build.ninja
 	meson compile -C $(BUILD)
 
 run: build
 	./$(BUILD)/cli/rdumap $(EXAMPLE) --fabric $(FABRIC)
+
+# meson install puts rdumap in PREFIX/bin, so that `rdumap ...` works as the
+# README writes it.
+install: build
+	meson configure $(BUILD) --prefix=$(PREFIX)
+	$(SUDO) meson install -C $(BUILD) --no-rebuild
 
 $(TEST_BUILD)/build.ninja:
 	meson setup $(TEST_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Dwerror=true

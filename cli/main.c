@@ -459,8 +459,11 @@ static int place_job(cli_job *job, const place_opts *po, diag_list *d)
             place_result_free(&sa);
             return -1;
         }
+        /* --time-limit covers the whole ILP placement, warm start included
+         * (wall-clock seconds, as place.h says). */
         place_opts io = *po;
         io.warm = sa.site;
+        io.time_limit = fmax(po->time_limit - sa.seconds, 1e-3);
         int rc = place_run(&job->pp, &job->sites, &io, &job->place, d);
         job->place.seconds += sa.seconds;
         place_result_free(&sa);

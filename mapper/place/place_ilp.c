@@ -79,7 +79,10 @@ typedef struct search {
     double warm_cost;
     bool given;
     double bound;         /* best bound of the open nodes seen, -inf if none */
+    double deadline;      /* now_seconds() at which the search stops */
 } search;
+
+static double now_seconds(void);
 
 static void on_glpk_error(void *info)
 {
@@ -114,6 +117,10 @@ static void on_search(glp_tree *T, void *info)
         s->given = true;
         glp_ios_heur_sol(T, s->warm);
     }
+    /* GLPK checks its tm_lim only between some steps of branch and bound;
+     * the callback runs at every node, so the limit holds to one node. */
+    if (now_seconds() >= s->deadline)
+        glp_ios_terminate(T);
 }
 
 static int cmp_pair(const void *x, const void *y)
@@ -524,6 +531,7 @@ static int solve(const model *m, const place_opts *o, double t0, search *srch, s
         io.tm_lim = left > 0 ? (int)fmin(left * 1000, 2e9) : 1;
         io.mip_gap = o->mip_gap;
         io.cb_func = on_search;
+        srch->deadline = t0 + o->time_limit;
         io.cb_info = srch;
         sol->ret = glp_intopt(lp, &io);
         sol->status = glp_mip_status(lp);
