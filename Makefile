@@ -8,7 +8,8 @@
 
 PACKAGES := build-essential meson ninja-build pkg-config \
             libigraph-dev libglpk-dev libcmocka-dev libinih-dev libjansson-dev \
-            libxml2-dev libgraphviz-dev python3 python3-numpy
+            libxml2-dev libgraphviz-dev python3 python3-numpy \
+            clang libclang-rt-14-dev valgrind
 
 BUILD      ?= build
 TEST_BUILD ?= build-test
@@ -52,6 +53,8 @@ $(TEST_BUILD)/build.ninja:
 
 test: deps $(TEST_BUILD)/build.ninja
 	meson compile -C $(TEST_BUILD)
+	python3 tests/fuzz/run --build-only --build $(TEST_BUILD)/fuzz-tree
+	python3 tests/valgrind/run --build-only --build $(TEST_BUILD)/plain-tree
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  meson test -C $(TEST_BUILD) --print-errorlogs --num-processes 2
 

@@ -222,24 +222,32 @@ static int read_entry(const char *path, const place_problem *p, const place_site
 
 int placement_read(const char *path, const place_problem *p, const place_sites *s, int *site_out, diag_list *d)
 {
-    diag_loc at = diag_at_file(path);
-    const fab_fabric *f = p->fab;
     if (p->n_units > 0 && !p->name)
-        return diag_error(d, at, "cannot replay a placement: the program's units have no names");
+        return diag_error(d, diag_at_file(path), "cannot replay a placement: the program's units have no names");
     size_t len = 0;
     char *text = read_file(path, &len, d);
     if (!text)
         return -1;
+    int rc = placement_read_string(path, text, len, p, s, site_out, d);
+    free(text);
+    return rc;
+}
+
+int placement_read_string(const char *path, const char *text, size_t len, const place_problem *p,
+                          const place_sites *s, int *site_out, diag_list *d)
+{
+    diag_loc at = diag_at_file(path);
+    const fab_fabric *f = p->fab;
+    if (p->n_units > 0 && !p->name)
+        return diag_error(d, at, "cannot replay a placement: the program's units have no names");
     json_error_t jerr;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
         diag_add_source(d, path, text);
         diag_loc where = {path, jerr.line > 0 ? jerr.line : 0, jerr.column > 0 ? jerr.column : 0};
         diag_error(d, where, "malformed JSON: %s", jerr.text);
-        free(text);
         return -1;
     }
-    free(text);
 
     int errors_before = d->n_errors;
     int *grid = xmalloc(((size_t)f->rows * (size_t)f->cols + 1) * sizeof *grid);
