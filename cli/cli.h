@@ -71,6 +71,7 @@ typedef struct cli_job {
     bool place_replay_failed;  /* --placement could not be read or applied */
     route_result route;
     bool routed;
+    int *stream_net;           /* per stream: the routed net that carries it (route_streams) */
     outputs *outs;             /* every output file of the run (all or nothing) */
     emu_result emu;
     bool emulated;

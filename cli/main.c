@@ -292,6 +292,9 @@ static int route_streams(cli_job *job, diag_list *d)
         goto out;
     for (int s = 0; s < n; s++)
         g->streams[s].hops = job->route.net[net_of[s]].sink_hops[sink_idx[s]];
+    free(job->stream_net);
+    job->stream_net = net_of;   /* kept for the picture's net labels */
+    net_of = NULL;
     rc = 0;
 out:
     free(nets);
@@ -301,6 +304,62 @@ out:
     free(cols);
     free(order);
     return rc;
+}
+
+/* For each routed net, what it carries between which units ("value 'x'
+ * from A to B and 2 more"), for the picture's tooltips; NULL when out of
+ * memory (the nets are then drawn without labels). */
+static char **net_labels(const cli_job *job)
+{
+    const dfg *g = job->g;
+    int n = job->route.n_nets;
+    char **label = xcalloc((size_t)n + 1, sizeof *label);
+    int *sinks = xcalloc((size_t)n + 1, sizeof *sinks);
+    int *first = xmalloc(((size_t)n + 1) * sizeof *first);
+    if (!label || !sinks || !first || !job->stream_net) {
+        free(label);
+        free(sinks);
+        free(first);
+        return NULL;
+    }
+    for (int k = 0; k < n; k++)
+        first[k] = -1;
+    for (int s = 0; s < g->n_streams; s++) {
+        int k = job->stream_net[s];
+        if (k < 0 || k >= n)
+            continue;
+        if (first[k] < 0)
+            first[k] = s;
+        sinks[k]++;
+    }
+    for (int k = 0; k < n; k++) {
+        if (first[k] < 0)
+            continue;
+        const dfg_stream *st = &g->streams[first[k]];
+        const dfg_unit *src = &g->units[st->src], *dst = &g->units[st->dst];
+        char value[160];
+        if (st->reg != DFG_NONE && g->regs[st->reg].name)
+            snprintf(value, sizeof value, "value '%s'", g->regs[st->reg].name);
+        else if (st->reg != DFG_NONE && src->kind != DFG_VPCU)
+            snprintf(value, sizeof value, "elements of '%s' (r%d)", g->mems[src->mem].name, st->reg);
+        else if (st->reg != DFG_NONE)
+            snprintf(value, sizeof value, "value r%d", st->reg);
+        else {
+            const dfg_unit *m = src->kind != DFG_VPCU ? src : dst;
+            snprintf(value, sizeof value, "tensor '%s'", m->kind != DFG_VPCU ? g->mems[m->mem].name : "?");
+        }
+        size_t len = strlen(value) + strlen(src->name) + strlen(dst->name) + 64;
+        label[k] = xmalloc(len);
+        if (!label[k])
+            continue;
+        if (sinks[k] > 1)
+            snprintf(label[k], len, "%s from %s to %s and %d more", value, src->name, dst->name, sinks[k] - 1);
+        else
+            snprintf(label[k], len, "%s from %s to %s", value, src->name, dst->name);
+    }
+    free(sinks);
+    free(first);
+    return label;
 }
 
 /* The picture: units grouped by what they hold (a VPCU by its definition,
@@ -329,11 +388,15 @@ static int write_svg(const cli_job *job, diag_list *d)
                  100.0 * job->route.max_link_util);
     else
         snprintf(l2, sizeof l2, "routing: not done");
-    svg_figures fig = {job->prog->file, {l0, l1, l2}, 3};
+    char **labels = routed ? net_labels(job) : NULL;
+    svg_figures fig = {job->prog->file, {l0, l1, l2}, 3, (const char *const *)labels};
     FILE *out = outputs_add(job->outs, job->opts->svg, d);
     int rc = out ? svg_write_stream(out, job->opts->svg, job->fab, &job->sites, units, g->n_units,
                                     routed ? &job->route : NULL, &fig, d)
                  : -1;
+    for (int k = 0; labels && k < job->route.n_nets; k++)
+        free(labels[k]);
+    free(labels);
     free(units);
     return rc;
 }
@@ -482,6 +545,8 @@ static void reset_mapping(cli_job *job, place_kind **kinds, const char ***names,
         place_result_free(&job->place);
     if (job->routed)
         route_result_free(&job->route);
+    free(job->stream_net);
+    job->stream_net = NULL;
     job->placed = job->routed = false;
     job->place_attempts = 0;
     free(*kinds);
@@ -687,6 +752,7 @@ done:
     free(kinds);
     free(names);
     free(nets);
+    free(job.stream_net);
     free(job.verdict);
     if (job.placed)
         place_result_free(&job.place);

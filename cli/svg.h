@@ -29,8 +29,15 @@
  * name; units of one group share a colour (NULL: "(none)"). */
 typedef struct svg_unit { const char *name; place_kind kind; int site; const char *group; } svg_unit;
 
-/* The title and up to 8 lines of key figures (cost, cycles, ...). */
-typedef struct svg_figures { const char *title; const char *lines[8]; int n_lines; } svg_figures;
+/* The title, up to 8 lines of key figures (cost, cycles, ...) and the
+ * nets' labels. */
+typedef struct svg_figures {
+    const char *title;
+    const char *lines[8];
+    int n_lines;
+    const char *const *net_label;  /* per routed net, what it carries between which units
+                                      (shown in its tooltip), or NULL */
+} svg_figures;
 
 /* Draw the fabric, the placed units, the routes and the link-use heat
  * map; write it whole or not at all (util/outputs.h).  route may be NULL
