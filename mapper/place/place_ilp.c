@@ -49,6 +49,7 @@
 #include "util/alloc.h"
 
 #include <glpk.h>
+#include <float.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdlib.h>
@@ -110,7 +111,8 @@ static void on_search(glp_tree *T, void *info)
     int node = glp_ios_best_node(T);
     if (node != 0) {
         double b = glp_ios_node_bound(T, node);
-        if (b > s->bound)
+        /* -DBL_MAX: the node's LP is not solved yet, so no bound at all. */
+        if (b > s->bound && b > -0.5 * DBL_MAX)
             s->bound = b;
     }
     if (glp_ios_reason(T) == GLP_IHEUR && !s->given) {
@@ -540,7 +542,8 @@ static int solve(const model *m, const place_opts *o, double t0, search *srch, s
             for (int j = 1; j <= m->n_cols; j++)
                 sol->x[j] = glp_mip_col_val(lp, j);
         }
-        if (sol->ret != 0 && sol->ret != GLP_ETMLIM && sol->ret != GLP_EMIPGAP) {
+        /* GLP_ESTOP: on_search stopped it at the deadline, as GLP_ETMLIM. */
+        if (sol->ret != 0 && sol->ret != GLP_ETMLIM && sol->ret != GLP_EMIPGAP && sol->ret != GLP_ESTOP) {
             snprintf(sol->error, sizeof sol->error, "branch and bound failed (GLPK code %d)",
                      sol->ret);
             rc = -1;
