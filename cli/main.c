@@ -17,6 +17,7 @@
 #include "patterns/pat_data.h"
 #include "util/alloc.h"
 #include "util/outputs.h"
+#include "util/suggest.h"
 #include "util/alloc.h"
 
 static void usage(FILE *out)
@@ -175,7 +176,19 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         }
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o->quiet = true;
         else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "rdumap: error: unknown option '%s' (see rdumap --help)\n", a);
+            static const char *const known[] = {
+                "--fabric", "--describe", "--seed", "--data", "--gen-missing", "--out", "--interpret", "--dump-ir",
+                "--dump-dfg", "--place", "--time-limit", "--mip-gap", "--effort", "--route-iters", "--no-metapipe",
+                "--par", "--map-only", "--dense", "--baseline", "--gains", "--json", "--svg", "--placement",
+                "--mutate", "--dfg", "--quiet", "--help"};
+            suggest sg;
+            suggest_init(&sg, a, strlen(a));
+            for (size_t k = 0; k < sizeof known / sizeof *known; k++)
+                suggest_offer(&sg, known[k]);
+            if (suggest_best(&sg))
+                fprintf(stderr, "rdumap: error: unknown option '%s'; did you mean '%s'?\n", a, suggest_best(&sg));
+            else
+                fprintf(stderr, "rdumap: error: unknown option '%s' (see rdumap --help)\n", a);
             return -1;
         }
         else if (!o->program) o->program = a;

@@ -13,7 +13,8 @@ Each check was a defect once (issue 13):
     when the parent does not;
   - --dump-dfg - shows the routed hops of the streams (it printed 'hops 0'
     on every stream);
-  - a misspelled keyword points at the word with a suggestion.
+  - a misspelled keyword points at the word with a suggestion, and a
+    misspelled option gets the nearest one.
 """
 import os
 import subprocess
@@ -81,6 +82,9 @@ def main():
         rc, _, err = run([rdumap, 't.pat', '--interpret'], d)
         check(rc == 1 and "t.pat:4:18:" in err and "did you mean 'reduce'?" in err,
               "'reduse' is pointed at with a suggestion (got %d: %s)" % (rc, err.strip()[:160]))
+        rc, _, err = run([rdumap, 't.pat', '--jsno', 'r.json'], d)
+        check(rc == 4 and "did you mean '--json'?" in err,
+              "a misspelled option gets the nearest one (got %d: %s)" % (rc, err.strip()[:160]))
     print('%d failed' % len(FAILS))
     return 1 if FAILS else 0
 

@@ -9,8 +9,9 @@ must end with exit status 4, a message saying that memory ran out, no crash,
 no sanitizer report (leaks included: the suite runs under ASan), and no file
 left behind in its directory, not even a temporary.
 
-The runs: a .pat program with --out, --json and --svg; a --dfg import with
---json and --svg; an --interpret run with --out.  All on fabric/tiny.cfg.
+The runs: a .pat program with --out, --json, --svg and --dump-dfg; a --dfg
+import with --json and --svg; an --interpret run with --out; a --place ilp
+--map-only run (annealing and the ILP).  All on fabric/tiny.cfg.
 
   fault.py RDUMAP SOURCE_ROOT [--stride K] [--all]
 
@@ -35,6 +36,10 @@ def runs(root):
         ('dfg', ['--dfg', dot, '--fabric', tiny, '--place', 'greedy', '--json', 'r.json',
                  '--svg', 'r.svg', '-q']),
         ('interpret', [pat, '--interpret', '--out', 'out', '-q']),
+        # the annealer and the ILP (its warm start) and their placement problem;
+        # a run costs a second or more, so it is sampled 4 times more thinly
+        ('ilp', [pat, '--fabric', tiny, '--place', 'ilp', '--effort', '0.05', '--map-only', '--json', 'r.json',
+                 '-q']),
     ]
 
 
@@ -80,6 +85,7 @@ def main():
     problems = []
     total = 0
     for name, args in runs(root):
+        stride_run = stride * 4 if name == 'ilp' and '--all' not in sys.argv else stride
         rc, err, left = run_once(rdumap, args, None)
         if rc != 0:
             print('%s: the run without faults fails (%d):\n%s' % (name, rc, err))
@@ -88,13 +94,13 @@ def main():
         n = int(line[-1].split('note: ')[1].split()[0])
         # Offset the sample by the run's index so that the three runs do not
         # all skip the same residues.
-        sites = sorted(set(list(range(1 + total % stride, n + 1, stride)) + [1, n]))
+        sites = sorted(set(list(range(1 + total % stride_run, n + 1, stride_run)) + [1, n]))
         faults = [str(k) for k in sites] + [str(k) + '+' for k in sites[::4]]
         with ThreadPoolExecutor(max_workers=2) as ex:
             results = list(ex.map(lambda f: (f,) + run_once(rdumap, args, f), faults))
         for f, rc, err, left in results:
             problems += check(name, f, rc, err, left)
-        print('%s: %d allocation sites, %d faulty runs (stride %d)' % (name, n, len(faults), stride))
+        print('%s: %d allocation sites, %d faulty runs (stride %d)' % (name, n, len(faults), stride_run))
         total += n
     for p in problems[:30]:
         print(p)
