@@ -86,7 +86,8 @@ int main(int argc, char **argv)
             snprintf(names[n++], len, "%s/%s", argv[i], e->d_name);
         }
         closedir(dir);
-        qsort(names, (size_t)n, sizeof *names, cmp_str);
+        if (n > 1)
+            qsort(names, (size_t)n, sizeof *names, cmp_str);
         for (int k = 0; k < n; k++) {
             bad += run_file(names[k]);
             runs++;
