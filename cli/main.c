@@ -58,7 +58,8 @@ static void usage(FILE *out)
           "  -h, --help          this text\n"
           "\n"
           "exit status: 0 mapped and verified, 1 bad program/fabric/data, 2 does not fit,\n"
-          "3 verification failed, 4 usage or I/O\n",
+          "3 verification failed, 4 usage, I/O (a file that cannot be opened, read or written)\n"
+          "or out of memory (see docs/robustness.md)\n",
           out);
 }
 
