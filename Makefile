@@ -45,7 +45,8 @@ run: build
 # meson install puts rdumap in PREFIX/bin, so that `rdumap ...` works as the
 # README writes it.
 install: build
-	meson configure $(BUILD) --prefix=$(PREFIX)
+	meson configure $(BUILD) -Dprefix=$(PREFIX)
+	meson compile -C $(BUILD)
 	$(SUDO) meson install -C $(BUILD) --no-rebuild
 
 $(TEST_BUILD)/build.ninja:
