@@ -1,6 +1,7 @@
 # rdumap — the two set-up commands of the README live here.
 #
-#   make run    install what is missing, build, map and emulate examples/gemm.pat on fabric/sn10.cfg
+#   make run      install what is missing, build, map and emulate examples/gemm.pat on fabric/sn10.cfg
+#   make install  build and install rdumap on the PATH (/usr/local/bin; PREFIX=... to change)
 #   make test   install what is missing, build with ASan+UBSan and -Werror, run every test
 #
 # Both work on a fresh Debian 12 machine as root (or with sudo).
@@ -8,7 +9,8 @@
 PACKAGES := build-essential meson ninja-build pkg-config \
             libigraph-dev libglpk-dev libcmocka-dev libinih-dev libjansson-dev \
             libxml2-dev libgraphviz-dev python3 python3-numpy gnuplot-nox parallel \
-            libprotobuf-c-dev protobuf-c-compiler libonnx-dev libonnx-testdata
+            libprotobuf-c-dev protobuf-c-compiler libonnx-dev libonnx-testdata \
+            clang libclang-rt-14-dev valgrind
 
 BUILD      ?= build
 TEST_BUILD ?= build-test
@@ -16,7 +18,9 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FABRIC     ?= fabric/sn10.cfg
 EXAMPLE    ?= examples/gemm.pat
 
-.PHONY: all deps build run test bench results clean
+PREFIX     ?= /usr/local
+
+.PHONY: all deps build run install test bench results clean
 
 all: build
 
@@ -31,7 +35,7 @@ deps:
 	fi
 
 $(BUILD)/build.ninja:
-	meson setup $(BUILD) --buildtype=release
+	meson setup $(BUILD) --buildtype=release --prefix=$(PREFIX)
 
 build: deps $(BUILD)/build.ninja
 	meson compile -C $(BUILD)
@@ -39,11 +43,20 @@ build: deps $(BUILD)/build.ninja
 run: build
 	./$(BUILD)/cli/rdumap $(EXAMPLE) --fabric $(FABRIC)
 
+# meson install puts rdumap in PREFIX/bin, so that `rdumap ...` works as the
+# README writes it.
+install: build
+	meson configure $(BUILD) -Dprefix=$(PREFIX)
+	meson compile -C $(BUILD)
+	$(SUDO) meson install -C $(BUILD) --no-rebuild
+
 $(TEST_BUILD)/build.ninja:
 	meson setup $(TEST_BUILD) --buildtype=debugoptimized -Db_sanitize=address,undefined -Dwerror=true
 
 test: deps $(TEST_BUILD)/build.ninja
 	meson compile -C $(TEST_BUILD)
+	python3 tests/fuzz/run --build-only --build $(TEST_BUILD)/fuzz-tree
+	python3 tests/valgrind/run --build-only --build $(TEST_BUILD)/plain-tree
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  meson test -C $(TEST_BUILD) --print-errorlogs --num-processes 2
 

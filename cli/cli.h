@@ -16,6 +16,9 @@
 #include "mapper/route/route.h"
 #include "patterns/onnx/onnx.h"
 #include "patterns/pat.h"
+#include "util/outputs.h"
+
+#include <jansson.h>
 
 /* Exit statuses, as ../shared/design.md fixes them. */
 enum {
@@ -23,7 +26,8 @@ enum {
     EXIT_INPUT = 1,       /* the program, fabric or data is wrong */
     EXIT_NOFIT = 2,       /* it cannot be mapped */
     EXIT_VERIFY = 3,      /* verification failed */
-    EXIT_USAGE = 4,       /* usage or I/O */
+    EXIT_USAGE = 4,       /* usage, I/O (a file that cannot be opened, read or
+                             written) or out of memory */
 };
 
 typedef struct cli_opts {
@@ -84,6 +88,8 @@ typedef struct cli_job {
     bool place_replay_failed;  /* --placement could not be read or applied */
     route_result route;
     bool routed;
+    int *stream_net;           /* per stream: the routed net that carries it (route_streams) */
+    outputs *outs;             /* every output file of the run (all or nothing) */
     emu_result emu;
     bool emulated;
     int n_verdicts;
@@ -117,11 +123,22 @@ char *cli_refusal_reason(const diag_list *d);
 /* The JSON report of a program refused before it was mapped, with the
  * reason as data: {"refused": {"exit", "reason", "errors"}}, and null for
  * what did not run.  0, or -1 with a diagnostic. */
-int cli_report_refusal_json(const char *path, const cli_job *job, int status, diag_list *d);
+int cli_report_refusal_json(outputs *outs, const char *path, const cli_job *job, int status, diag_list *d);
 
 void cli_report_text(FILE *out, const cli_job *job);
-/* Write the JSON report to path atomically; -1 with a diagnostic on I/O. */
-int cli_report_json(const char *path, const cli_job *job, diag_list *d);
+
+/* Point jansson's and libxml2's allocators at util/alloc.h and arm fault
+ * injection from RDUMAP_FAULT_ALLOC; -1 when that variable is malformed. */
+int cli_alloc_init(void);
+/* The run's exit status, given the status of the stages: 4 with a message
+ * when any allocation failed (out of memory), 4 when a failure came from a
+ * file that could not be opened, read or written. */
+int cli_final_status(int status, diag_list *d);
+/* The JSON report of the job, or NULL with a diagnostic when it cannot be
+ * built whole (out of memory): never a report with a section missing. */
+json_t *cli_report_json(const cli_job *job, diag_list *d);
+/* Add `root`, dumped, to the output set as `path`; -1 with a diagnostic. */
+int cli_output_json(outputs *outs, const char *path, const json_t *root, diag_list *d);
 
 /* onnx_cli.c: the program of a .pat file or of an .onnx model (then m is
  * filled and must be freed with onnx_model_free); NULL with diagnostics. */

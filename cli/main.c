@@ -18,6 +18,10 @@
 #include "cli/svg.h"
 #include "mapper/import/import.h"
 #include "patterns/pat_data.h"
+#include "util/alloc.h"
+#include "util/outputs.h"
+#include "util/suggest.h"
+#include "util/alloc.h"
 
 static void usage(FILE *out)
 {
@@ -72,7 +76,8 @@ static void usage(FILE *out)
           "  -h, --help          this text\n"
           "\n"
           "exit status: 0 mapped and verified, 1 bad program/fabric/data, 2 does not fit,\n"
-          "3 verification failed, 4 usage or I/O\n",
+          "3 verification failed, 4 usage, I/O (a file that cannot be opened, read or written)\n"
+          "or out of memory (see docs/robustness.md)\n",
           out);
 }
 
@@ -214,7 +219,20 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         }
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o->quiet = true;
         else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "rdumap: error: unknown option '%s' (see rdumap --help)\n", a);
+            static const char *const known[] = {
+                "--fabric", "--describe", "--seed", "--data", "--gen-missing", "--out", "--interpret", "--dump-ir",
+                "--dump-dfg", "--place", "--time-limit", "--mip-gap", "--effort", "--route-iters", "--no-metapipe",
+                "--par", "--map-only", "--dense", "--baseline", "--gains", "--json", "--svg", "--placement",
+                "--mutate", "--dfg", "--quiet", "--help", "--trace", "--seed-place", "--max-work", "--reference",
+                "--save-inputs", "--strict", "--shape", "--emit-pat", "--emit-data"};
+            suggest sg;
+            suggest_init(&sg, a, strlen(a));
+            for (size_t k = 0; k < sizeof known / sizeof *known; k++)
+                suggest_offer(&sg, known[k]);
+            if (suggest_best(&sg))
+                fprintf(stderr, "rdumap: error: unknown option '%s'; did you mean '%s'?\n", a, suggest_best(&sg));
+            else
+                fprintf(stderr, "rdumap: error: unknown option '%s' (see rdumap --help)\n", a);
             return -1;
         }
         else if (!o->program) o->program = a;
@@ -260,9 +278,9 @@ static void summarise_outputs(const pat_program *p, const pat_values *v)
 static int make_place_problem(cli_job *job, place_kind **kinds, const char ***names, place_net **nets)
 {
     const dfg *g = job->g;
-    *kinds = calloc((size_t)g->n_units + 1, sizeof **kinds);
-    *names = calloc((size_t)g->n_units + 1, sizeof **names);
-    *nets = calloc((size_t)g->n_streams + 1, sizeof **nets);
+    *kinds = xcalloc((size_t)g->n_units + 1, sizeof **kinds);
+    *names = xcalloc((size_t)g->n_units + 1, sizeof **names);
+    *nets = xcalloc((size_t)g->n_streams + 1, sizeof **nets);
     if (!*kinds || !*names || !*nets)
         return -1;
     for (int u = 0; u < g->n_units; u++) {
@@ -282,12 +300,12 @@ static int route_streams(cli_job *job, diag_list *d)
 {
     dfg *g = job->g;
     int n = g->n_streams;
-    route_net *nets = calloc((size_t)n + 1, sizeof *nets);
-    int *net_of = calloc((size_t)n + 1, sizeof *net_of);
-    int *sink_idx = calloc((size_t)n + 1, sizeof *sink_idx);
-    int *rows = calloc((size_t)n + 1, sizeof *rows);
-    int *cols = calloc((size_t)n + 1, sizeof *cols);
-    int *order = calloc((size_t)n + 1, sizeof *order);
+    route_net *nets = xcalloc((size_t)n + 1, sizeof *nets);
+    int *net_of = xcalloc((size_t)n + 1, sizeof *net_of);
+    int *sink_idx = xcalloc((size_t)n + 1, sizeof *sink_idx);
+    int *rows = xcalloc((size_t)n + 1, sizeof *rows);
+    int *cols = xcalloc((size_t)n + 1, sizeof *cols);
+    int *order = xcalloc((size_t)n + 1, sizeof *order);
     int rc = -1;
     if (!nets || !net_of || !sink_idx || !rows || !cols || !order) {
         diag_error(d, diag_at_file(job->fab->source), "out of memory");
@@ -333,6 +351,9 @@ static int route_streams(cli_job *job, diag_list *d)
         g->streams[s].hops = job->route.net[net_of[s]].sink_hops[sink_idx[s]];
         g->streams[s].net = net_of[s];
     }
+    free(job->stream_net);
+    job->stream_net = net_of;   /* kept for the picture's net labels */
+    net_of = NULL;
     rc = 0;
 out:
     free(nets);
@@ -344,12 +365,68 @@ out:
     return rc;
 }
 
+/* For each routed net, what it carries between which units ("value 'x'
+ * from A to B and 2 more"), for the picture's tooltips; NULL when out of
+ * memory (the nets are then drawn without labels). */
+static char **net_labels(const cli_job *job)
+{
+    const dfg *g = job->g;
+    int n = job->route.n_nets;
+    char **label = xcalloc((size_t)n + 1, sizeof *label);
+    int *sinks = xcalloc((size_t)n + 1, sizeof *sinks);
+    int *first = xmalloc(((size_t)n + 1) * sizeof *first);
+    if (!label || !sinks || !first || !job->stream_net) {
+        free(label);
+        free(sinks);
+        free(first);
+        return NULL;
+    }
+    for (int k = 0; k < n; k++)
+        first[k] = -1;
+    for (int s = 0; s < g->n_streams; s++) {
+        int k = job->stream_net[s];
+        if (k < 0 || k >= n)
+            continue;
+        if (first[k] < 0)
+            first[k] = s;
+        sinks[k]++;
+    }
+    for (int k = 0; k < n; k++) {
+        if (first[k] < 0)
+            continue;
+        const dfg_stream *st = &g->streams[first[k]];
+        const dfg_unit *src = &g->units[st->src], *dst = &g->units[st->dst];
+        char value[160];
+        if (st->reg != DFG_NONE && g->regs[st->reg].name)
+            snprintf(value, sizeof value, "value '%s'", g->regs[st->reg].name);
+        else if (st->reg != DFG_NONE && src->kind != DFG_VPCU)
+            snprintf(value, sizeof value, "elements of '%s' (r%d)", g->mems[src->mem].name, st->reg);
+        else if (st->reg != DFG_NONE)
+            snprintf(value, sizeof value, "value r%d", st->reg);
+        else {
+            const dfg_unit *m = src->kind != DFG_VPCU ? src : dst;
+            snprintf(value, sizeof value, "tensor '%s'", m->kind != DFG_VPCU ? g->mems[m->mem].name : "?");
+        }
+        size_t len = strlen(value) + strlen(src->name) + strlen(dst->name) + 64;
+        label[k] = xmalloc(len);
+        if (!label[k])
+            continue;
+        if (sinks[k] > 1)
+            snprintf(label[k], len, "%s from %s to %s and %d more", value, src->name, dst->name, sinks[k] - 1);
+        else
+            snprintf(label[k], len, "%s from %s to %s", value, src->name, dst->name);
+    }
+    free(sinks);
+    free(first);
+    return label;
+}
+
 /* The picture: units grouped by what they hold (a VPCU by its definition,
  * a VPMU or VAG by its tensor), the routes if routing ran. */
 static int write_svg(const cli_job *job, diag_list *d)
 {
     const dfg *g = job->g;
-    svg_unit *units = calloc((size_t)g->n_units + 1, sizeof *units);
+    svg_unit *units = xcalloc((size_t)g->n_units + 1, sizeof *units);
     if (!units)
         return diag_error(d, diag_at_file(job->opts->svg), "out of memory");
     for (int u = 0; u < g->n_units; u++) {
@@ -370,9 +447,15 @@ static int write_svg(const cli_job *job, diag_list *d)
                  100.0 * job->route.max_link_util);
     else
         snprintf(l2, sizeof l2, "routing: not done");
-    svg_figures fig = {job->prog->file, {l0, l1, l2}, 3};
-    int rc = svg_write(job->opts->svg, job->fab, &job->sites, units, g->n_units, routed ? &job->route : NULL,
-                       &fig, d);
+    char **labels = routed ? net_labels(job) : NULL;
+    svg_figures fig = {job->prog->file, {l0, l1, l2}, 3, (const char *const *)labels};
+    FILE *out = outputs_add(job->outs, job->opts->svg, d);
+    int rc = out ? svg_write_stream(out, job->opts->svg, job->fab, &job->sites, units, g->n_units,
+                                    routed ? &job->route : NULL, &fig, d)
+                 : -1;
+    for (int k = 0; labels && k < job->route.n_nets; k++)
+        free(labels[k]);
+    free(labels);
     free(units);
     return rc;
 }
@@ -403,7 +486,7 @@ static int measure_gains(cli_job *job, const pat_values *ref, const emu_opts *ba
 {
     dfg *g = job->g;
     double cyc = (double)job->emu.cycles;
-    bool *saved = calloc((size_t)g->n_loops + 1, sizeof *saved);
+    bool *saved = xcalloc((size_t)g->n_loops + 1, sizeof *saved);
     if (!saved)
         return diag_error(d, diag_at_file(job->prog->file), "out of memory");
     for (int l = 0; l < g->n_loops; l++) {
@@ -433,19 +516,27 @@ static int measure_gains(cli_job *job, const pat_values *ref, const emu_opts *ba
     return 0;
 }
 
-static int write_dump(const char *path, const dfg *g, diag_list *d)
+/* --dump-dfg: text on stdout for "-", else DOT joining the output set. */
+static int write_dump(const char *path, const dfg *g, outputs *outs, diag_list *d)
 {
     if (!strcmp(path, "-")) {
         dfg_dump_text(stdout, g);
         return 0;
     }
-    FILE *f = fopen(path, "w");
+    FILE *f = outputs_add(outs, path, d);
     if (!f)
-        return diag_error(d, diag_at_file(path), "cannot write: %s", strerror(errno));
+        return -1;
     dfg_dump_dot(f, g);
-    if (fclose(f) != 0)
-        return diag_error(d, diag_at_file(path), "cannot write: %s", strerror(errno));
     return 0;
+}
+
+/* --json: the report, whole, joins the output set. */
+static int write_report(const cli_job *job, diag_list *d)
+{
+    json_t *root = cli_report_json(job, d);
+    int rc = root ? cli_output_json(job->outs, job->opts->json, root, d) : -1;
+    json_decref(root);
+    return rc;
 }
 
 /* Placements tried before giving up on routing. */
@@ -463,6 +554,7 @@ static void move_diags(diag_list *to, diag_list *from)
         else
             diag_note(to, g->loc, "%s", g->msg);
     }
+    to->n_io_errors += from->n_io_errors;
     diag_free(from);
 }
 
@@ -474,7 +566,7 @@ static int place_job(cli_job *job, const place_opts *po, diag_list *d)
     const cli_opts *o = job->opts;
     job->place_attempts++;
     if (o->placement_in) {
-        job->place = (place_result){.site = malloc(((size_t)job->pp.n_units + 1) * sizeof *job->place.site),
+        job->place = (place_result){.site = xmalloc(((size_t)job->pp.n_units + 1) * sizeof *job->place.site),
                                     .bound = NAN};
         job->placed = true;
         if (!job->place.site || placement_read(o->placement_in, &job->pp, &job->sites, job->place.site, d) != 0) {
@@ -492,8 +584,11 @@ static int place_job(cli_job *job, const place_opts *po, diag_list *d)
             place_result_free(&sa);
             return -1;
         }
+        /* --time-limit covers the whole ILP placement, warm start included
+         * (wall-clock seconds, as place.h says). */
         place_opts io = *po;
         io.warm = sa.site;
+        io.time_limit = fmax(po->time_limit - sa.seconds, 1e-3);
         int rc = place_run(&job->pp, &job->sites, &io, &job->place, d);
         job->place.seconds += sa.seconds;
         place_result_free(&sa);
@@ -512,6 +607,8 @@ static void reset_mapping(cli_job *job, place_kind **kinds, const char ***names,
         place_result_free(&job->place);
     if (job->routed)
         route_result_free(&job->route);
+    free(job->stream_net);
+    job->stream_net = NULL;
     job->placed = job->routed = false;
     job->place_attempts = 0;
     free(*kinds);
@@ -521,6 +618,9 @@ static void reset_mapping(cli_job *job, place_kind **kinds, const char ***names,
     *names = NULL;
     *nets = NULL;
 }
+
+static int place_and_route(cli_job *job, place_kind **kinds, const char ***names, place_net **nets,
+                           diag_list *d);
 
 /* Lower the program with `par` replicas, form and check its units, place
  * and route them.  Returns EXIT_OK, EXIT_NOFIT (does not fit, or cannot be
@@ -537,7 +637,7 @@ static int map_job(cli_job *job, arena *a, int par, place_kind **kinds, const ch
     bool not_fit = false;
     if (dfg_build_units(g, d) != 0 || dfg_check(g, &not_fit, d) != 0) {
         if (o->dump_dfg)
-            write_dump(o->dump_dfg, g, d);
+            write_dump(o->dump_dfg, g, job->outs, d);
         return EXIT_NOFIT;
     }
     /* Each AGCU serves as many DRAM streams as it must: as many slots per
@@ -548,8 +648,19 @@ static int map_job(cli_job *job, arena *a, int par, place_kind **kinds, const ch
         return diag_error(d, diag_at_file(fab->source), "out of memory"), EXIT_INPUT;
     if (o->mutate && dfg_mutate(g, o->mutate, d) != 0)
         return EXIT_USAGE;
-    if (o->dump_dfg && write_dump(o->dump_dfg, g, d) != 0)
+    int status = place_and_route(job, kinds, names, nets, d);
+    /* Dumped after routing, so that every stream shows its routed hops. */
+    if (o->dump_dfg && write_dump(o->dump_dfg, g, job->outs, d) != 0)
         return EXIT_USAGE;
+    return status;
+}
+
+/* Place and route the checked graph of map_job. */
+static int place_and_route(cli_job *job, place_kind **kinds, const char ***names, place_net **nets,
+                           diag_list *d)
+{
+    const cli_opts *o = job->opts;
+    const fab_fabric *fab = job->fab;
     if (make_place_problem(job, kinds, names, nets) != 0)
         return diag_error(d, diag_at_file(fab->source), "out of memory"), EXIT_INPUT;
     if (place_job(job, &o->place, d) != 0)
@@ -561,7 +672,9 @@ static int map_job(cli_job *job, arena *a, int par, place_kind **kinds, const ch
     diag_init(&rd);
     int routed = route_streams(job, &rd);
     bool retry = !o->placement_in && o->place.strategy != PLACE_GREEDY;
-    while (routed != 0 && retry && job->place_attempts < PLACE_ATTEMPTS) {
+    /* Out of memory is not congestion: placing again would make the
+     * result depend on memory pressure. */
+    while (routed != 0 && retry && job->place_attempts < PLACE_ATTEMPTS && alloc_failures() == 0) {
         place_opts po = o->place;
         po.seed = o->place.seed + (uint64_t)job->place_attempts;
         place_result_free(&job->place);
@@ -604,22 +717,22 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     pat_values ref = {0}, emu_out = {0};
     pat_bounds rb = {0};
     dfg g;
-    cli_job job = {.opts = o, .fab = fab, .g = &g};
+    outputs outs;
+    outputs_begin(&outs);
+    cli_job job = {.opts = o, .fab = fab, .g = &g, .outs = &outs};
     place_kind *kinds = NULL;
     const char **names = NULL;
     place_net *nets = NULL;
     int status = EXIT_INPUT;
     int *site_row = NULL, *site_col = NULL, *stream_net = NULL;
-    char *trace_tmp = NULL;
-    FILE *trace_file = NULL;
+    char *trace_buf = NULL;    /* the trace, in memory until the run's outputs are committed */
+    size_t trace_len = 0;
 
     /* 1. Parse and check (or read and decompose an ONNX model). */
     onnx_model onnx;
     const pat_program *p = cli_load_program(o, &a, &onnx, d);
-    if (!p) {
-        status = d->n_errors && d->items[0].loc.line == 0 && strstr(d->items[0].msg, "cannot") ? EXIT_USAGE : EXIT_INPUT;
+    if (!p)
         goto done;
-    }
     job.prog = p;
     if (o->dump_ir)
         pat_dump(stdout, p);
@@ -637,8 +750,11 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
             goto done;
         if (!o->quiet)
             summarise_outputs(p, &ref);
-        if (o->out_dir && pat_write_outputs(p, o->out_dir, &ref, d) != 0)
+        if (o->out_dir && pat_add_outputs(&outs, p, o->out_dir, &ref, d) != 0) {
             status = EXIT_USAGE;
+            goto done;
+        }
+        status = EXIT_OK;
         goto done;
     }
 
@@ -671,7 +787,7 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
         if (o->svg)
             write_svg(&job, d);
         if (o->json)
-            cli_report_json(o->json, &job, d);
+            write_report(&job, d);
         goto done;
     }
     if (status == EXIT_NOFIT)
@@ -686,7 +802,7 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     if (o->map_only) {
         if (!o->quiet)
             cli_report_text(stdout, &job);
-        status = o->json && cli_report_json(o->json, &job, d) != 0 ? EXIT_USAGE : EXIT_OK;
+        status = o->json && write_report(&job, d) != 0 ? EXIT_USAGE : EXIT_OK;
         goto done;
     }
 
@@ -716,24 +832,17 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     eo.route = &job.route;
     eo.stream_net = stream_net;
     if (o->trace) {
-        /* Written whole or not at all: a temporary beside it, renamed once
-         * the run has verified. */
-        trace_tmp = malloc(strlen(o->trace) + 32);
-        if (!trace_tmp) {
-            diag_error(d, diag_at_file(p->file), "out of memory");
-            goto done;
-        }
-        sprintf(trace_tmp, "%s.tmp%d", o->trace, (int)getpid());
-        eo.trace = fopen(trace_tmp, "w");
+        /* Kept in memory, then joins the run's outputs (all written or none). */
+        eo.trace = open_memstream(&trace_buf, &trace_len);
         if (!eo.trace) {
-            diag_error(d, diag_at_file(o->trace), "cannot write: %s", strerror(errno));
-            status = EXIT_USAGE;
+            diag_error(d, diag_at_file(o->trace), "out of memory for the trace");
             goto done;
         }
     }
     int erc = emu_run_opts(&g, &ref, &emu_out, &eo, &job.emu, d);
     if (eo.trace) {
-        trace_file = eo.trace;
+        if (fclose(eo.trace) != 0 && erc == 0)
+            erc = diag_error(d, diag_at_file(o->trace), "out of memory for the trace");
         eo.trace = NULL;
     }
     if (erc != 0) {
@@ -744,6 +853,13 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     }
     job.emulated = true;
     job.bounds = &rb;
+    if (o->trace) {
+        FILE *tf = outputs_add(&outs, o->trace, d);
+        if (!tf || fwrite(trace_buf, 1, trace_len, tf) != trace_len) {
+            status = EXIT_USAGE;
+            goto done;
+        }
+    }
     if (o->gains && measure_gains(&job, &ref, &eo, d) != 0) {
         status = EXIT_VERIFY;
         goto done;
@@ -756,7 +872,7 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     /* 7. Report, then write outputs only for a verified mapping. */
     if (!o->quiet)
         cli_report_text(stdout, &job);
-    if (o->json && cli_report_json(o->json, &job, d) != 0) {
+    if (o->json && write_report(&job, d) != 0) {
         status = EXIT_USAGE;
         goto done;
     }
@@ -765,32 +881,24 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
         status = EXIT_VERIFY;
         goto done;
     }
-    if (o->out_dir && pat_write_outputs(p, o->out_dir, &emu_out, d) != 0) {
+    if (o->out_dir && pat_add_outputs(&outs, p, o->out_dir, &emu_out, d) != 0) {
         status = EXIT_USAGE;
         goto done;
-    }
-    if (trace_file) {
-        int bad = fclose(trace_file) != 0;
-        trace_file = NULL;
-        if (bad || rename(trace_tmp, o->trace) != 0) {
-            diag_error(d, diag_at_file(o->trace), "cannot write: %s", strerror(errno));
-            status = EXIT_USAGE;
-            goto done;
-        }
     }
     status = EXIT_OK;
     goto done;
 
 refused:
     /* A refusal keeps its reason as data for a sweep script. */
-    if (o->json && cli_report_refusal_json(o->json, &job, status, d) != 0)
+    if (o->json && cli_report_refusal_json(&outs, o->json, &job, status, d) != 0)
         status = EXIT_USAGE;
 done:
-    if (trace_file)
-        fclose(trace_file);
-    if (trace_tmp && status != EXIT_OK)
-        remove(trace_tmp);
-    free(trace_tmp);
+    /* Every output file, or none: none after an I/O error or out of memory. */
+    if (alloc_failures() > 0 || d->n_io_errors > 0 || outs.failed)
+        outputs_abort(&outs);
+    else if (outputs_commit(&outs, d) != 0)
+        status = EXIT_USAGE;
+    free(trace_buf);
     free(site_row);
     free(site_col);
     free(stream_net);
@@ -798,6 +906,7 @@ done:
     free(kinds);
     free(names);
     free(nets);
+    free(job.stream_net);
     free(job.verdict);
     if (job.placed)
         place_result_free(&job.place);
@@ -825,37 +934,39 @@ static int run_import(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     int status = imp_run(o->dfg_file, fab, &io, &r, d);
     if (!o->quiet && status != IMP_EXIT_BAD_INPUT && status != IMP_EXIT_IO)
         imp_report_print(stdout, &r);
-    if (o->json && status != IMP_EXIT_BAD_INPUT && status != IMP_EXIT_IO) {
+    outputs outs;
+    outputs_begin(&outs);
+    bool reported = status != IMP_EXIT_BAD_INPUT && status != IMP_EXIT_IO && alloc_failures() == 0;
+    if (o->json && reported) {
         json_t *j = imp_report_json(&r);
-        char tmp[4096];
-        snprintf(tmp, sizeof tmp, "%s.tmp", o->json);
-        if (!j || json_dump_file(j, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 || rename(tmp, o->json) != 0) {
-            remove(tmp);
-            diag_error(d, diag_at_file(o->json), "cannot write the JSON report");
+        if (!j)
+            diag_error(d, diag_at_file(o->json), "out of memory building the JSON report");
+        if (!j || cli_output_json(&outs, o->json, j, d) != 0)
             status = EXIT_USAGE;
-        }
         json_decref(j);
     }
-    if (o->svg && status != IMP_EXIT_BAD_INPUT && status != IMP_EXIT_IO) {
-        /* Written whole or not at all, as every other output. */
-        char tmp[4096];
-        snprintf(tmp, sizeof tmp, "%s.tmp", o->svg);
-        FILE *f = fopen(tmp, "w");
-        int rc = f ? imp_report_svg(f, &r, fab) : -1;
-        if (f && fclose(f) != 0)
-            rc = -1;
-        if (rc != 0 || rename(tmp, o->svg) != 0) {
-            remove(tmp);
-            diag_error(d, diag_at_file(o->svg), "cannot write the picture");
+    if (o->svg && reported) {
+        FILE *f = outputs_add(&outs, o->svg, d);
+        if (!f || imp_report_svg(f, &r, fab) != 0) {
+            if (f)
+                diag_error(d, diag_at_file(o->svg), "cannot draw the picture (out of memory)");
             status = EXIT_USAGE;
         }
     }
+    if (status == EXIT_USAGE || alloc_failures() > 0 || d->n_io_errors > 0 || outs.failed)
+        outputs_abort(&outs);
+    else if (outputs_commit(&outs, d) != 0)
+        status = EXIT_USAGE;
     imp_report_free(&r);
     return status;
 }
 
 int main(int argc, char **argv)
 {
+    if (cli_alloc_init() != 0) {
+        fprintf(stderr, "rdumap: error: RDUMAP_FAULT_ALLOC takes N or N+ (N > 0)\n");
+        return EXIT_USAGE;
+    }
     cli_opts o;
     int pa = parse_args(argc, argv, &o);
     if (pa != 0) {
@@ -875,6 +986,7 @@ int main(int argc, char **argv)
         status = run_import(&o, &fab, &d);
     else
         status = run_program(&o, &fab, &d);
+    status = cli_final_status(status, &d);
     diag_print(stderr, &d);
     diag_free(&d);
     return status;

@@ -16,6 +16,7 @@
  * through a sorted index (n log n), so sn10-sized graphs cost nothing.
  */
 #include "cli/placement_io.h"
+#include "util/alloc.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -53,17 +54,17 @@ static char *read_file(const char *path, size_t *len, diag_list *d)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        diag_error(d, diag_at_file(path), "cannot open the placement: %s", strerror(errno));
+        diag_io_error(d, diag_at_file(path), "cannot open the placement: %s", strerror(errno));
         return NULL;
     }
     size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
+    char *buf = xmalloc(cap + 1);
     while (buf) {
         size_t got = fread(buf + n, 1, cap - n, f);
         n += got;
         if (n < cap)
             break;
-        char *bigger = realloc(buf, 2 * cap + 1);
+        char *bigger = xrealloc(buf, 2 * cap + 1);
         if (!bigger) {
             free(buf);
             buf = NULL;
@@ -81,7 +82,7 @@ static char *read_file(const char *path, size_t *len, diag_list *d)
         int e = errno;
         fclose(f);
         free(buf);
-        diag_error(d, diag_at_file(path), "cannot read the placement: %s", strerror(e ? e : EIO));
+        diag_io_error(d, diag_at_file(path), "cannot read the placement: %s", strerror(e ? e : EIO));
         return NULL;
     }
     fclose(f);
@@ -221,30 +222,38 @@ static int read_entry(const char *path, const place_problem *p, const place_site
 
 int placement_read(const char *path, const place_problem *p, const place_sites *s, int *site_out, diag_list *d)
 {
-    diag_loc at = diag_at_file(path);
-    const fab_fabric *f = p->fab;
     if (p->n_units > 0 && !p->name)
-        return diag_error(d, at, "cannot replay a placement: the program's units have no names");
+        return diag_error(d, diag_at_file(path), "cannot replay a placement: the program's units have no names");
     size_t len = 0;
     char *text = read_file(path, &len, d);
     if (!text)
         return -1;
+    int rc = placement_read_string(path, text, len, p, s, site_out, d);
+    free(text);
+    return rc;
+}
+
+int placement_read_string(const char *path, const char *text, size_t len, const place_problem *p,
+                          const place_sites *s, int *site_out, diag_list *d)
+{
+    diag_loc at = diag_at_file(path);
+    const fab_fabric *f = p->fab;
+    if (p->n_units > 0 && !p->name)
+        return diag_error(d, at, "cannot replay a placement: the program's units have no names");
     json_error_t jerr;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
         diag_add_source(d, path, text);
         diag_loc where = {path, jerr.line > 0 ? jerr.line : 0, jerr.column > 0 ? jerr.column : 0};
         diag_error(d, where, "malformed JSON: %s", jerr.text);
-        free(text);
         return -1;
     }
-    free(text);
 
     int errors_before = d->n_errors;
-    int *grid = malloc(((size_t)f->rows * (size_t)f->cols + 1) * sizeof *grid);
-    int *order = malloc(((size_t)p->n_units + 1) * sizeof *order);
-    int *site_of_unit = malloc(((size_t)p->n_units + 1) * sizeof *site_of_unit);
-    int *unit_on_site = malloc(((size_t)s->n + 1) * sizeof *unit_on_site);
+    int *grid = xmalloc(((size_t)f->rows * (size_t)f->cols + 1) * sizeof *grid);
+    int *order = xmalloc(((size_t)p->n_units + 1) * sizeof *order);
+    int *site_of_unit = xmalloc(((size_t)p->n_units + 1) * sizeof *site_of_unit);
+    int *unit_on_site = xmalloc(((size_t)s->n + 1) * sizeof *unit_on_site);
     json_t *units = NULL;
     if (!grid || !order || !site_of_unit || !unit_on_site) {
         diag_error(d, at, "out of memory reading the placement");

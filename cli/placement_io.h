@@ -15,6 +15,8 @@
 #include "mapper/place/place.h"
 #include "util/diag.h"
 
+#include <stddef.h>
+
 /* Read a placement saved by --json (the whole report, or just its
  * "place" object, or a bare array of units) and map it onto the
  * current problem by unit name.  Every unit of the problem must be
@@ -37,5 +39,10 @@
  *  - path is kept in the diagnostics' locations: it must outlive d. */
 int placement_read(const char *path, const place_problem *p, const place_sites *s,
                    int *site_out, diag_list *d);
+
+/* The same on the len bytes of text (NUL-terminated), named path in the
+ * diagnostics (the fuzz target reads from memory). */
+int placement_read_string(const char *path, const char *text, size_t len, const place_problem *p,
+                          const place_sites *s, int *site_out, diag_list *d);
 
 #endif

@@ -4,9 +4,11 @@
  * an earlier stage; this file only compares and formats.
  */
 #include "cli/cli.h"
+#include "util/alloc.h"
 
 #include <jansson.h>
 #include <math.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -156,78 +158,104 @@ void cli_report_text(FILE *out, const cli_job *job)
     fprintf(out, "result       %s\n", job->verified ? "mapped and verified" : "VERIFICATION FAILED");
 }
 
-static json_t *placement_json(const cli_job *job)
+/* Every jansson call below can fail (out of memory); the report is built
+ * with a sticky flag, so that a missing section fails the run instead of
+ * being written as a partial report.  json_object_set_new and
+ * json_array_append_new release the value on failure, and json_pack
+ * releases the values of its "o" arguments, so nothing leaks either way. */
+typedef struct jbuild {
+    bool ok;
+} jbuild;
+
+static json_t *chk(jbuild *b, json_t *v)
 {
-    json_t *units = json_array();
+    if (!v)
+        b->ok = false;
+    return v;
+}
+
+static void put(jbuild *b, json_t *obj, const char *key, json_t *v)
+{
+    if (json_object_set_new(obj, key, v) != 0)
+        b->ok = false;
+}
+
+static void push(jbuild *b, json_t *arr, json_t *v)
+{
+    if (json_array_append_new(arr, v) != 0)
+        b->ok = false;
+}
+
+static json_t *placement_json(jbuild *b, const cli_job *job)
+{
+    json_t *units = chk(b, json_array());
     const dfg *g = job->g;
-    for (int u = 0; u < g->n_units && job->placed; u++) {
+    for (int u = 0; units && u < g->n_units && job->placed; u++) {
         const place_site *s = &job->sites.site[job->place.site[u]];
-        json_array_append_new(units, json_pack("{s:s, s:s, s:i, s:i, s:i}", "unit", g->units[u].name,
-                                               "kind", dfg_unit_kind_name(g->units[u].kind), "site",
-                                               job->place.site[u], "row", s->row, "col", s->col));
+        push(b, units, json_pack("{s:s, s:s, s:i, s:i, s:i}", "unit", g->units[u].name, "kind",
+                                 dfg_unit_kind_name(g->units[u].kind), "site", job->place.site[u], "row", s->row,
+                                 "col", s->col));
     }
     return units;
 }
 
-static json_t *routes_json(const cli_job *job)
+static json_t *routes_json(jbuild *b, const cli_job *job)
 {
-    json_t *routes = json_array();
+    json_t *routes = chk(b, json_array());
     if (!job->routed)
         return routes;
-    for (int n = 0; n < job->route.n_nets; n++) {
+    for (int n = 0; routes && n < job->route.n_nets; n++) {
         const route_net_result *nr = &job->route.net[n];
-        json_t *links = json_array();
-        for (int k = 0; k < nr->n_links; k++) {
+        json_t *links = chk(b, json_array());
+        for (int k = 0; links && k < nr->n_links; k++) {
             route_link l = route_link_decode(job->fab, nr->links[k]);
             static const char *const dirs[] = {"north", "east", "south", "west"};
-            json_array_append_new(links, json_pack("{s:i, s:i, s:s}", "row", l.row, "col", l.col, "dir",
-                                                   dirs[l.dir & 3]));
+            push(b, links, json_pack("{s:i, s:i, s:s}", "row", l.row, "col", l.col, "dir", dirs[l.dir & 3]));
         }
-        json_array_append_new(routes, json_pack("{s:i, s:o}", "net", n, "links", links));
+        push(b, routes, json_pack("{s:i, s:o}", "net", n, "links", links));
     }
     return routes;
 }
 
-int cli_report_json(const char *path, const cli_job *job, diag_list *d)
+json_t *cli_report_json(const cli_job *job, diag_list *d)
 {
+    jbuild bb = {true}, *b = &bb;
     const cli_opts *o = job->opts;
     const fab_fabric *f = job->fab;
     const dfg *g = job->g;
     const emu_result *e = &job->emu;
-    json_t *outputs = json_object();
-    for (int k = 0; k < job->n_verdicts; k++) {
+    json_t *verdicts = chk(b, json_object());
+    for (int k = 0; verdicts && k < job->n_verdicts; k++) {
         const cli_verdict *v = &job->verdict[k];
-        json_object_set_new(outputs, v->name, cli_verify_json(v));
+        put(b, verdicts, v->name, cli_verify_json(v));
     }
-    json_t *units = json_object();
-    for (int u = 0; u < g->n_units && job->emulated; u++) {
+    json_t *units = chk(b, json_object());
+    for (int u = 0; units && u < g->n_units && job->emulated; u++) {
         const emu_unit_stats *us = &e->unit[u];
-        json_object_set_new(units, g->units[u].name,
-                            json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "kind",
-                                      dfg_unit_kind_name(g->units[u].kind), "busy", (json_int_t)us->busy, "starved",
-                                      (json_int_t)us->starved, "backpressured", (json_int_t)us->backpressured,
-                                      "contention", (json_int_t)us->contention, "issues", (json_int_t)us->issues,
-                                      "accesses", (json_int_t)us->accesses, "bank_conflicts",
-                                      (json_int_t)us->conflicts, "first", (json_int_t)us->first, "last",
-                                      (json_int_t)us->last));
+        put(b, units, g->units[u].name,
+            json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "kind",
+                      dfg_unit_kind_name(g->units[u].kind), "busy", (json_int_t)us->busy, "starved",
+                      (json_int_t)us->starved, "backpressured", (json_int_t)us->backpressured, "contention",
+                      (json_int_t)us->contention, "issues", (json_int_t)us->issues, "accesses",
+                      (json_int_t)us->accesses, "bank_conflicts", (json_int_t)us->conflicts, "first",
+                      (json_int_t)us->first, "last", (json_int_t)us->last));
     }
-    json_t *links = json_array();
-    for (int l = 0; l < e->n_links && job->emulated && e->link_words; l++) {
+    json_t *links = chk(b, json_array());
+    for (int l = 0; links && l < e->n_links && job->emulated && e->link_words; l++) {
         if (!e->link_words[l])
             continue;
         char name[96];
         route_link_str(f, l, name, sizeof name);
-        json_array_append_new(links, json_pack("{s:s, s:I}", "link", name, "words", (json_int_t)e->link_words[l]));
+        push(b, links, json_pack("{s:s, s:I}", "link", name, "words", (json_int_t)e->link_words[l]));
     }
-    json_t *streams = json_array();
-    for (int s = 0; s < e->n_streams && job->emulated; s++)
-        json_array_append_new(streams, json_pack("{s:s, s:s, s:I}", "src", g->units[g->streams[s].src].name, "dst",
-                                                 g->units[g->streams[s].dst].name, "words",
-                                                 (json_int_t)e->stream_words[s]));
-    json_t *bw = json_array();
-    for (int w = 0; w < e->n_dram_windows && job->emulated; w++)
-        json_array_append_new(bw, json_integer((json_int_t)e->dram_window_bytes[w]));
-    json_t *root = json_pack(
+    json_t *streams = chk(b, json_array());
+    for (int s = 0; streams && s < e->n_streams && job->emulated; s++)
+        push(b, streams, json_pack("{s:s, s:s, s:I}", "src", g->units[g->streams[s].src].name, "dst",
+                                   g->units[g->streams[s].dst].name, "words", (json_int_t)e->stream_words[s]));
+    json_t *bw = chk(b, json_array());
+    for (int w = 0; bw && w < e->n_dram_windows && job->emulated; w++)
+        push(b, bw, json_integer((json_int_t)e->dram_window_bytes[w]));
+    json_t *root = chk(b, json_pack(
         "{s:s, s:{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f}, "
         "s:{s:I, s:s, s:b, s:i, s:f, s:f, s:b, s:b, s:i}, "
         "s:{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}}",
@@ -239,74 +267,88 @@ int cli_report_json(const char *path, const cli_job *job, diag_list *d)
         o->metapipe, "route_iters", o->route.max_iters, "time_limit", o->place.time_limit, "effort",
         o->place.effort, "dense", o->dense, "kernel_baseline", o->kernel_baseline, "par", o->par,
         "dfg", "pcus", g->n_pcus, "pmus", g->n_pmus, "ags", g->n_ags, "streams", g->n_streams, "loops",
-        g->n_loops, "operations", g->n_ops, "par", g->opts.par, "par_loops", g->n_par_loops);
-    if (!root)
-        return diag_error(d, diag_at_file(path), "cannot build the JSON report");
-    json_t *place = json_pack("{s:i, s:s, s:f, s:o, s:f, s:b, s:o}", "attempts", job->place_attempts, "strategy",
-                              o->placement_in ? "replayed" : place_strategy_name(o->place.strategy), "cost", job->place.cost, "bound",
-                              isnan(job->place.bound) ? json_null() : json_real(job->place.bound), "seconds",
-                              job->place.seconds, "optimal", job->place.optimal, "units", placement_json(job));
-    json_t *route = json_pack("{s:i, s:i, s:I, s:i, s:f, s:f, s:o}", "iterations", job->route.iterations,
-                              "overused_links", job->route.overused_links, "total_hops",
-                              (json_int_t)job->route.total_hops, "max_hops", job->route.max_hops,
-                              "max_link_util", job->route.max_link_util, "seconds", job->route.seconds,
-                              "nets", routes_json(job));
-    json_t *emu = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:o, "
-                            "s:o, s:o, s:{s:I, s:o}}",
-                            "reconfig_cycles", (json_int_t)e->reconfig_cycles, "cycles", (json_int_t)e->cycles,
-                            "flops", (json_int_t)e->flops, "int_ops", (json_int_t)e->int_ops, "dram_bytes",
-                            (json_int_t)e->dram_bytes, "dram_read_bytes", (json_int_t)e->dram_read_bytes,
-                            "dram_write_bytes", (json_int_t)e->dram_write_bytes, "dram_busy_cycles",
-                            (json_int_t)e->dram_busy_cycles, "compute_bound_cycles", e->compute_bound_cycles,
-                            "memory_bound_cycles", e->memory_bound_cycles, "roofline_fraction",
-                            e->roofline_fraction, "host_seconds", e->host_seconds, "vectors", (json_int_t)e->vectors,
-                            "skipped_vectors", (json_int_t)e->skipped_vectors, "bank_conflict_cycles",
-                            (json_int_t)e->conflict_cycles, "units", units, "links", links, "streams", streams,
-                            "dram_bandwidth", "window_cycles", (json_int_t)e->dram_window, "bytes", bw);
-    json_t *defs = json_array();
-    for (int k = 0; k < g->n_defs && job->emulated; k++)
-        json_array_append_new(defs, json_pack("{s:s, s:I, s:I, s:I}", "name", g->defs[k].target->name, "start",
-                                              (json_int_t)e->def_start[k], "end", (json_int_t)e->def_end[k],
-                                              "cycles",
-                                              (json_int_t)(e->def_start[k] >= 0 ? e->def_end[k] - e->def_start[k] : 0)));
-    if (job->emulated)
-        json_object_set_new(emu, "definitions", defs);
-    else
-        json_decref(defs);
-    json_t *verify = json_pack("{s:b, s:o}", "passed", job->verified, "outputs", outputs);
+        g->n_loops, "operations", g->n_ops, "par", g->opts.par, "par_loops", g->n_par_loops));
+    json_t *place = chk(b, json_pack("{s:i, s:s, s:f, s:o, s:f, s:b, s:o}", "attempts", job->place_attempts,
+                                     "strategy", o->placement_in ? "replayed" : place_strategy_name(o->place.strategy),
+                                     "cost", job->place.cost, "bound",
+                                     isnan(job->place.bound) ? json_null() : json_real(job->place.bound), "seconds",
+                                     job->place.seconds, "optimal", job->place.optimal, "units",
+                                     placement_json(b, job)));
+    json_t *route = chk(b, json_pack("{s:i, s:i, s:I, s:i, s:f, s:f, s:o}", "iterations", job->route.iterations,
+                                     "overused_links", job->route.overused_links, "total_hops",
+                                     (json_int_t)job->route.total_hops, "max_hops", job->route.max_hops,
+                                     "max_link_util", job->route.max_link_util, "seconds", job->route.seconds,
+                                     "nets", routes_json(b, job)));
+    json_t *emu = NULL, *verify = NULL;
+    if (job->emulated) {
+        emu = chk(b, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:I, s:I, "
+                               "s:o, s:o, s:o, s:{s:I, s:o}}",
+                               "reconfig_cycles", (json_int_t)e->reconfig_cycles, "cycles", (json_int_t)e->cycles,
+                               "flops", (json_int_t)e->flops, "int_ops", (json_int_t)e->int_ops, "lane_ops",
+                               (json_int_t)e->lane_ops, "dram_bytes", (json_int_t)e->dram_bytes, "dram_read_bytes",
+                               (json_int_t)e->dram_read_bytes, "dram_write_bytes", (json_int_t)e->dram_write_bytes,
+                               "dram_busy_cycles", (json_int_t)e->dram_busy_cycles, "compute_bound_cycles",
+                               e->compute_bound_cycles, "memory_bound_cycles", e->memory_bound_cycles,
+                               "roofline_fraction", e->roofline_fraction, "host_seconds", e->host_seconds, "vectors",
+                               (json_int_t)e->vectors, "skipped_vectors", (json_int_t)e->skipped_vectors,
+                               "bank_conflict_cycles", (json_int_t)e->conflict_cycles, "units", units, "links", links,
+                               "streams", streams, "dram_bandwidth", "window_cycles", (json_int_t)e->dram_window,
+                               "bytes", bw));
+        units = links = streams = bw = NULL;
+        json_t *defs = chk(b, json_array());
+        for (int k = 0; defs && k < g->n_defs; k++)
+            push(b, defs,
+                 json_pack("{s:s, s:I, s:I, s:I}", "name", g->defs[k].target->name, "start",
+                           (json_int_t)e->def_start[k], "end", (json_int_t)e->def_end[k], "cycles",
+                           (json_int_t)(e->def_start[k] >= 0 ? e->def_end[k] - e->def_start[k] : 0)));
+        put(b, emu, "definitions", defs);
+        verify = chk(b, json_pack("{s:b, s:o}", "passed", job->verified, "outputs", verdicts));
+        verdicts = NULL;
+    } else {
+        /* Without emulation there are no cycles and nothing was verified:
+         * say so with nulls rather than zeros. */
+        emu = chk(b, json_null());
+        verify = chk(b, json_null());
+    }
+    json_decref(units);
+    json_decref(links);
+    json_decref(streams);
+    json_decref(bw);
+    json_decref(verdicts);
     if (job->have_gains)
-        json_object_set_new(root, "gains",
-                            json_pack("{s:f, s:f, s:f, s:n, s:{s:I, s:I, s:I}}", "metapipe", job->gain_metapipe,
-                                      "sparsity", job->gain_sparsity, "spatial", job->gain_spatial, "fusion",
-                                      "variant_cycles", "no_metapipe", (json_int_t)job->cycles_no_metapipe,
-                                      "dense", (json_int_t)job->cycles_dense, "kernel_baseline",
-                                      (json_int_t)job->cycles_kernel));
-    json_object_set_new(root, "refused", job->refused ? json_pack("{s:i, s:s}", "exit", EXIT_NOFIT, "reason",
-                                                                  job->refused) : json_null());
-    json_object_set_new(root, "place", place);
-    json_object_set_new(root, "route", route);
-    /* Without emulation there are no cycles and nothing was verified:
-     * say so with nulls rather than zeros. */
-    json_object_set_new(root, "emu", job->emulated ? emu : json_null());
-    json_object_set_new(root, "verify", job->emulated ? verify : json_null());
-    if (!job->emulated) {
-        json_decref(emu);
-        json_decref(verify);
-    }
-
-    char *tmp = malloc(strlen(path) + 16);
-    if (!tmp) {
+        put(b, root, "gains",
+            json_pack("{s:f, s:f, s:f, s:n, s:{s:I, s:I, s:I}}", "metapipe", job->gain_metapipe, "sparsity",
+                      job->gain_sparsity, "spatial", job->gain_spatial, "fusion", "variant_cycles", "no_metapipe",
+                      (json_int_t)job->cycles_no_metapipe, "dense", (json_int_t)job->cycles_dense,
+                      "kernel_baseline", (json_int_t)job->cycles_kernel));
+    put(b, root, "refused",
+        job->refused ? json_pack("{s:i, s:s}", "exit", EXIT_NOFIT, "reason", job->refused) : json_null());
+    put(b, root, "place", place);
+    put(b, root, "route", route);
+    put(b, root, "emu", emu);
+    put(b, root, "verify", verify);
+    if (!b->ok) {
         json_decref(root);
-        return diag_error(d, diag_at_file(path), "out of memory");
+        diag_error(d, diag_at_file(o->json ? o->json : job->prog->file),
+                   "out of memory building the JSON report; it was not written");
+        return NULL;
     }
-    sprintf(tmp, "%s.tmp%d", path, (int)getpid());
-    int rc = json_dump_file(root, tmp, JSON_INDENT(2) | JSON_SORT_KEYS);
-    json_decref(root);
-    if (rc != 0 || rename(tmp, path) != 0) {
-        remove(tmp);
-        free(tmp);
-        return diag_error(d, diag_at_file(path), "cannot write the JSON report");
+    return root;
+}
+
+int cli_output_json(outputs *outs, const char *path, const json_t *root, diag_list *d)
+{
+    FILE *f = outputs_add(outs, path, d);
+    if (!f)
+        return -1;
+    errno = 0;
+    if (json_dumpf(root, f, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 || fputc('\n', f) == EOF) {
+        outs->failed = true;
+        /* jansson reports no reason: a failed write sets errno, a failed
+         * allocation does not. */
+        if (errno)
+            return diag_io_error(d, diag_at_file(path), "cannot write: %s", strerror(errno));
+        return diag_error(d, diag_at_file(path), "out of memory writing the JSON report");
     }
-    free(tmp);
     return 0;
 }

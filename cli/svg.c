@@ -23,6 +23,7 @@
  * heat from route_result.link_use over route_link_capacity().
  */
 #include "cli/svg.h"
+#include "util/alloc.h"
 
 #include <errno.h>
 #include <math.h>
@@ -190,16 +191,71 @@ typedef struct layout {
     double legend_w;
     double width, height;
     double font;           /* unit labels */
+    int r0, r1, c0, c1;    /* the rows and columns drawn (the used area, see crop()) */
 } layout;
 
 static double cell_x(const layout *L, int col)
 {
-    return L->gx0 + (col + 0.5) * L->T;
+    return L->gx0 + (col - L->c0 + 0.5) * L->T;
 }
 
 static double cell_y(const layout *L, int row)
 {
-    return L->gy0 + (row + 0.5) * L->T;
+    return L->gy0 + (row - L->r0 + 0.5) * L->T;
+}
+
+/* Columns and rows drawn. */
+static int view_cols(const layout *L)
+{
+    return L->c1 - L->c0 + 1;
+}
+
+static int view_rows(const layout *L)
+{
+    return L->r1 - L->r0 + 1;
+}
+
+static bool cell_in_view(const layout *L, int row, int col)
+{
+    return row >= L->r0 && row <= L->r1 && col >= L->c0 && col <= L->c1;
+}
+
+/* An AGCU shows when its row does and its edge column is drawn. */
+static bool site_in_view(const layout *L, const place_site *s)
+{
+    return cell_in_view(L, s->row, s->col);
+}
+
+/* The part of the fabric to draw: every used site and routed link, with a
+ * margin of one cell; the whole fabric when that is most of it anyway.  A
+ * small program on sn10 (32 x 40) fills a corner: drawn whole, its labels
+ * would be a few pixels high. */
+static void crop(layout *L, const place_sites *s, const svg_unit *units, int n_units, const route_result *route)
+{
+    const fab_fabric *f = L->f;
+    int r0 = f->rows, r1 = -1, c0 = f->cols, c1 = -1;
+#define SEE(r, c) do { r0 = (r) < r0 ? (r) : r0; r1 = (r) > r1 ? (r) : r1; \
+                       c0 = (c) < c0 ? (c) : c0; c1 = (c) > c1 ? (c) : c1; } while (0)
+    for (int u = 0; u < n_units; u++)
+        if (units[u].site >= 0)
+            SEE(s->site[units[u].site].row, s->site[units[u].site].col);
+    for (int i = 0; route && i < route->n_nets; i++)
+        for (int k = 0; k < route->net[i].n_links; k++) {
+            route_link l = route_link_decode(f, route->net[i].links[k]);
+            SEE(l.row, l.col);
+            SEE(l.row + DROW[l.dir], l.col + DCOL[l.dir]);
+        }
+#undef SEE
+    L->r0 = 0, L->r1 = f->rows - 1, L->c0 = 0, L->c1 = f->cols - 1;
+    if (r1 < 0)
+        return;
+    r0 = r0 > 0 ? r0 - 1 : 0;
+    c0 = c0 > 0 ? c0 - 1 : 0;
+    r1 = r1 + 1 < f->rows ? r1 + 1 : f->rows - 1;
+    c1 = c1 + 1 < f->cols ? c1 + 1 : f->cols - 1;
+    if (4 * (r1 - r0 + 1) >= 3 * f->rows && 4 * (c1 - c0 + 1) >= 3 * f->cols)
+        return;
+    L->r0 = r0, L->r1 = r1, L->c0 = c0, L->c1 = c1;
 }
 
 /* Centre of a site's tile: its cell, or for an AGCU the extra column on
@@ -212,7 +268,7 @@ static void site_centre(const layout *L, const place_site *s, double *x, double 
     else if (s->col == 0)
         *x = L->gx0 - 0.5 * L->agcu_w;
     else
-        *x = L->gx0 + L->f->cols * L->T + 0.5 * L->agcu_w;
+        *x = L->gx0 + view_cols(L) * L->T + 0.5 * L->agcu_w;
 }
 
 /* ------------------------------------------------------------ drawing */
@@ -236,15 +292,16 @@ static void draw_mesh(FILE *out, const layout *L, const place_sites *s)
     const fab_fabric *f = L->f;
     fprintf(out, "<g id=\"mesh\">\n<path class=\"mesh\" fill=\"none\" stroke=\"%s\" stroke-width=\"%.2f\" d=\"",
             MESH_LINE, fmax(1.0, 0.05 * L->T));
-    for (int r = 0; r < f->rows; r++)
-        for (int c = 0; c < f->cols; c++) {
-            if (c + 1 < f->cols)
+    (void)f;
+    for (int r = L->r0; r <= L->r1; r++)
+        for (int c = L->c0; c <= L->c1; c++) {
+            if (c + 1 <= L->c1)
                 fprintf(out, "M%.1f %.1fH%.1f", cell_x(L, c), cell_y(L, r), cell_x(L, c + 1));
-            if (r + 1 < f->rows)
+            if (r + 1 <= L->r1)
                 fprintf(out, "M%.1f %.1fV%.1f", cell_x(L, c), cell_y(L, r), cell_y(L, r + 1));
         }
     for (int i = 0; i < s->n; i++)
-        if (s->site[i].kind == PLACE_AGCU) {
+        if (s->site[i].kind == PLACE_AGCU && site_in_view(L, &s->site[i])) {
             double x, y;
             site_centre(L, &s->site[i], &x, &y);
             fprintf(out, "M%.1f %.1fH%.1f", x, y, cell_x(L, s->site[i].col));
@@ -289,6 +346,8 @@ static int draw_heat(FILE *out, const layout *L, const route_result *route)
         int r2 = l.row + DROW[l.dir], c2 = l.col + DCOL[l.dir];
         if (r2 < 0 || r2 >= f->rows || c2 < 0 || c2 >= f->cols)
             continue;  /* never used by a legal router; nothing to draw */
+        if (!cell_in_view(L, l.row, l.col) || !cell_in_view(L, r2, c2))
+            continue;  /* cannot happen: the view holds every used link */
         double x1 = cell_x(L, l.col), y1 = cell_y(L, l.row), x2 = cell_x(L, c2), y2 = cell_y(L, r2);
         /* Right-hand traffic: the lane lies to the right of its heading. */
         double dx = -DROW[l.dir] * off, dy = DCOL[l.dir] * off;
@@ -315,6 +374,8 @@ static void draw_sites(FILE *out, const layout *L, const place_sites *s)
     fputs("<g id=\"sites\" stroke-width=\"1\">\n", out);
     for (int i = 0; i < s->n; i++) {
         const place_site *t = &s->site[i];
+        if (!site_in_view(L, t))
+            continue;
         double x, y;
         site_centre(L, t, &x, &y);
         const char *cls = t->kind == PLACE_PCU ? "pcu" : t->kind == PLACE_PMU ? "pmu" : "agcu";
@@ -402,16 +463,17 @@ static void draw_units(FILE *out, const layout *L, const place_sites *s, const s
 /* One path per net with links: each undirected segment once, shifted by
  * the net's offset; a dot at the source switch, a hollow square at each
  * end.  Returns the number of nets drawn and counts them per class. */
-static int draw_nets(FILE *out, const layout *L, const route_result *route, int per_class_nets[3])
+static int draw_nets(FILE *out, const layout *L, const route_result *route, const char *const *label,
+                     int per_class_nets[3])
 {
     const fab_fabric *f = L->f;
     int drawn = 0, max_links = 0;
     for (int i = 0; i < route->n_nets; i++)
         if (route->net[i].n_links > max_links)
             max_links = route->net[i].n_links;
-    int *key = malloc(((size_t)max_links + 1) * sizeof *key);
-    int *from = malloc(((size_t)max_links + 1) * sizeof *from);
-    int *to = malloc(((size_t)max_links + 1) * sizeof *to);
+    int *key = xmalloc(((size_t)max_links + 1) * sizeof *key);
+    int *from = xmalloc(((size_t)max_links + 1) * sizeof *from);
+    int *to = xmalloc(((size_t)max_links + 1) * sizeof *to);
     if (!key || !from || !to) {
         free(key);
         free(from);
@@ -452,8 +514,12 @@ static int draw_nets(FILE *out, const layout *L, const route_result *route, int 
             else
                 fprintf(out, "M%.1f %.1fV%.1f", x, y, cell_y(L, r + 1) + off);
         }
-        fprintf(out, "\"><title>net %d: %s, %d link%s</title></path>\n", i, CLASS_NAME[cls], nr->n_links,
-                nr->n_links == 1 ? "" : "s");
+        fprintf(out, "\"><title>net %d: ", i);
+        if (label && label[i]) {
+            put_text(out, label[i], 0);
+            fputs("; ", out);
+        }
+        fprintf(out, "%s, %d link%s</title></path>\n", CLASS_NAME[cls], nr->n_links, nr->n_links == 1 ? "" : "s");
         /* The source: a switch the tree leaves but never enters. */
         qsort(to, (size_t)nr->n_links, sizeof *to, cmp_int);
         for (int k = 0; k < nr->n_links; k++)
@@ -642,7 +708,7 @@ static int check_input(const char *path, const fab_fabric *f, const place_sites 
 {
     diag_loc at = diag_at_file(path);
     int errors = d->n_errors;
-    int *holder = malloc(((size_t)s->n + 1) * sizeof *holder);
+    int *holder = xmalloc(((size_t)s->n + 1) * sizeof *holder);
     if (!holder)
         return diag_error(d, at, "out of memory drawing the fabric");
     for (int i = 0; i < s->n; i++)
@@ -697,8 +763,9 @@ static int check_input(const char *path, const fab_fabric *f, const place_sites 
 
 /* ------------------------------------------------------------ writer */
 
-int svg_write(const char *path, const fab_fabric *f, const place_sites *s, const svg_unit *units, int n_units,
-              const route_result *route, const svg_figures *fig, diag_list *d)
+int svg_write_stream(FILE *out, const char *path, const fab_fabric *f, const place_sites *s,
+                     const svg_unit *units, int n_units, const route_result *route, const svg_figures *fig,
+                     diag_list *d)
 {
     diag_loc at = diag_at_file(path);
     if (f->rows <= 0 || f->cols <= 0)
@@ -708,8 +775,8 @@ int svg_write(const char *path, const fab_fabric *f, const place_sites *s, const
 
     /* Groups: sorted, distinct; colours follow the sorted order. */
     groups G = {0};
-    G.name = malloc(((size_t)n_units + 1) * sizeof *G.name);
-    G.colour = malloc(((size_t)n_units + 1) * sizeof *G.colour);
+    G.name = xmalloc(((size_t)n_units + 1) * sizeof *G.name);
+    G.colour = xmalloc(((size_t)n_units + 1) * sizeof *G.colour);
     if (!G.name || !G.colour) {
         free(G.name);
         free(G.colour);
@@ -737,15 +804,17 @@ int svg_write(const char *path, const fab_fabric *f, const place_sites *s, const
 
     /* Layout (see the top of the file). */
     layout L = {.f = f};
-    int side = f->rows > f->cols ? f->rows : f->cols;
+    crop(&L, s, units, n_units, route);
+    bool cropped = view_rows(&L) < f->rows || view_cols(&L) < f->cols;
+    int side = view_rows(&L) > view_cols(&L) ? view_rows(&L) : view_cols(&L);
     L.T = fmin(110.0, fmax(20.0, floor(960.0 / side)));
     L.tile = 0.66 * L.T;
     L.agcu_w = 1.2 * L.T;
     L.font = fmin(12.0, fmax(4.0, 0.2 * L.T));
-    double pad = 16, title_h = 48, label = f->rows >= 100 || f->cols >= 100 ? 26 : 20;
+    double pad = 16, title_h = cropped ? 64 : 48, label = f->rows >= 100 || f->cols >= 100 ? 26 : 20;
     L.gx0 = pad + label + L.agcu_w;
     L.gy0 = pad + title_h + label;
-    L.lx0 = L.gx0 + f->cols * L.T + L.agcu_w + 24;
+    L.lx0 = L.gx0 + view_cols(&L) * L.T + L.agcu_w + 24;
     L.ly0 = L.gy0 - 8;
     /* Wide enough for the longest figure line (cut at 70 characters). */
     L.legend_w = 320;
@@ -756,23 +825,7 @@ int svg_write(const char *path, const fab_fabric *f, const place_sites *s, const
     if (route)
         F.over_links = count_over(f, route);
     double legend_end = L.ly0 + legend_height(&G, fig, &F);
-    L.height = fmax(L.gy0 + f->rows * L.T + pad, legend_end + pad);
-
-    char *tmp = malloc(strlen(path) + 32);
-    if (!tmp) {
-        free(G.name);
-        free(G.colour);
-        return diag_error(d, at, "out of memory drawing the fabric");
-    }
-    sprintf(tmp, "%s.tmp%ld", path, (long)getpid());
-    FILE *out = fopen(tmp, "w");
-    if (!out) {
-        int e = errno;
-        free(tmp);
-        free(G.name);
-        free(G.colour);
-        return diag_error(d, at, "cannot write the picture: %s", strerror(e));
-    }
+    L.height = fmax(L.gy0 + view_rows(&L) * L.T + pad, legend_end + pad);
 
     fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n");
     fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%.0f\" height=\"%.0f\" "
@@ -798,14 +851,18 @@ int svg_write(const char *path, const fab_fabric *f, const place_sites *s, const
     fprintf(out, ": %d x %d units, %d PCUs, %d PMUs, %d AGCUs; %d vector, %d scalar, %d control tracks "
                  "per link and direction</text>\n",
             f->rows, f->cols, f->n_pcus, f->n_pmus, f->agcus, f->vector_links, f->scalar_links, f->control_links);
+    if (cropped)
+        fprintf(out, "<text class=\"crop\" x=\"%.1f\" y=\"%.1f\" font-size=\"12\" fill=\"#444444\">showing the "
+                     "used area: rows %d to %d, columns %d to %d</text>\n",
+                pad, pad + 52, L.r0, L.r1, L.c0, L.c1);
 
     /* Row and column numbers, thinned so that they never collide. */
     int every = (int)ceil(22.0 / L.T);
     fprintf(out, "<g id=\"labels\" font-size=\"%.0f\" fill=\"#777777\" text-anchor=\"middle\">\n",
             fmin(11.0, fmax(8.0, 0.3 * L.T)));
-    for (int c = 0; c < f->cols; c += every)
+    for (int c = L.c0; c <= L.c1; c += every)
         fprintf(out, "<text x=\"%.1f\" y=\"%.1f\">%d</text>\n", cell_x(&L, c), L.gy0 - 6, c);
-    for (int r = 0; r < f->rows; r += every)
+    for (int r = L.r0; r <= L.r1; r += every)
         fprintf(out, "<text x=\"%.1f\" y=\"%.1f\">%d</text>\n", pad + label / 2, cell_y(&L, r) + 4, r);
     fputs("</g>\n", out);
 
@@ -815,22 +872,27 @@ int svg_write(const char *path, const fab_fabric *f, const place_sites *s, const
     draw_sites(out, &L, s);
     draw_units(out, &L, s, units, n_units, &G);
     int rc = 0;
-    if (route && (F.nets_drawn = draw_nets(out, &L, route, F.per_class_nets)) < 0)
+    if (route && (F.nets_drawn = draw_nets(out, &L, route, fig ? fig->net_label : NULL, F.per_class_nets)) < 0)
         rc = diag_error(d, at, "out of memory drawing the routes");
     draw_legend(out, &L, &G, fig, &F, f);
     fputs("</svg>\n", out);
 
-    int write_err = ferror(out) ? (errno ? errno : EIO) : 0;
-    if (fclose(out) != 0 && !write_err)
-        write_err = errno ? errno : EIO;
-    if (rc == 0 && write_err)
-        rc = diag_error(d, at, "cannot write the picture: %s", strerror(write_err));
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = diag_error(d, at, "cannot write the picture: %s", strerror(errno));
-    if (rc != 0)
-        remove(tmp);
-    free(tmp);
+    if (rc == 0 && ferror(out))
+        rc = diag_io_error(d, at, "cannot write the picture: %s", strerror(errno ? errno : EIO));
     free(G.name);
     free(G.colour);
     return rc;
+}
+
+int svg_write(const char *path, const fab_fabric *f, const place_sites *s, const svg_unit *units, int n_units,
+              const route_result *route, const svg_figures *fig, diag_list *d)
+{
+    outputs o;
+    outputs_begin(&o);
+    FILE *out = outputs_add(&o, path, d);
+    if (!out || svg_write_stream(out, path, f, s, units, n_units, route, fig, d) != 0) {
+        outputs_abort(&o);
+        return -1;
+    }
+    return outputs_commit(&o, d);
 }

@@ -19,6 +19,9 @@
 #include "mapper/place/place.h"
 #include "mapper/route/route.h"
 #include "util/diag.h"
+#include "util/outputs.h"
+
+#include <stdio.h>
 
 /* One unit to draw: its name (drawn when it fits, always in the tooltip),
  * its kind, its site (an index into place_sites; -1: not placed, counted in
@@ -26,11 +29,18 @@
  * name; units of one group share a colour (NULL: "(none)"). */
 typedef struct svg_unit { const char *name; place_kind kind; int site; const char *group; } svg_unit;
 
-/* The title and up to 8 lines of key figures (cost, cycles, ...). */
-typedef struct svg_figures { const char *title; const char *lines[8]; int n_lines; } svg_figures;
+/* The title, up to 8 lines of key figures (cost, cycles, ...) and the
+ * nets' labels. */
+typedef struct svg_figures {
+    const char *title;
+    const char *lines[8];
+    int n_lines;
+    const char *const *net_label;  /* per routed net, what it carries between which units
+                                      (shown in its tooltip), or NULL */
+} svg_figures;
 
 /* Draw the fabric, the placed units, the routes and the link-use heat
- * map; write atomically (temp file + rename).  route may be NULL
+ * map; write it whole or not at all (util/outputs.h).  route may be NULL
  * (placement only).  Returns 0 or -1 with a diagnostic.
  *
  * Refused with a diagnostic and nothing written: a unit on a site that does
@@ -41,5 +51,11 @@ typedef struct svg_figures { const char *title; const char *lines[8]; int n_line
 int svg_write(const char *path, const fab_fabric *f, const place_sites *s,
               const svg_unit *units, int n_units, const route_result *route,
               const svg_figures *fig, diag_list *d);
+
+/* The same, written to `out` (a stream of an output set, util/outputs.h);
+ * path only names the picture in diagnostics. */
+int svg_write_stream(FILE *out, const char *path, const fab_fabric *f, const place_sites *s,
+                     const svg_unit *units, int n_units, const route_result *route,
+                     const svg_figures *fig, diag_list *d);
 
 #endif

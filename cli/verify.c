@@ -273,7 +273,7 @@ char *cli_refusal_reason(const diag_list *d)
     return s;
 }
 
-int cli_report_refusal_json(const char *path, const cli_job *job, int status, diag_list *d)
+int cli_report_refusal_json(outputs *outs, const char *path, const cli_job *job, int status, diag_list *d)
 {
     const cli_opts *o = job->opts;
     const fab_fabric *f = job->fab;
@@ -310,20 +310,7 @@ int cli_report_refusal_json(const char *path, const cli_job *job, int status, di
         json_decref(root);
         return diag_error(d, diag_at_file(path), "cannot build the JSON report (out of memory)");
     }
-    char *tmp = malloc(strlen(path) + 32);
-    if (!tmp) {
-        json_decref(root);
-        return diag_error(d, diag_at_file(path), "out of memory");
-    }
-    sprintf(tmp, "%s.tmp%d", path, (int)getpid());
-    int rc = json_dump_file(root, tmp, JSON_INDENT(2) | JSON_SORT_KEYS);
+    int rc = cli_output_json(outs, path, root, d);
     json_decref(root);
-    if (rc != 0 || rename(tmp, path) != 0) {
-        int err = errno;
-        remove(tmp);
-        free(tmp);
-        return diag_error(d, diag_at_file(path), "cannot write the JSON report: %s", strerror(err));
-    }
-    free(tmp);
-    return 0;
+    return rc;
 }

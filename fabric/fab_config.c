@@ -21,6 +21,8 @@
  */
 #include "fabric/fab.h"
 #include "fabric/fab_builtin.h"
+#include "util/alloc.h"
+#include "util/suggest.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -38,8 +40,6 @@ enum rule {
     R_NONE = 0,
     R_POW2,       /* a power of two */
     R_AGCUS,      /* even and at most 2 x rows */
-    R_POSITIVE,   /* real > 0 */
-    R_NONNEG,     /* real >= 0 */
 };
 
 typedef struct key_spec {
@@ -50,6 +50,8 @@ typedef struct key_spec {
     int64_t min, max;     /* integers */
     double def;           /* default when not required */
     size_t off;           /* field in fab_fabric */
+    double lo, hi;        /* reals: the range the model computes with (a DRAM
+                             load of lo GB/s or hi ns still fits int64 cycles) */
 } key_spec;
 
 #define F(field) offsetof(fab_fabric, field)
@@ -57,27 +59,27 @@ typedef struct key_spec {
 /* The contract's table, in the order of the spec.  ORDER: keep in step with
  * shared/spec/fabric-config.md and docs/fabric.md. */
 static const key_spec KEYS[] = {
-    {"fabric", "name", K_TEXT, R_NONE, true, 0, 0, 0, F(name)},
-    {"fabric", "rows", K_INT, R_NONE, true, 2, 1024, 0, F(rows)},
-    {"fabric", "cols", K_INT, R_NONE, true, 2, 1024, 0, F(cols)},
-    {"fabric", "clock_mhz", K_INT, R_NONE, true, 1, 10000, 0, F(clock_mhz)},
-    {"fabric", "reconfig_cycles", K_INT64, R_NONE, false, 0, 1000000000, 10000, F(reconfig_cycles)},
-    {"pcu", "lanes", K_INT, R_POW2, true, 1, 256, 0, F(lanes)},
-    {"pcu", "stages", K_INT, R_NONE, true, 1, 64, 0, F(stages)},
-    {"pcu", "vector_in", K_INT, R_NONE, false, 1, 64, 4, F(vector_in)},
-    {"pcu", "vector_out", K_INT, R_NONE, false, 1, 64, 2, F(vector_out)},
-    {"pcu", "scalar_in", K_INT, R_NONE, false, 0, 64, 4, F(scalar_in)},
-    {"pcu", "scalar_out", K_INT, R_NONE, false, 0, 64, 2, F(scalar_out)},
-    {"pcu", "fifo_depth", K_INT, R_NONE, false, 1, 4096, 16, F(fifo_depth)},
-    {"pmu", "kib", K_INT, R_NONE, true, 1, 1048576, 0, F(pmu_kib)},
-    {"pmu", "banks", K_INT, R_NONE, true, 1, 256, 0, F(pmu_banks)},
-    {"network", "vector_links", K_INT, R_NONE, true, 1, 64, 0, F(vector_links)},
-    {"network", "scalar_links", K_INT, R_NONE, true, 0, 64, 0, F(scalar_links)},
-    {"network", "control_links", K_INT, R_NONE, false, 0, 64, 1, F(control_links)},
-    {"network", "hop_cycles", K_INT, R_NONE, false, 1, 64, 1, F(hop_cycles)},
-    {"dram", "agcus", K_INT, R_AGCUS, true, 2, 4096, 0, F(agcus)},
-    {"dram", "gbps", K_REAL, R_POSITIVE, true, 0, 0, 0, F(dram_gbps)},
-    {"dram", "latency_ns", K_REAL, R_NONNEG, false, 0, 0, 100, F(dram_latency_ns)},
+    {"fabric", "name", K_TEXT, R_NONE, true, 0, 0, 0, F(name), 0, 0},
+    {"fabric", "rows", K_INT, R_NONE, true, 2, 1024, 0, F(rows), 0, 0},
+    {"fabric", "cols", K_INT, R_NONE, true, 2, 1024, 0, F(cols), 0, 0},
+    {"fabric", "clock_mhz", K_INT, R_NONE, true, 1, 10000, 0, F(clock_mhz), 0, 0},
+    {"fabric", "reconfig_cycles", K_INT64, R_NONE, false, 0, 1000000000, 10000, F(reconfig_cycles), 0, 0},
+    {"pcu", "lanes", K_INT, R_POW2, true, 1, 256, 0, F(lanes), 0, 0},
+    {"pcu", "stages", K_INT, R_NONE, true, 1, 64, 0, F(stages), 0, 0},
+    {"pcu", "vector_in", K_INT, R_NONE, false, 1, 64, 4, F(vector_in), 0, 0},
+    {"pcu", "vector_out", K_INT, R_NONE, false, 1, 64, 2, F(vector_out), 0, 0},
+    {"pcu", "scalar_in", K_INT, R_NONE, false, 0, 64, 4, F(scalar_in), 0, 0},
+    {"pcu", "scalar_out", K_INT, R_NONE, false, 0, 64, 2, F(scalar_out), 0, 0},
+    {"pcu", "fifo_depth", K_INT, R_NONE, false, 1, 4096, 16, F(fifo_depth), 0, 0},
+    {"pmu", "kib", K_INT, R_NONE, true, 1, 1048576, 0, F(pmu_kib), 0, 0},
+    {"pmu", "banks", K_INT, R_NONE, true, 1, 256, 0, F(pmu_banks), 0, 0},
+    {"network", "vector_links", K_INT, R_NONE, true, 1, 64, 0, F(vector_links), 0, 0},
+    {"network", "scalar_links", K_INT, R_NONE, true, 0, 64, 0, F(scalar_links), 0, 0},
+    {"network", "control_links", K_INT, R_NONE, false, 0, 64, 1, F(control_links), 0, 0},
+    {"network", "hop_cycles", K_INT, R_NONE, false, 1, 64, 1, F(hop_cycles), 0, 0},
+    {"dram", "agcus", K_INT, R_AGCUS, true, 2, 4096, 0, F(agcus), 0, 0},
+    {"dram", "gbps", K_REAL, R_NONE, true, 0, 0, 0, F(dram_gbps), 0.001, 1000000},
+    {"dram", "latency_ns", K_REAL, R_NONE, false, 0, 0, 100, F(dram_latency_ns), 0, 1000000},
 };
 #undef F
 
@@ -137,7 +139,7 @@ static void err(cfg_state *s, int line, const char *fmt, ...)
     s->errors++;
     if (s->n_pending == s->cap_pending) {
         int cap = s->cap_pending ? 2 * s->cap_pending : 16;
-        pending_error *g = realloc(s->pending, (size_t)cap * sizeof *g);
+        pending_error *g = xrealloc(s->pending, (size_t)cap * sizeof *g);
         if (!g) {
             diag_error(s->d, at(s, line), "out of memory while reporting an error");
             return;
@@ -149,7 +151,7 @@ static void err(cfg_state *s, int line, const char *fmt, ...)
     va_start(ap, fmt);
     int len = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    char *msg = len >= 0 ? malloc((size_t)len + 1) : NULL;
+    char *msg = len >= 0 ? xmalloc((size_t)len + 1) : NULL;
     if (!msg) {
         diag_error(s->d, at(s, line), "out of memory while reporting an error");
         return;
@@ -273,7 +275,14 @@ static void check_line(cfg_state *s, const char *line, size_t len)
         memcpy(name, p + 1, n);
         name[n] = '\0';
         int si = section_index(name);
-        if (si < 0)
+        suggest sg;
+        suggest_init(&sg, name, strlen(name));
+        for (int i = 0; i < N_SECTIONS; i++)
+            suggest_offer(&sg, SECTIONS[i]);
+        if (si < 0 && suggest_best(&sg))
+            err(s, s->line, "unknown section [%s]; did you mean [%s]? (sections are [fabric], [pcu], [pmu], "
+                "[network], [dram])", name, suggest_best(&sg));
+        else if (si < 0)
             err(s, s->line, "unknown section [%s] (sections are [fabric], [pcu], [pmu], [network], [dram])",
                 name);
         else if (s->section_line[si])
@@ -345,7 +354,16 @@ static int on_pair(void *user, const char *section, const char *name, const char
     if (k < 0) {
         char keys[256];
         section_keys(section, keys, sizeof keys);
-        err(s, s->line, "[%s] %s: unknown key (keys of [%s]: %s)", section, name, section, keys);
+        suggest sg;
+        suggest_init(&sg, name, strlen(name));
+        for (int i = 0; i < N_KEYS; i++)
+            if (strcmp(KEYS[i].section, section) == 0)
+                suggest_offer(&sg, KEYS[i].key);
+        if (suggest_best(&sg))
+            err(s, s->line, "[%s] %s: unknown key; did you mean '%s'? (keys of [%s]: %s)", section, name,
+                suggest_best(&sg), section, keys);
+        else
+            err(s, s->line, "[%s] %s: unknown key (keys of [%s]: %s)", section, name, section, keys);
         return 1;
     }
     if (s->key_line[k]) {
@@ -373,7 +391,7 @@ static void range_text(const key_spec *k, char *buf, size_t size)
 {
     switch (k->kind) {
     case K_TEXT: snprintf(buf, size, "text"); break;
-    case K_REAL: snprintf(buf, size, k->rule == R_POSITIVE ? "a number > 0" : "a number >= 0"); break;
+    case K_REAL: snprintf(buf, size, "a number from %.15g to %.15g", k->lo, k->hi); break;
     case K_INT:
     case K_INT64:
         if (k->rule == R_POW2)
@@ -427,7 +445,7 @@ static bool check_value(cfg_state *s, int ki, fab_fabric *f)
             err(s, line, "[%s] %s = %s: not a finite number (%s)", k->section, k->key, v, want);
             return false;
         }
-        if ((k->rule == R_POSITIVE && !(x > 0)) || (k->rule == R_NONNEG && !(x >= 0))) {
+        if (!(x >= k->lo && x <= k->hi)) {
             err(s, line, "[%s] %s = %s: must be %s", k->section, k->key, v, want);
             return false;
         }
@@ -505,7 +523,7 @@ static int load(const char *name, const char *text, fab_fabric *out, diag_list *
 {
     memset(out, 0, sizeof *out);
     snprintf(out->source, sizeof out->source, "%s", name);
-    cfg_state *s = calloc(1, sizeof *s);
+    cfg_state *s = xcalloc(1, sizeof *s);
     if (!s)
         return diag_error(d, diag_at_file(name), "out of memory reading the fabric");
     s->name = name;
@@ -544,17 +562,15 @@ int fab_load_file(const char *path, fab_fabric *out, diag_list *d)
     cfg_state probe = {.name = path, .d = d};
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        err(&probe, 0, "cannot open fabric file: %s", strerror(errno));
-        flush_errors(&probe);
-        return -1;
+        return diag_io_error(d, diag_at_file(path), "cannot open fabric file: %s", strerror(errno));
     }
     size_t cap = 4096, n = 0;
-    char *text = malloc(cap);
+    char *text = xmalloc(cap);
     while (text) {
         n += fread(text + n, 1, cap - n - 1, fp);
         if (n < cap - 1)
             break;
-        char *grown = cap < ((size_t)64 << 20) ? realloc(text, cap * 2) : NULL;
+        char *grown = cap < ((size_t)64 << 20) ? xrealloc(text, cap * 2) : NULL;
         if (!grown) {
             free(text);
             text = NULL;
@@ -574,9 +590,7 @@ int fab_load_file(const char *path, fab_fabric *out, diag_list *d)
     text[n] = '\0';
     if (bad) {
         free(text);
-        err(&probe, 0, "cannot read fabric file: %s", strerror(saved));
-        flush_errors(&probe);
-        return -1;
+        return diag_io_error(d, diag_at_file(path), "cannot read fabric file: %s", strerror(saved));
     }
     if (strlen(text) != n) {
         free(text);

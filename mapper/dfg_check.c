@@ -9,6 +9,7 @@
  * which is the user's "cannot be mapped" (exit code 2).
  */
 #include "mapper/dfg_internal.h"
+#include "util/alloc.h"
 
 #include <stdlib.h>
 
@@ -188,7 +189,7 @@ int dfg_check(const dfg *g, bool *not_fit, diag_list *d)
 {
     *not_fit = false;
     checker C = {.g = g, .d = d};
-    C.defined = calloc((size_t)g->n_regs + 1, sizeof *C.defined);
+    C.defined = xcalloc((size_t)g->n_regs + 1, sizeof *C.defined);
     if (!C.defined)
         return diag_error(d, diag_at_file("dfg"), "out of memory");
     for (int k = 0; k < g->n_defs; k++)

@@ -35,7 +35,8 @@ typedef struct pat_type {
     int32_t dims[PAT_MAX_RANK];
 } pat_type;
 
-/* Number of elements of a value of type t (1 for a scalar). */
+/* Number of elements of a value of type t (1 for a scalar); INT64_MAX when
+ * the product does not fit in int64 (the checker refuses more than 2^31 - 1). */
 int64_t pat_type_count(const pat_type *t);
 bool pat_type_equal(const pat_type *a, const pat_type *b);
 /* "f32[4][8]" into buf; returns buf. */

@@ -36,6 +36,8 @@
  *  - a value has at most 2^31 - 1 elements and PAT_MAX_RANK dimensions.
  */
 #include "patterns/pat_internal.h"
+#include "util/suggest.h"
+#include "util/alloc.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -63,8 +65,11 @@ typedef struct checker {
     int n_slots;           /* slots handed out in the current definition */
     const pat_decl *cur;   /* target of the definition being checked */
     int depth;             /* recursion of chk(): bounds every later pass */
+    int chain;             /* left operands of a chain being checked (PAT_MAX_CHAIN) */
     bool too_deep;         /* reported once per definition */
     bool oom;
+    int *slot;             /* hash table of decl ids by name (-1: empty), so that */
+    unsigned slot_mask;    /* name lookup is O(1) and checking is linear in decls */
 } checker;
 
 static void *alloc(checker *ck, size_t n)
@@ -75,15 +80,51 @@ static void *alloc(checker *ck, size_t n)
     return p;
 }
 
+static unsigned name_hash(const char *s)
+{
+    unsigned h = 2166136261u;  /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* The slot of `name` in the table: its decl's, or the empty one where it
+ * would go (the table is kept at most half full). */
+static int *find_slot(const checker *ck, const char *name)
+{
+    for (unsigned k = name_hash(name) & ck->slot_mask;; k = (k + 1) & ck->slot_mask)
+        if (ck->slot[k] < 0 || strcmp(ck->decl[ck->slot[k]]->name, name) == 0)
+            return &ck->slot[k];
+}
+
 static pat_decl *find(const checker *ck, const char *name, int *id)
 {
+    int i = *find_slot(ck, name);
+    if (i < 0)
+        return NULL;
+    if (id)
+        *id = i;
+    return ck->decl[i];
+}
+
+/* "; did you mean 'X'?" for a name that is not declared, naming the
+ * nearest variable in scope or declaration (util/suggest.h), or "".  Not
+ * searched once the error list is full, so many typos stay linear. */
+static const char *did_you_mean(const checker *ck, const scope *sc, const char *name, char *buf, size_t size)
+{
+    if (diag_full(ck->d))
+        return "";
+    suggest sg;
+    suggest_init(&sg, name, strlen(name));
+    for (; sc; sc = sc->up)
+        suggest_offer(&sg, sc->name);
     for (int i = 0; i < ck->n; i++)
-        if (strcmp(ck->decl[i]->name, name) == 0) {
-            if (id)
-                *id = i;
-            return ck->decl[i];
-        }
-    return NULL;
+        suggest_offer(&sg, ck->decl[i]->name);
+    const char *best = suggest_best(&sg);
+    if (!best)
+        return "";
+    snprintf(buf, size, "; did you mean '%s'?", best);
+    return buf;
 }
 
 static pat_var *lookup(const scope *sc, const char *name)
@@ -139,7 +180,9 @@ static bool fold(checker *ck, const ast *e, const scope *sc, const char *what, i
         int id;
         pat_decl *dl = find(ck, e->u.name, &id);
         if (!dl) {
-            diag_error(ck->d, e->loc, "'%s' is not declared", e->u.name);
+            char hint[96];
+            diag_error(ck->d, e->loc, "'%s' is not declared%s", e->u.name,
+                       did_you_mean(ck, sc, e->u.name, hint, sizeof hint));
             return false;
         }
         if (dl->kind != PAT_CONST) {
@@ -251,6 +294,11 @@ static bool fold_positive(checker *ck, const ast *e, const scope *sc, const char
 static bool check_count(checker *ck, const pat_type *t, diag_loc loc, const char *what)
 {
     int64_t c = pat_type_count(t);
+    if (c == INT64_MAX) {
+        diag_error(ck->d, loc, "%s has more than %lld elements; at most 2147483647 are supported",
+                   what, (long long)INT64_MAX);
+        return false;
+    }
     if (c > INT32_MAX) {
         diag_error(ck->d, loc, "%s has %lld elements; at most 2147483647 are supported",
                    what, (long long)c);
@@ -401,7 +449,9 @@ static pat_expr *chk_name(checker *ck, const ast *e, scope *sc, bool as_base)
     int id;
     pat_decl *dl = find(ck, e->u.name, &id);
     if (!dl) {
-        diag_error(ck->d, e->loc, "'%s' is not declared", e->u.name);
+        char hint[96];
+        diag_error(ck->d, e->loc, "'%s' is not declared%s", e->u.name,
+                   did_you_mean(ck, sc, e->u.name, hint, sizeof hint));
         return NULL;
     }
     if (dl->kind == PAT_CONST) {
@@ -504,7 +554,24 @@ static const char *binop_verb(pat_binop op)
 static pat_expr *chk_binary(checker *ck, const ast *e, scope *sc)
 {
     pat_binop op = e->u.binary.op;
-    pat_expr *l = chk(ck, e->u.binary.lhs, sc);
+    /* A left-associative chain a + b + c + ... is one level, not one per
+     * operand: its left spine counts against PAT_MAX_CHAIN instead. */
+    pat_expr *l;
+    if (e->u.binary.lhs->kind == A_BINARY) {
+        if (++ck->chain > PAT_MAX_CHAIN) {
+            if (!ck->too_deep)
+                diag_error(ck->d, e->loc, "expression too long (more than %d operators in one chain)",
+                           PAT_MAX_CHAIN);
+            ck->too_deep = true;
+            return NULL;
+        }
+        int depth = ck->depth;
+        ck->depth--;
+        l = chk(ck, e->u.binary.lhs, sc);
+        ck->depth = depth;
+        ck->chain--;
+    } else
+        l = chk(ck, e->u.binary.lhs, sc);
     pat_expr *r = chk(ck, e->u.binary.rhs, sc);
     if (!l || !r)
         return NULL;
@@ -884,8 +951,14 @@ pat_program *pat_check(const ast_program *ap, const char *file, arena *a, diag_l
     ck.broken = arena_calloc(a, (size_t)nd + 1, sizeof *ck.broken);
     ck.def_line = arena_calloc(a, (size_t)nd + 1, sizeof *ck.def_line);
     pat_program *p = arena_alloc(a, sizeof *p);
-    if (!ck.adecl || !ck.decl || !ck.state || !ck.defined || !ck.broken || !ck.def_line || !p)
+    unsigned cap = 16;
+    while (cap < 2u * (unsigned)nd + 2)
+        cap *= 2;
+    ck.slot = arena_calloc(a, cap, sizeof *ck.slot);
+    ck.slot_mask = cap - 1;
+    if (!ck.adecl || !ck.decl || !ck.state || !ck.defined || !ck.broken || !ck.def_line || !p || !ck.slot)
         return NULL;
+    memset(ck.slot, 0xff, cap * sizeof *ck.slot);
     p->file = file;
     int errors_before = d->n_errors;
 
@@ -907,6 +980,7 @@ pat_program *pat_check(const ast_program *ap, const char *file, arena *a, diag_l
         dl->id = ck.n;
         ck.adecl[ck.n] = ad;
         ck.decl[ck.n] = dl;
+        *find_slot(&ck, dl->name) = ck.n;
         ck.n++;
     }
     for (int i = 0; i < ck.n; i++) {
@@ -937,8 +1011,13 @@ pat_program *pat_check(const ast_program *ap, const char *file, arena *a, diag_l
         pat_decl *target = find(&ck, ad->name, &id);
         bool ok = true;
         if (!target) {
-            diag_error(d, ad->loc, "'%s' is not declared; declare it first as 'output %s : TYPE' "
-                       "or 'buffer %s : TYPE'", ad->name, ad->name, ad->name);
+            char hint[96];
+            const char *near = did_you_mean(&ck, NULL, ad->name, hint, sizeof hint);
+            if (*near)
+                diag_error(d, ad->loc, "'%s' is not declared%s", ad->name, near);
+            else
+                diag_error(d, ad->loc, "'%s' is not declared; declare it first as 'output %s : TYPE' "
+                           "or 'buffer %s : TYPE'", ad->name, ad->name, ad->name);
             ok = false;
         } else if (target->kind == PAT_INPUT || target->kind == PAT_CONST) {
             diag_error(d, ad->loc, "cannot assign to %s '%s'; only outputs and buffers are defined",
@@ -1049,19 +1128,19 @@ pat_program *pat_load_file(const char *path, arena *a, diag_list *d)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        diag_error(d, diag_at_file(arena_strdup(a, path)), "cannot open the program: %s",
+        diag_io_error(d, diag_at_file(arena_strdup(a, path)), "cannot open the program: %s",
                    strerror(errno));
         return NULL;
     }
     size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
+    char *buf = xmalloc(cap);
     while (buf) {
         size_t got = fread(buf + len, 1, cap - len - 1, f);
         len += got;
         if (got == 0)
             break;
         if (cap - len - 1 == 0) {
-            char *grown = realloc(buf, cap * 2);
+            char *grown = xrealloc(buf, cap * 2);
             if (!grown) {
                 free(buf);
                 buf = NULL;
@@ -1075,7 +1154,7 @@ pat_program *pat_load_file(const char *path, arena *a, diag_list *d)
     fclose(f);
     if (!buf || err) {
         free(buf);
-        diag_error(d, diag_at_file(arena_strdup(a, path)), "cannot read the program");
+        diag_io_error(d, diag_at_file(arena_strdup(a, path)), "cannot read the program");
         return NULL;
     }
     buf[len] = 0;

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "util/prng.h"
+#include "util/alloc.h"
 
 /* Longest .npy header accepted (numpy itself refuses more than 10000 bytes
  * by default); a guard against a corrupt length field. */
@@ -63,7 +64,7 @@ static char *join_path(const char *dir, const char *name, const char *suffix)
 {
     size_t nd = strlen(dir), nn = strlen(name), ns = strlen(suffix);
     bool slash = nd > 0 && dir[nd - 1] != '/';
-    char *p = malloc(nd + slash + nn + ns + 1);
+    char *p = xmalloc(nd + slash + nn + ns + 1);
     if (!p)
         return NULL;
     memcpy(p, dir, nd);
@@ -459,19 +460,19 @@ int pat_npy_read(const char *path, const pat_decl *decl, pat_tensor *out, diag_l
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
     if (!f)
-        return diag_error(d, file_loc(d, path), "cannot open data for input '%s': %s",
+        return diag_io_error(d, file_loc(d, path), "cannot open data for input '%s': %s",
                           decl->name, strerror(errno));
     int rc = -1;
     char *hdr = NULL;
     unsigned char pre[12];
     struct stat fst;
     if (fstat(fileno(f), &fst) != 0) {
-        diag_error(d, file_loc(d, path), "cannot read data for input '%s': %s", decl->name,
+        diag_io_error(d, file_loc(d, path), "cannot read data for input '%s': %s", decl->name,
                    strerror(errno));
         goto done;
     }
     if (!S_ISREG(fst.st_mode)) {
-        diag_error(d, file_loc(d, path), "cannot read data for input '%s': not a regular file%s",
+        diag_io_error(d, file_loc(d, path), "cannot read data for input '%s': not a regular file%s",
                    decl->name, S_ISDIR(fst.st_mode) ? " (it is a directory)" : "");
         goto done;
     }
@@ -504,7 +505,7 @@ int pat_npy_read(const char *path, const pat_decl *decl, pat_tensor *out, diag_l
                    "the %d accepted: the file is corrupt", hlen, (int)NPY_MAX_HEADER);
         goto done;
     }
-    hdr = malloc(hlen + 1);
+    hdr = xmalloc(hlen + 1);
     if (!hdr) {
         diag_error(d, file_loc(d, path), "out of memory reading the header");
         goto done;
@@ -566,7 +567,7 @@ int pat_npy_read(const char *path, const pat_decl *decl, pat_tensor *out, diag_l
             break;
     }
     if (ferror(f)) {
-        diag_error(d, file_loc(d, path), "read error: %s", strerror(errno));
+        diag_io_error(d, file_loc(d, path), "read error: %s", strerror(errno));
         goto done;
     }
     if (k < n) {
@@ -633,196 +634,65 @@ static bool write_npy_stream(FILE *f, const pat_tensor *t)
     return fflush(f) == 0;
 }
 
-/* A file being written: its temporary name and its final one. */
-typedef struct pending {
-    char *tmp;             /* malloc'd; NULL once renamed or removed */
-    char *final;           /* malloc'd */
-    char *backup;          /* malloc'd hard link to the old final file, or NULL */
-    bool existed;          /* final existed before the rename */
-    bool renamed;
-} pending;
-
-/* Create a fresh temporary next to `final` ("DIR/.NAME.npy.PID.K.tmp",
- * opened O_EXCL with mode 0666 minus the umask, like any new file) and write
- * t into it.  Returns 0, or -1 with a diagnostic naming `final`. */
-static int write_temp(pending *w, const pat_tensor *t, diag_list *d)
-{
-    const char *slash = strrchr(w->final, '/');
-    size_t dirlen = slash ? (size_t)(slash - w->final) + 1 : 0;
-    const char *base = w->final + dirlen;
-    size_t cap = strlen(w->final) + 64;
-    char *tmp = malloc(cap);
-    if (!tmp)
-        return diag_error(d, file_loc(d, w->final), "out of memory");
-    int fd = -1;
-    for (unsigned k = 0; k < 1000 && fd < 0; k++) {
-        snprintf(tmp, cap, "%.*s.%s.%ld.%u.tmp", (int)dirlen, w->final, base, (long)getpid(), k);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
-        if (fd < 0 && errno != EEXIST)
-            break;
-    }
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return diag_error(d, file_loc(d, w->final), "cannot create a temporary file to write: %s",
-                          strerror(e));
-    }
-    w->tmp = tmp;
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        int e = errno;
-        close(fd);
-        return diag_error(d, file_loc(d, w->final), "cannot write: %s", strerror(e));
-    }
-    errno = 0;
-    bool ok = write_npy_stream(f, t) && fsync(fileno(f)) == 0;
-    int e = errno;
-    if (fclose(f) != 0 && ok) {
-        ok = false;
-        e = errno;
-    }
-    if (!ok)
-        return diag_error(d, file_loc(d, w->final), "cannot write: %s",
-                          e ? strerror(e) : "I/O error");
-    return 0;
-}
-
-/* Move every written temporary into place, all or nothing: refuse targets
- * that are not regular files before touching any; keep a hard-linked backup
- * of each existing target; on a failed rename put the backups back. */
-static int commit_all(pending *w, int n, diag_list *d)
-{
-    for (int i = 0; i < n; i++) {
-        struct stat st;
-        if (lstat(w[i].final, &st) == 0) {
-            if (!S_ISREG(st.st_mode))
-                return diag_error(d, file_loc(d, w[i].final), "cannot write: the path exists "
-                                  "and is not a regular file%s",
-                                  S_ISDIR(st.st_mode) ? " (it is a directory)" : "");
-            w[i].existed = true;
-        } else if (errno != ENOENT) {
-            return diag_error(d, file_loc(d, w[i].final), "cannot write: %s", strerror(errno));
-        }
-    }
-    for (int i = 0; i < n; i++) {
-        if (!w[i].existed)
-            continue;
-        size_t cap = strlen(w[i].tmp) + 8;
-        w[i].backup = malloc(cap);
-        if (!w[i].backup)
-            return diag_error(d, file_loc(d, w[i].final), "out of memory");
-        snprintf(w[i].backup, cap, "%s.old", w[i].tmp);
-        if (link(w[i].final, w[i].backup) != 0) {
-            /* No hard links here: the rollback cannot restore this file. */
-            free(w[i].backup);
-            w[i].backup = NULL;
-        }
-    }
-    int failed = -1, err = 0;
-    for (int i = 0; i < n && failed < 0; i++) {
-        if (rename(w[i].tmp, w[i].final) == 0)
-            w[i].renamed = true;
-        else {
-            failed = i;
-            err = errno;
-        }
-    }
-    if (failed >= 0) {
-        for (int i = 0; i < failed; i++) {
-            if (w[i].backup) {
-                if (rename(w[i].backup, w[i].final) == 0) {
-                    free(w[i].backup);
-                    w[i].backup = NULL;
-                }
-            } else if (!w[i].existed) {
-                unlink(w[i].final);
-            }
-        }
-        diag_error(d, file_loc(d, w[failed].final), "cannot write: %s; no output was changed",
-                   strerror(err));
-    }
-    for (int i = 0; i < n; i++)
-        if (w[i].backup)
-            unlink(w[i].backup);
-    return failed >= 0 ? -1 : 0;
-}
-
-static void pending_free(pending *w, int n)
-{
-    for (int i = 0; i < n; i++) {
-        if (w[i].tmp && !w[i].renamed)
-            unlink(w[i].tmp);
-        free(w[i].tmp);
-        free(w[i].final);
-        free(w[i].backup);
-    }
-    free(w);
-}
-
-static int write_files(pending *w, const pat_tensor *const *t, int n, diag_list *d)
-{
-    int rc = 0;
-    for (int i = 0; i < n && rc == 0; i++)
-        rc = write_temp(&w[i], t[i], d);
-    if (rc == 0)
-        rc = commit_all(w, n, d);
-    return rc;
-}
-
 int pat_npy_write(const char *path, const pat_tensor *t, diag_list *d)
 {
-    pending *w = calloc(1, sizeof *w);
-    char *final = w ? join_path("", path, "") : NULL;
-    if (!final) {
-        free(w);
-        return diag_error(d, file_loc(d, path), "out of memory");
+    outputs o;
+    outputs_begin(&o);
+    FILE *f = outputs_add(&o, path, d);
+    errno = 0;
+    if (f && !write_npy_stream(f, t)) {
+        diag_io_error(d, file_loc(d, path), "cannot write: %s", strerror(errno ? errno : EIO));
+        o.failed = true;
     }
-    w->final = final;
-    int rc = write_files(w, &t, 1, d);
-    pending_free(w, 1);
-    return rc;
+    if (!f || o.failed) {
+        outputs_abort(&o);
+        return -1;
+    }
+    return outputs_commit(&o, d);
+}
+
+int pat_add_outputs(outputs *o, const pat_program *p, const char *dir, const pat_values *vals,
+                    diag_list *d)
+{
+    if (outputs_mkdir(o, dir, d) != 0)
+        return -1;
+    for (int i = 0; i < p->n_decls; i++) {
+        const pat_decl *decl = p->decls[i];
+        if (decl->kind != PAT_OUTPUT)
+            continue;
+        const pat_tensor *v = decl->id < vals->n ? &vals->t[decl->id] : NULL;
+        if (!v || !v->data.p || v->count != pat_type_count(&decl->type)) {
+            o->failed = true;
+            return diag_error(d, decl->loc, "output '%s' has no value to write", decl->name);
+        }
+        char *path = join_path(dir, decl->name, ".npy");
+        if (!path) {
+            o->failed = true;
+            return diag_error(d, decl->loc, "out of memory");
+        }
+        FILE *f = outputs_add(o, path, d);
+        errno = 0;
+        if (f && !write_npy_stream(f, v)) {
+            o->failed = true;
+            diag_io_error(d, file_loc(d, path), "cannot write: %s", strerror(errno ? errno : EIO));
+        }
+        free(path);
+        if (!f || o->failed)
+            return -1;
+    }
+    return 0;
 }
 
 int pat_write_outputs(const pat_program *p, const char *dir, const pat_values *vals,
                       diag_list *d)
 {
-    struct stat st;
-    if (stat(dir, &st) != 0)
-        return diag_error(d, file_loc(d, dir), "cannot write outputs: %s%s", strerror(errno),
-                          errno == ENOENT ? " (the output directory must exist)" : "");
-    if (!S_ISDIR(st.st_mode))
-        return diag_error(d, file_loc(d, dir), "cannot write outputs: not a directory");
-    int n = 0;
-    for (int i = 0; i < p->n_decls; i++)
-        if (p->decls[i]->kind == PAT_OUTPUT)
-            n++;
-    if (n == 0)
-        return 0;
-    pending *w = calloc((size_t)n, sizeof *w);
-    const pat_tensor **t = calloc((size_t)n, sizeof *t);
-    int rc = 0;
-    if (!w || !t) {
-        rc = diag_error(d, file_loc(d, dir), "out of memory");
-        n = 0;
+    outputs o;
+    outputs_begin(&o);
+    if (pat_add_outputs(&o, p, dir, vals, d) != 0) {
+        outputs_abort(&o);
+        return -1;
     }
-    for (int i = 0, k = 0; rc == 0 && i < p->n_decls; i++) {
-        const pat_decl *decl = p->decls[i];
-        if (decl->kind != PAT_OUTPUT)
-            continue;
-        const pat_tensor *v = decl->id < vals->n ? &vals->t[decl->id] : NULL;
-        if (!v || !v->data.p || v->count != pat_type_count(&decl->type))
-            rc = diag_error(d, decl->loc, "output '%s' has no value to write", decl->name);
-        w[k].final = join_path(dir, decl->name, ".npy");
-        if (!w[k].final && rc == 0)
-            rc = diag_error(d, file_loc(d, dir), "out of memory");
-        t[k++] = v;
-    }
-    if (rc == 0)
-        rc = write_files(w, t, n, d);
-    if (w)
-        pending_free(w, n);
-    free(t);
-    return rc;
+    return outputs_commit(&o, d);
 }
 
 /* ------------------------------------------------------------------ */
@@ -833,9 +703,9 @@ int pat_load_inputs(const pat_program *p, const char *data_dir, bool gen_missing
 {
     struct stat st;
     if (data_dir && stat(data_dir, &st) != 0)
-        return diag_error(d, file_loc(d, data_dir), "cannot read inputs: %s", strerror(errno));
+        return diag_io_error(d, file_loc(d, data_dir), "cannot read inputs: %s", strerror(errno));
     if (data_dir && !S_ISDIR(st.st_mode))
-        return diag_error(d, file_loc(d, data_dir), "cannot read inputs: not a directory");
+        return diag_io_error(d, file_loc(d, data_dir), "cannot read inputs: not a directory");
     int rc = 0;
     for (int i = 0; i < p->n_decls; i++) {
         const pat_decl *decl = p->decls[i];
@@ -855,7 +725,7 @@ int pat_load_inputs(const pat_program *p, const char *data_dir, bool gen_missing
             if (missing && gen_missing) {
                 r = pat_generate(decl, seed, &t, d);
             } else if (missing) {
-                r = diag_error(d, file_loc(d, path), "no data file for input '%s' (give it, or "
+                r = diag_io_error(d, file_loc(d, path), "no data file for input '%s' (give it, or "
                                "use --gen-missing to generate missing inputs)", decl->name);
             } else {
                 r = pat_npy_read(path, decl, &t, d);

@@ -15,6 +15,7 @@
 
 #include "patterns/pat.h"
 #include "util/diag.h"
+#include "util/outputs.h"
 
 /* Fill `out` (allocated here) for input `decl` from the built-in generator:
  * uniform in [gen_lo, gen_hi), or sorted from gen_lo to gen_hi, or the
@@ -35,12 +36,13 @@ int pat_npy_write(const char *path, const pat_tensor *t, diag_list *d);
 int pat_load_inputs(const pat_program *p, const char *data_dir, bool gen_missing,
                     uint64_t seed, pat_values *vals, diag_list *d);
 
-/* Write every output of `p` as DIR/NAME.npy, all or nothing: every file is
- * written and synced as a temporary in DIR first; only then are they renamed
- * into place (a target that is a directory or other non-file is refused
- * before any rename; should a rename still fail, the files already renamed
- * are restored from hard-linked backups).  DIR must exist: it is not
- * created, so a typo in --out is an error rather than a new directory. */
+/* Add every output of `p` to the set `o` as DIR/NAME.npy (see
+ * util/outputs.h: nothing is in place before outputs_commit).  DIR is
+ * created when its parent exists.  0, or -1 with a diagnostic. */
+int pat_add_outputs(outputs *o, const pat_program *p, const char *dir, const pat_values *vals,
+                    diag_list *d);
+
+/* The same as a set of its own, committed at once: all or nothing. */
 int pat_write_outputs(const pat_program *p, const char *dir, const pat_values *vals,
                       diag_list *d);
 

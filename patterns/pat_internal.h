@@ -59,6 +59,11 @@ bool pat_tok_is_builtin(tok_kind k);
  * the IR recurses on it; the limit keeps them all far from the stack's end
  * (a real program nests a few dozen levels). */
 enum { PAT_MAX_DEPTH = 256 };
+/* Longest left-associative chain of binary operators (a + b + ... + z),
+ * which is not nesting: each further pass recurses along it once, at a few
+ * hundred bytes of stack per operator (a few kB under ASan): 4096 stays
+ * well inside the 8 MiB default in every build. */
+enum { PAT_MAX_CHAIN = 4096 };
 
 /* ------------------------------------------------------------------ */
 /* Syntax tree                                                         */

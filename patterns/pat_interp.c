@@ -56,6 +56,7 @@
  * by the interpreter state and freed on the way out.
  */
 #include "patterns/pat_internal.h"
+#include "util/alloc.h"
 
 #include <float.h>
 #include <math.h>
@@ -162,13 +163,13 @@ static void *own(interp *in, size_t count, size_t size)
 {
     if (in->n_owned == in->cap_owned) {
         int cap = in->cap_owned ? 2 * in->cap_owned : 16;
-        void **grown = realloc(in->owned, (size_t)cap * sizeof *grown);
+        void **grown = xrealloc(in->owned, (size_t)cap * sizeof *grown);
         if (!grown)
             oom(in);
         in->owned = grown;
         in->cap_owned = cap;
     }
-    void *p = calloc(count ? count : 1, size);
+    void *p = xcalloc(count ? count : 1, size);
     if (!p)
         oom(in);
     in->owned[in->n_owned++] = p;
@@ -2022,7 +2023,7 @@ int pat_interpret_opts(const pat_program *p, pat_values *vals, const pat_interp_
         }
     }
     /* State that changes between setjmp and longjmp lives behind a pointer. */
-    interp *in = calloc(1, sizeof *in);
+    interp *in = xcalloc(1, sizeof *in);
     if (!in) {
         pat_bounds_free(rb);
         return diag_error(d, program_loc(p), "out of memory in the interpreter");

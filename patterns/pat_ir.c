@@ -8,7 +8,9 @@
  * golden tests; nothing parses it.
  */
 #include "patterns/pat.h"
+#include "util/alloc.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,8 +20,12 @@
 int64_t pat_type_count(const pat_type *t)
 {
     int64_t n = 1;
-    for (int k = 0; k < t->rank; k++)
-        n *= t->dims[k];
+    for (int k = 0; k < t->rank; k++) {
+        int64_t d = t->dims[k] > 0 ? t->dims[k] : 0;
+        if (d != 0 && n > INT64_MAX / d)
+            return INT64_MAX;   /* f32[N][N][N] with N = 2^31 - 1: saturated, never wrapped */
+        n *= d;
+    }
     return n;
 }
 
@@ -86,7 +92,7 @@ int pat_tensor_alloc(pat_tensor *t, const pat_type *type)
     memset(t, 0, sizeof *t);
     if (n < 0 || (uint64_t)n > SIZE_MAX / 4)
         return -1;
-    void *p = calloc((size_t)(n ? n : 1), 4);
+    void *p = xcalloc((size_t)(n ? n : 1), 4);
     if (!p)
         return -1;
     t->type = *type;
@@ -108,7 +114,7 @@ void pat_tensor_free(pat_tensor *t)
 int pat_values_init(pat_values *v, const pat_program *p)
 {
     v->n = p->n_decls;
-    v->t = calloc((size_t)(p->n_decls ? p->n_decls : 1), sizeof *v->t);
+    v->t = xcalloc((size_t)(p->n_decls ? p->n_decls : 1), sizeof *v->t);
     if (!v->t) {
         v->n = 0;
         return -1;

@@ -15,6 +15,7 @@
  * keeping errors after its cap (20), and the parser stops when it is full.
  */
 #include "patterns/pat_internal.h"
+#include "util/suggest.h"
 
 #include <setjmp.h>
 #include <string.h>
@@ -230,6 +231,17 @@ static ast *parse_pattern(parser *ps)
 /* ---------------------------------------------------------------- */
 /* Expressions                                                       */
 
+/* The candidate nearest to t's text (util/suggest.h), or NULL; the list
+ * ends with NULL. */
+static const char *nearest(const token *t, const char *const *candidates)
+{
+    suggest sg;
+    suggest_init(&sg, t->text, (size_t)t->len);
+    for (int k = 0; candidates[k]; k++)
+        suggest_offer(&sg, candidates[k]);
+    return suggest_best(&sg);
+}
+
 static ast *parse_block(parser *ps)
 {
     const token *open = next(ps);  /* '{' */
@@ -251,8 +263,17 @@ static ast *parse_block(parser *ps)
     }
     if (peek(ps)->kind == T_RBRACE)
         fail_at(ps, peek(ps), "a block must end with an expression giving its value");
+    const token *first = peek(ps);
     e->u.block.result = parse_expr(ps);
     accept(ps, T_SEMI);
+    if (first->kind == T_IDENT && peek(ps) == first + 1 && peek(ps)->kind == T_IDENT &&
+        peek_at(ps, 1)->kind == T_ASSIGN) {
+        static const char *const let[] = {"let", NULL};
+        const char *near = nearest(first, let);
+        if (near)
+            fail_at(ps, first, "unknown word '%.*s' before '%.*s ='; did you mean 'let'?", first->len,
+                    first->text, peek(ps)->len, peek(ps)->text);
+    }
     if (peek(ps)->kind != T_RBRACE) {
         char found[64];
         found_str(peek(ps), found, sizeof found);
@@ -311,10 +332,25 @@ static ast *parse_primary(parser *ps)
         /* `foo(x)` is a call of an unknown function; `b (c)` after a let's
          * value is the block's result in parentheses. */
         const token *paren = peek(ps);
+        /* `reduse (j: N) ...`: a misspelled pattern, said at the word. */
+        if (paren->kind == T_LPAREN && peek_at(ps, 1)->kind == T_IDENT && peek_at(ps, 2)->kind == T_COLON) {
+            static const char *const patterns[] = {"map", "reduce", "groupby", NULL};
+            const char *near = nearest(t, patterns);
+            if (near)
+                fail_at(ps, t, "unknown word '%.*s' before '(%.*s: ...)'; did you mean '%s'?", t->len, t->text,
+                        peek_at(ps, 1)->len, peek_at(ps, 1)->text, near);
+            fail_at(ps, t, "unknown word '%.*s' before '(%.*s: ...)'; the patterns are map, reduce and groupby",
+                    t->len, t->text, peek_at(ps, 1)->len, peek_at(ps, 1)->text);
+        }
         if (paren->kind == T_LPAREN && paren->loc.line == t->loc.line &&
-            paren->loc.col == t->loc.col + t->len)
+            paren->loc.col == t->loc.col + t->len) {
+            static const char *const fns[] = {"exp", "log", "sqrt", "tanh", "abs", "max", "min", "f32", "i32", NULL};
+            const char *near = nearest(t, fns);
+            if (near)
+                fail_at(ps, t, "'%.*s' is not a function; did you mean '%s'?", t->len, t->text, near);
             fail_at(ps, t, "'%.*s' is not a function; the built-in functions are exp, log, sqrt, "
                     "tanh, abs, max, min, f32 and i32", t->len, t->text);
+        }
         ast *e = new_ast(ps, A_NAME, t->loc);
         e->u.name = tok_dup(ps, t);
         return e;
@@ -525,6 +561,14 @@ static void parse_statement(parser *ps)
     }
     if (t->kind == T_IDENT) {
         next(ps);
+        if (peek(ps)->kind == T_IDENT) {
+            /* `cosnt N = 4`, `inptu x : f32`: a misspelled declaration. */
+            static const char *const decls[] = {"const", "input", "output", "buffer", NULL};
+            const char *near = nearest(t, decls);
+            if (near)
+                fail_at(ps, t, "unknown word '%.*s' before the name '%.*s'; did you mean '%s'?", t->len, t->text,
+                        peek(ps)->len, peek(ps)->text, near);
+        }
         if (peek(ps)->kind != T_ASSIGN) {
             char found[64];
             found_str(peek(ps), found, sizeof found);

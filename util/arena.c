@@ -6,6 +6,7 @@
  * on huge tensors' metadata.
  */
 #include "util/arena.h"
+#include "util/alloc.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -54,7 +55,7 @@ void *arena_alloc(arena *a, size_t n)
         size_t size = n > a->chunk_size ? n : a->chunk_size;
         if (size > SIZE_MAX - sizeof(arena_chunk))
             return NULL;
-        arena_chunk *fresh = malloc(sizeof(arena_chunk) + size);
+        arena_chunk *fresh = xmalloc(sizeof(arena_chunk) + size);
         if (!fresh)
             return NULL;
         fresh->size = size;

@@ -10,6 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/alloc.h"
+
+/* Longest piece of a source line quoted under a diagnostic. */
+enum { DIAG_QUOTE_MAX = 120 };
+
 static char oom_msg[] = "out of memory while reporting a diagnostic";
 
 void diag_init(diag_list *d)
@@ -39,7 +44,7 @@ void diag_free(diag_list *d)
 static char *dup_string(const char *s)
 {
     size_t n = strlen(s) + 1;
-    char *c = malloc(n);
+    char *c = xmalloc(n);
     if (c)
         memcpy(c, s, n);
     return c;
@@ -47,7 +52,7 @@ static char *dup_string(const char *s)
 
 void diag_add_source(diag_list *d, const char *file, const char *text)
 {
-    diag_source *grown = realloc(d->sources, (size_t)(d->n_sources + 1) * sizeof *grown);
+    diag_source *grown = xrealloc(d->sources, (size_t)(d->n_sources + 1) * sizeof *grown);
     if (!grown)
         return;
     d->sources = grown;
@@ -73,7 +78,7 @@ int diag_vadd(diag_list *d, diag_severity sev, diag_loc loc, const char *fmt, va
     }
     if (d->n == d->cap) {
         int cap = d->cap ? 2 * d->cap : 8;
-        diag *grown = realloc(d->items, (size_t)cap * sizeof *grown);
+        diag *grown = xrealloc(d->items, (size_t)cap * sizeof *grown);
         if (!grown)
             return -1;
         d->items = grown;
@@ -83,7 +88,7 @@ int diag_vadd(diag_list *d, diag_severity sev, diag_loc loc, const char *fmt, va
     va_copy(copy, ap);
     int len = vsnprintf(NULL, 0, fmt, copy);
     va_end(copy);
-    char *msg = len >= 0 ? malloc((size_t)len + 1) : NULL;
+    char *msg = len >= 0 ? xmalloc((size_t)len + 1) : NULL;
     if (msg)
         vsnprintf(msg, (size_t)len + 1, fmt, ap);
     else
@@ -122,6 +127,16 @@ int diag_note(diag_list *d, diag_loc loc, const char *fmt, ...)
     va_start(ap, fmt);
     diag_vadd(d, DIAG_NOTE, loc, fmt, ap);
     va_end(ap);
+    return -1;
+}
+
+int diag_io_error(diag_list *d, diag_loc loc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    diag_vadd(d, DIAG_ERROR, loc, fmt, ap);
+    va_end(ap);
+    d->n_io_errors++;
     return -1;
 }
 
@@ -184,13 +199,23 @@ void diag_print(FILE *out, const diag_list *d)
         const char *text = source_line(d, g->loc.file, g->loc.line, &len);
         if (!text)
             continue;
-        fprintf(out, "    %.*s\n", (int)len, text);
+        /* A long line is quoted only around the caret, marked "...". */
+        size_t col = g->loc.col > 0 ? (size_t)g->loc.col - 1 : 0;
+        size_t from = 0, to = len;
+        if (len > DIAG_QUOTE_MAX) {
+            from = col > DIAG_QUOTE_MAX / 2 ? col - DIAG_QUOTE_MAX / 2 : 0;
+            to = from + DIAG_QUOTE_MAX < len ? from + DIAG_QUOTE_MAX : len;
+            if (to == len)
+                from = len - DIAG_QUOTE_MAX;
+        }
+        const char *pre = from > 0 ? "..." : "";
+        fprintf(out, "    %s%.*s%s\n", pre, (int)(to - from), text + from, to < len ? "..." : "");
         if (g->loc.col <= 0)
             continue;
-        fputs("    ", out);
+        fprintf(out, "    %s", from > 0 ? "   " : "");
         /* Keep tabs so the caret lines up with the quoted line. */
-        for (int c = 1; c < g->loc.col && (size_t)(c - 1) < len; c++)
-            fputc(text[c - 1] == '\t' ? '\t' : ' ', out);
+        for (size_t c = from; c < col && c < to; c++)
+            fputc(text[c] == '\t' ? '\t' : ' ', out);
         fputs("^\n", out);
     }
     if (d->dropped > 0)

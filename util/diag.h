@@ -46,6 +46,8 @@ typedef struct diag_list {
     int n_errors;
     int max_errors;         /* errors kept; later ones only counted (default 20) */
     int dropped;            /* errors past max_errors */
+    int n_io_errors;        /* of n_errors, those about a file that cannot be opened,
+                               read or written (exit status 4, not 1) */
     diag_source *sources;
     int n_sources;
 } diag_list;
@@ -69,6 +71,11 @@ int diag_note(diag_list *d, diag_loc loc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int diag_vadd(diag_list *d, diag_severity sev, diag_loc loc, const char *fmt, va_list ap)
     __attribute__((format(printf, 4, 0)));
+
+/* An error about a file that cannot be opened, read or written: counted
+ * apart, since the command exits 4 (usage or I/O) for it, not 1. */
+int diag_io_error(diag_list *d, diag_loc loc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 bool diag_has_errors(const diag_list *d);
 

@@ -33,6 +33,7 @@
  * is a combinational loop (imp_graph_check), as it was before.
  */
 #include "mapper/import/imp_internal.h"
+#include "util/alloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -123,7 +124,7 @@ static void push_token(tokens *ts, token t)
 {
     if (ts->n == ts->cap) {
         int cap = ts->cap ? 2 * ts->cap : 256;
-        token *bigger = realloc(ts->t, (size_t)cap * sizeof *bigger);
+        token *bigger = xrealloc(ts->t, (size_t)cap * sizeof *bigger);
         if (!bigger)
             return;
         ts->t = bigger;
@@ -233,8 +234,8 @@ static int compare_edges(const void *x, const void *y)
  * is a binary search: O((T + N) log T) for T tokens and N nodes. */
 static int index_tokens(tokens *ts)
 {
-    ts->by_name = malloc(((size_t)ts->n + 1) * sizeof *ts->by_name);
-    ts->edges = malloc(((size_t)ts->n + 1) * sizeof *ts->edges);
+    ts->by_name = xmalloc(((size_t)ts->n + 1) * sizeof *ts->by_name);
+    ts->edges = xmalloc(((size_t)ts->n + 1) * sizeof *ts->edges);
     if (!ts->by_name || !ts->edges)
         return -1;
     for (int i = 0; i < ts->n; i++) {
@@ -346,9 +347,9 @@ static void mark_phi_backedges(imp_graph *g, const bool *explicit_dist)
     int n = g->n_nodes;
     if (n == 0)
         return;
-    bool *seen = malloc((size_t)n * sizeof *seen);
-    int *queue = malloc((size_t)n * sizeof *queue);
-    bool *into_phi = calloc((size_t)g->n_edges + 1, sizeof *into_phi);
+    bool *seen = xmalloc((size_t)n * sizeof *seen);
+    int *queue = xmalloc((size_t)n * sizeof *queue);
+    bool *into_phi = xcalloc((size_t)g->n_edges + 1, sizeof *into_phi);
     if (!seen || !queue || !into_phi) {
         free(seen), free(queue), free(into_phi);
         return;
@@ -485,7 +486,7 @@ int imp_read_dot(imp_graph *g, const char *file, const char *text, const imp_rea
     size_t len = strlen(text);
     while (len > 0 && isspace((unsigned char)text[len - 1]))
         len--;
-    char *trimmed = malloc(len + 1);
+    char *trimmed = xmalloc(len + 1);
     if (!trimmed) {
         agseterrf(old);
         agseterr(old_level);
@@ -520,6 +521,10 @@ int imp_read_dot(imp_graph *g, const char *file, const char *text, const imp_rea
         imp_node n = {0};
         n.asap = n.alap = -1;
         n.name = arena_strdup(&g->arena, agnameof(v));
+        if (!n.name) {
+            diag_error(d, diag_at_file(file), "out of memory reading the graph");
+            break;
+        }
         int second;
         n.line = node_line(&ts, n.name, &second);
         diag_loc at = {file, n.line, 0};
@@ -548,6 +553,10 @@ int imp_read_dot(imp_graph *g, const char *file, const char *text, const imp_rea
         const char *array = get(v, "array");
         if (array)
             n.base = arena_strdup(&g->arena, array);
+        if (!n.op || (array && !n.base)) {
+            diag_error(d, at, "out of memory reading the graph");
+            break;
+        }
         if (imp_graph_add_node(g, &n) < 0)
             diag_error(d, at, "out of memory");
     }
@@ -557,7 +566,7 @@ int imp_read_dot(imp_graph *g, const char *file, const char *text, const imp_rea
         for (Agnode_t *v = agfstnode(dot); v; v = agnxtnode(dot, v))
             for (Agedge_t *e = agfstout(dot, v); e; e = agnxtout(dot, e))
                 n_edges++;
-        explicit_dist = calloc((size_t)n_edges + 1, sizeof *explicit_dist);
+        explicit_dist = xcalloc((size_t)n_edges + 1, sizeof *explicit_dist);
         for (Agnode_t *v = agfstnode(dot); v && explicit_dist; v = agnxtnode(dot, v)) {
             int first_out = g->n_edges;   /* v's out-edges are added together */
             for (Agedge_t *e = agfstout(dot, v); e; e = agnxtout(dot, e)) {

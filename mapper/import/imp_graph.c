@@ -10,6 +10,7 @@
  * of distance-0 edges is a combinational loop and cannot be scheduled.
  */
 #include "mapper/import/imp_internal.h"
+#include "util/alloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -133,7 +134,7 @@ static void report_loop(const imp_graph *g, const int *stack, int depth, int v, 
     for (int i = from; i < depth; i++)
         len += strlen(g->node[stack[i]].name) + 4;
     len += strlen(g->node[v].name);
-    char *text = malloc(len);
+    char *text = xmalloc(len);
     if (!text) {
         diag_error(d, diag_at_file(g->file), "combinational loop through node %s", g->node[v].name);
         return;
@@ -164,11 +165,11 @@ int imp_graph_check(const imp_graph *g, diag_list *d)
     /* Depth-first search over distance-0 edges; a grey successor closes a
      * cycle.  Iterative, so that a long chain cannot overflow the stack. */
     int n = g->n_nodes;
-    int *first = calloc((size_t)n + 1, sizeof *first);
-    int *succ = malloc(((size_t)g->n_edges + 1) * sizeof *succ);
-    int *colour = calloc((size_t)n + 1, sizeof *colour);
-    int *stack = malloc(((size_t)n + 1) * sizeof *stack);
-    int *next = malloc(((size_t)n + 1) * sizeof *next);
+    int *first = xcalloc((size_t)n + 1, sizeof *first);
+    int *succ = xmalloc(((size_t)g->n_edges + 1) * sizeof *succ);
+    int *colour = xcalloc((size_t)n + 1, sizeof *colour);
+    int *stack = xmalloc(((size_t)n + 1) * sizeof *stack);
+    int *next = xmalloc(((size_t)n + 1) * sizeof *next);
     if (!first || !succ || !colour || !stack || !next) {
         free(first), free(succ), free(colour), free(stack), free(next);
         return diag_error(d, diag_at_file(g->file), "out of memory checking the graph");
@@ -304,7 +305,7 @@ int imp_load_with(const char *path, const imp_read_opts *ro, imp_graph *g, diag_
         for (;;) {
             if (len + 4096 + 1 > cap) {
                 cap = cap ? 2 * cap : 65536;
-                char *bigger = realloc(text, cap);
+                char *bigger = xrealloc(text, cap);
                 if (!bigger)
                     break;
                 text = bigger;
@@ -324,7 +325,7 @@ int imp_load_with(const char *path, const imp_read_opts *ro, imp_graph *g, diag_
     if (!text) {
         if (io_error)
             *io_error = true;
-        return diag_error(d, diag_at_file(path), "cannot read the graph: %s", strerror(errno ? errno : EIO));
+        return diag_io_error(d, diag_at_file(path), "cannot read the graph: %s", strerror(errno ? errno : EIO));
     }
     text[len] = '\0';
     if (memchr(text, '\0', len)) {

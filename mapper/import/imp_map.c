@@ -52,6 +52,7 @@
  *   - Latency of one iteration: the longest path over distance-0 edges.
  */
 #include "mapper/import/imp_internal.h"
+#include "util/alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -107,7 +108,7 @@ static int new_part(mapper *m, place_kind kind, const char *array)
 {
     if (m->n_parts == m->cap_parts) {
         int cap = m->cap_parts ? 2 * m->cap_parts : 16;
-        part *bigger = realloc(m->parts, (size_t)cap * sizeof *bigger);
+        part *bigger = xrealloc(m->parts, (size_t)cap * sizeof *bigger);
         if (!bigger)
             return -1;
         m->parts = bigger;
@@ -123,8 +124,8 @@ static int new_part(mapper *m, place_kind kind, const char *array)
 static int order_nodes(mapper *m)
 {
     const imp_graph *g = m->g;
-    int *indeg = calloc((size_t)m->n + 1, sizeof *indeg);
-    bool *done = calloc((size_t)m->n + 1, sizeof *done);
+    int *indeg = xcalloc((size_t)m->n + 1, sizeof *indeg);
+    bool *done = xcalloc((size_t)m->n + 1, sizeof *done);
     if (!indeg || !done) {
         free(indeg), free(done);
         return -1;
@@ -304,14 +305,14 @@ static int index_edges(mapper *m)
 {
     const imp_graph *g = m->g;
     size_t nn = (size_t)m->n + 2, ne = (size_t)g->n_edges + 1;
-    m->out_first = calloc(nn, sizeof *m->out_first);
-    m->out_edge = malloc(ne * sizeof *m->out_edge);
-    m->in_first = calloc(nn, sizeof *m->in_first);
-    m->in_edge = malloc(ne * sizeof *m->in_edge);
-    m->stamp = calloc(nn, sizeof *m->stamp);
-    m->recurrent = calloc(ne, sizeof *m->recurrent);
-    bool *seen = malloc(nn * sizeof *seen);
-    int *fill = malloc(nn * sizeof *fill);
+    m->out_first = xcalloc(nn, sizeof *m->out_first);
+    m->out_edge = xmalloc(ne * sizeof *m->out_edge);
+    m->in_first = xcalloc(nn, sizeof *m->in_first);
+    m->in_edge = xmalloc(ne * sizeof *m->in_edge);
+    m->stamp = xcalloc(nn, sizeof *m->stamp);
+    m->recurrent = xcalloc(ne, sizeof *m->recurrent);
+    bool *seen = xmalloc(nn * sizeof *seen);
+    int *fill = xmalloc(nn * sizeof *fill);
     if (!m->out_first || !m->out_edge || !m->in_first || !m->in_edge || !m->stamp || !m->recurrent || !seen ||
         !fill) {
         free(seen), free(fill);
@@ -462,8 +463,8 @@ static int find_root(int *up, int x)
 static int seed_recurrences(mapper *m)
 {
     const imp_graph *g = m->g;
-    int *up = malloc(((size_t)m->n + 1) * sizeof *up);
-    bool *tried = calloc((size_t)m->n + 1, sizeof *tried);   /* by root: seeded once */
+    int *up = xmalloc(((size_t)m->n + 1) * sizeof *up);
+    bool *tried = xcalloc((size_t)m->n + 1, sizeof *tried);   /* by root: seeded once */
     if (!up || !tried) {
         free(up), free(tried);
         return -1;
@@ -599,8 +600,8 @@ static bool refine_pass(mapper *m)
                 assign(m, v, from);
         }
     }
-    int *members = malloc(2 * ((size_t)m->n + 1) * sizeof *members);
-    int *linked = malloc(((size_t)m->n_parts + 1) * sizeof *linked);
+    int *members = xmalloc(2 * ((size_t)m->n + 1) * sizeof *members);
+    int *linked = xmalloc(((size_t)m->n_parts + 1) * sizeof *linked);
     if (!members || !linked) {
         free(members), free(linked);
         return changed;
@@ -663,7 +664,7 @@ static int build_units(mapper *m)
 {
     imp_report *r = m->r;
     const imp_graph *g = m->g;
-    int *unit_of_part = malloc(((size_t)m->n_parts + 1) * sizeof *unit_of_part);
+    int *unit_of_part = xmalloc(((size_t)m->n_parts + 1) * sizeof *unit_of_part);
     if (!unit_of_part)
         return -1;
     r->n_units = 0;
@@ -750,10 +751,10 @@ static int build_streams(mapper *m, streams *s)
     const imp_graph *g = m->g;
     imp_report *r = m->r;
     size_t ne = (size_t)g->n_edges + 1;
-    s->value = malloc(ne * sizeof *s->value);
-    s->dst_unit = malloc(ne * sizeof *s->dst_unit);
-    s->feedback = calloc(ne, sizeof *s->feedback);
-    s->stream_of = malloc(ne * sizeof *s->stream_of);
+    s->value = xmalloc(ne * sizeof *s->value);
+    s->dst_unit = xmalloc(ne * sizeof *s->dst_unit);
+    s->feedback = xcalloc(ne, sizeof *s->feedback);
+    s->stream_of = xmalloc(ne * sizeof *s->stream_of);
     s->n = 0;
     if (!s->value || !s->dst_unit || !s->feedback || !s->stream_of)
         return -1;
@@ -855,8 +856,8 @@ static bool positive_cycle(const mapper *m, const int *lat, long long L, int *pr
 static int max_cycle_ii(mapper *m, const int *lat, bool name_cycle)
 {
     const imp_graph *g = m->g;
-    int *pred = malloc(((size_t)m->n + 1) * sizeof *pred);
-    long long *dist = malloc(((size_t)m->n + 1) * sizeof *dist);
+    int *pred = xmalloc(((size_t)m->n + 1) * sizeof *pred);
+    long long *dist = xmalloc(((size_t)m->n + 1) * sizeof *dist);
     if (!pred || !dist) {
         free(pred), free(dist);
         return 1;
@@ -893,7 +894,7 @@ static int max_cycle_ii(mapper *m, const int *lat, bool name_cycle)
         } while (y != x && len <= m->n);
         text_len += strlen(g->node[x].name);
         char *text = arena_alloc(&m->r->arena, text_len + 8);
-        int *cyc = malloc(((size_t)len + 1) * sizeof *cyc);
+        int *cyc = xmalloc(((size_t)len + 1) * sizeof *cyc);
         if (text && cyc) {
             y = x;
             for (int i = 0; i < len; i++) {
@@ -920,7 +921,7 @@ static int max_cycle_ii(mapper *m, const int *lat, bool name_cycle)
 static int longest_path(const mapper *m, const int *lat)
 {
     const imp_graph *g = m->g;
-    int *t = calloc((size_t)m->n + 1, sizeof *t);
+    int *t = xcalloc((size_t)m->n + 1, sizeof *t);
     if (!t)
         return 0;
     int best = 0;
@@ -945,7 +946,7 @@ static int longest_path(const mapper *m, const int *lat)
 static int time_design(mapper *m, const streams *s, const int *hops)
 {
     const imp_graph *g = m->g;
-    int *lat = malloc(((size_t)g->n_edges + 1) * sizeof *lat);
+    int *lat = xmalloc(((size_t)g->n_edges + 1) * sizeof *lat);
     if (!lat)
         return -1;
     for (int e = 0; e < g->n_edges; e++)
@@ -971,15 +972,15 @@ static int place_and_route(mapper *m, const imp_opts *o, streams *s)
     const fab_fabric *f = m->f;
     diag_list *d = m->d;
     int rc = IMP_EXIT_NO_FIT;
-    place_kind *kind = malloc(((size_t)r->n_units + 1) * sizeof *kind);
-    const char **names = malloc(((size_t)r->n_units + 1) * sizeof *names);
-    place_net *nets = malloc(((size_t)s->n + 1) * sizeof *nets);
-    int *hops = calloc((size_t)s->n + 1, sizeof *hops);
-    route_net *rnets = calloc((size_t)s->n + 1, sizeof *rnets);
-    int *sink_row = malloc(((size_t)s->n + 1) * sizeof *sink_row);
-    int *sink_col = malloc(((size_t)s->n + 1) * sizeof *sink_col);
-    int *net_of = malloc(((size_t)s->n + 1) * sizeof *net_of);   /* stream -> route net */
-    int *sink_of = malloc(((size_t)s->n + 1) * sizeof *sink_of); /* stream -> sink index */
+    place_kind *kind = xmalloc(((size_t)r->n_units + 1) * sizeof *kind);
+    const char **names = xmalloc(((size_t)r->n_units + 1) * sizeof *names);
+    place_net *nets = xmalloc(((size_t)s->n + 1) * sizeof *nets);
+    int *hops = xcalloc((size_t)s->n + 1, sizeof *hops);
+    route_net *rnets = xcalloc((size_t)s->n + 1, sizeof *rnets);
+    int *sink_row = xmalloc(((size_t)s->n + 1) * sizeof *sink_row);
+    int *sink_col = xmalloc(((size_t)s->n + 1) * sizeof *sink_col);
+    int *net_of = xmalloc(((size_t)s->n + 1) * sizeof *net_of);   /* stream -> route net */
+    int *sink_of = xmalloc(((size_t)s->n + 1) * sizeof *sink_of); /* stream -> sink index */
     place_sites sites = {0};
     place_result pr = {0};
     route_result rr = {0};
@@ -1189,18 +1190,18 @@ static int map_graph(const imp_graph *g, const fab_fabric *f, const imp_opts *o,
     m.d = d;
     m.n = g->n_nodes;
     size_t nn = (size_t)g->n_nodes + 1;
-    m.live = calloc(nn, sizeof *m.live);
-    m.topo = malloc(nn * sizeof *m.topo);
-    m.part_of = malloc(nn * sizeof *m.part_of);
-    m.mark = malloc(nn * sizeof *m.mark);
+    m.live = xcalloc(nn, sizeof *m.live);
+    m.topo = xmalloc(nn * sizeof *m.topo);
+    m.part_of = xmalloc(nn * sizeof *m.part_of);
+    m.mark = xmalloc(nn * sizeof *m.mark);
     /* acyclic() works on parts + nodes: a node opens at most one part, and
      * each recurrence (at least 2 nodes, seeded once) leaves at most one
      * empty part, so parts <= 2n */
-    m.indeg = malloc(3 * nn * sizeof *m.indeg);
-    m.queue = malloc(3 * nn * sizeof *m.queue);
-    m.adj_first = malloc((3 * nn + 1) * sizeof *m.adj_first);
-    m.adj_fill = malloc((3 * nn + 1) * sizeof *m.adj_fill);
-    m.adj = malloc(((size_t)g->n_edges + 1) * sizeof *m.adj);
+    m.indeg = xmalloc(3 * nn * sizeof *m.indeg);
+    m.queue = xmalloc(3 * nn * sizeof *m.queue);
+    m.adj_first = xmalloc((3 * nn + 1) * sizeof *m.adj_first);
+    m.adj_fill = xmalloc((3 * nn + 1) * sizeof *m.adj_fill);
+    m.adj = xmalloc(((size_t)g->n_edges + 1) * sizeof *m.adj);
     r->unit_of = arena_calloc(&r->arena, nn, sizeof *r->unit_of);
     r->stage_of = arena_calloc(&r->arena, nn, sizeof *r->stage_of);
     r->node_name = arena_calloc(&r->arena, nn, sizeof *r->node_name);

@@ -44,6 +44,7 @@
  * against the outputs and a disagreement is a warning.
  */
 #include "mapper/import/imp_internal.h"
+#include "util/alloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -75,7 +76,7 @@ static void note_line(line_list *l, int line)
         return;
     if (l->n == l->cap) {
         int cap = l->cap ? 2 * l->cap : 64;
-        int *bigger = realloc(l->line, (size_t)cap * sizeof *bigger);
+        int *bigger = xrealloc(l->line, (size_t)cap * sizeof *bigger);
         if (!bigger)
             return;
         l->line = bigger;
@@ -87,7 +88,7 @@ static void note_line(line_list *l, int line)
 static char *separate_attributes(const char *text, int *count, line_list *lines)
 {
     size_t n = strlen(text);
-    char *out = malloc(sizeof WRAP_OPEN + 2 * n + 32);
+    char *out = xmalloc(sizeof WRAP_OPEN + 2 * n + 32);
     if (!out)
         return NULL;
     size_t o = 0, start = 0;
@@ -277,7 +278,7 @@ static int push_pending(walk *w, const pending *p)
 {
     if (w->n_edges == w->cap_edges) {
         int cap = w->cap_edges ? 2 * w->cap_edges : 64;
-        pending *bigger = realloc(w->edges, (size_t)cap * sizeof *bigger);
+        pending *bigger = xrealloc(w->edges, (size_t)cap * sizeof *bigger);
         if (!bigger)
             return -1;
         w->edges = bigger;
@@ -446,7 +447,7 @@ static void resolve_edges(walk *w)
     for (int pass = 0; pass < 2; pass++) {
         bool inputs = pass == 1;
         if (inputs) {
-            keys = malloc(((size_t)g->n_edges + 1) * sizeof *keys);
+            keys = xmalloc(((size_t)g->n_edges + 1) * sizeof *keys);
             if (!keys) {
                 diag_error(w->d, diag_at_file(w->file), "out of memory");
                 return;
@@ -495,7 +496,7 @@ int imp_read_morpher(imp_graph *g, const char *file, const char *text, const imp
         /* One warning at the first line that names every repaired line: each
          * repair is reported, without a hundred identical messages. */
         size_t len = 16 + 12 * (size_t)lines.n, used = 0;
-        char *list = malloc(len);
+        char *list = xmalloc(len);
         for (int i = 0; list && i < lines.n; i++)
             used += (size_t)snprintf(list + used, len - used, "%s%d", i ? ", " : "", lines.line[i]);
         diag_loc at = {file, lines.line[0], 0};

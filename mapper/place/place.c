@@ -12,6 +12,7 @@
  * what the report shows.
  */
 #include "mapper/place/place_internal.h"
+#include "util/alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@ int place_sites_init_slots(place_sites *s, const fab_fabric *f, int slots)
     if (f->rows <= 0 || f->cols <= 0 || f->agcus < 0 || slots < 1 || slots > 1 << 20)
         return -1;
     int n = f->rows * f->cols + f->agcus * slots;
-    s->site = malloc((size_t)n * sizeof *s->site);
+    s->site = xmalloc((size_t)n * sizeof *s->site);
     if (!s->site)
         return -1;
     static const fab_unit_kind order[2] = {FAB_PCU, FAB_PMU};
@@ -139,7 +140,7 @@ static void unit_label(const place_problem *p, int u, char *buf, size_t len)
 int place_check(const place_problem *p, const place_sites *s, const int *site, diag_list *d)
 {
     diag_loc at = diag_at_file(NULL);
-    int *owner = malloc((size_t)(s->n > 0 ? s->n : 1) * sizeof *owner);
+    int *owner = xmalloc((size_t)(s->n > 0 ? s->n : 1) * sizeof *owner);
     if (!owner)
         return diag_error(d, at, "placement: out of memory checking a placement");
     for (int i = 0; i < s->n; i++)
@@ -252,13 +253,13 @@ int place_ctx_init(place_ctx *c, const place_problem *p, const place_sites *s)
     c->rows = rows;
     c->cols = cols;
     for (int k = 0; k < PLACE_N_KINDS; k++) {
-        c->kind_site[k] = malloc((size_t)(s->n > 0 ? s->n : 1) * sizeof(int));
+        c->kind_site[k] = xmalloc((size_t)(s->n > 0 ? s->n : 1) * sizeof(int));
         if (!c->kind_site[k])
             goto oom;
     }
-    c->grid = malloc((size_t)rows * (size_t)cols * sizeof *c->grid);
-    c->adj_start = calloc((size_t)p->n_units + 1, sizeof *c->adj_start);
-    c->adj_net = malloc((size_t)(2 * p->n_nets > 0 ? 2 * p->n_nets : 1) * sizeof *c->adj_net);
+    c->grid = xmalloc((size_t)rows * (size_t)cols * sizeof *c->grid);
+    c->adj_start = xcalloc((size_t)p->n_units + 1, sizeof *c->adj_start);
+    c->adj_net = xmalloc((size_t)(2 * p->n_nets > 0 ? 2 * p->n_nets : 1) * sizeof *c->adj_net);
     if (!c->grid || !c->adj_start || !c->adj_net)
         goto oom;
     for (int i = 0; i < rows * cols; i++)
@@ -277,7 +278,7 @@ int place_ctx_init(place_ctx *c, const place_problem *p, const place_sites *s)
     }
     for (int u = 0; u < p->n_units; u++)
         c->adj_start[u + 1] += c->adj_start[u];
-    int *fill = malloc((size_t)(p->n_units > 0 ? p->n_units : 1) * sizeof *fill);
+    int *fill = xmalloc((size_t)(p->n_units > 0 ? p->n_units : 1) * sizeof *fill);
     if (!fill)
         goto oom;
     memcpy(fill, c->adj_start, (size_t)p->n_units * sizeof *fill);
@@ -329,8 +330,8 @@ int place_run(const place_problem *p, const place_sites *s, const place_opts *o,
     if (place_ctx_init(&c, p, s) != 0)
         return diag_error(d, at, "placement: out of memory");
     size_t n = (size_t)(p->n_units > 0 ? p->n_units : 1);
-    r->site = malloc(n * sizeof *r->site);
-    int *start = malloc(n * sizeof *start);
+    r->site = xmalloc(n * sizeof *r->site);
+    int *start = xmalloc(n * sizeof *start);
     if (!r->site || !start) {
         free(start);
         place_ctx_free(&c);

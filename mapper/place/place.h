@@ -63,7 +63,9 @@ typedef enum place_strategy { PLACE_ILP, PLACE_SA, PLACE_GREEDY, PLACE_RANDOM } 
 typedef struct place_opts {
     place_strategy strategy;
     uint64_t seed;
-    double time_limit;     /* ilp: seconds (default 60) */
+    double time_limit;     /* ilp: seconds of wall-clock time (CLOCK_MONOTONIC, default
+                              60), from entering place_run to its return; held to
+                              within one branch-and-bound node */
     double mip_gap;        /* ilp: relative gap at which to stop (default 0) */
     double effort;         /* sa: moves per temperature = effort x n_units^(4/3) (default 1) */
     const int *warm;       /* optional starting placement (sites) for sa and ilp,

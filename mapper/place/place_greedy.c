@@ -16,6 +16,7 @@
  * Cost O(units x sites of a kind + nets).
  */
 #include "mapper/place/place_internal.h"
+#include "util/alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -26,9 +27,9 @@ static int topo_order(const place_ctx *c, int *order)
     const place_problem *p = c->p;
     int n = p->n_units;
     size_t sz = (size_t)(n > 0 ? n : 1);
-    int *indeg = calloc(sz, sizeof *indeg);
-    char *done = calloc(sz, 1);
-    int *queue = malloc(sz * sizeof *queue);
+    int *indeg = xcalloc(sz, sizeof *indeg);
+    char *done = xcalloc(sz, 1);
+    int *queue = xmalloc(sz * sizeof *queue);
     if (!indeg || !done || !queue) {
         free(indeg);
         free(done);
@@ -81,8 +82,8 @@ int place_greedy_run(const place_ctx *c, int *site)
     const place_sites *s = c->s;
     int n = p->n_units;
     size_t sz = (size_t)(n > 0 ? n : 1);
-    int *order = malloc(sz * sizeof *order);
-    char *used = calloc((size_t)(s->n > 0 ? s->n : 1), 1);
+    int *order = xmalloc(sz * sizeof *order);
+    char *used = xcalloc((size_t)(s->n > 0 ? s->n : 1), 1);
     if (!order || !used || topo_order(c, order) != 0) {
         free(order);
         free(used);

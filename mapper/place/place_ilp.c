@@ -46,8 +46,10 @@
  * refused with a diagnostic rather than run out of memory.
  */
 #include "mapper/place/place_internal.h"
+#include "util/alloc.h"
 
 #include <glpk.h>
+#include <float.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdlib.h>
@@ -78,7 +80,10 @@ typedef struct search {
     double warm_cost;
     bool given;
     double bound;         /* best bound of the open nodes seen, -inf if none */
+    double deadline;      /* now_seconds() at which the search stops */
 } search;
+
+static double now_seconds(void);
 
 static void on_glpk_error(void *info)
 {
@@ -106,13 +111,18 @@ static void on_search(glp_tree *T, void *info)
     int node = glp_ios_best_node(T);
     if (node != 0) {
         double b = glp_ios_node_bound(T, node);
-        if (b > s->bound)
+        /* -DBL_MAX: the node's LP is not solved yet, so no bound at all. */
+        if (b > s->bound && b > -0.5 * DBL_MAX)
             s->bound = b;
     }
     if (glp_ios_reason(T) == GLP_IHEUR && !s->given) {
         s->given = true;
         glp_ios_heur_sol(T, s->warm);
     }
+    /* GLPK checks its tm_lim only between some steps of branch and bound;
+     * the callback runs at every node, so the limit holds to one node. */
+    if (now_seconds() >= s->deadline)
+        glp_ios_terminate(T);
 }
 
 static int cmp_pair(const void *x, const void *y)
@@ -139,7 +149,7 @@ static int cmp_int(const void *x, const void *y)
  * Returns the count, or -1 when out of memory; *out is malloc'd. */
 static int build_pairs(const place_problem *p, pair **out)
 {
-    pair *all = malloc((size_t)(p->n_nets > 0 ? p->n_nets : 1) * sizeof *all);
+    pair *all = xmalloc((size_t)(p->n_nets > 0 ? p->n_nets : 1) * sizeof *all);
     if (!all)
         return -1;
     int n = 0;
@@ -282,7 +292,7 @@ static int build_model(const place_ctx *c, const pair *pr, int n_pairs, bool pro
         if (pr[i].w != floor(pr[i].w))
             m->int_dist = false;
     if (products) {
-        m->ycol = malloc((size_t)(n_pairs > 0 ? n_pairs : 1) * sizeof *m->ycol);
+        m->ycol = xmalloc((size_t)(n_pairs > 0 ? n_pairs : 1) * sizeof *m->ycol);
         if (!m->ycol)
             return -1;
         for (int i = 0; i < n_pairs; i++) {
@@ -290,18 +300,18 @@ static int build_model(const place_ctx *c, const pair *pr, int n_pairs, bool pro
             m->n_cols += (int)pair_products(c, &pr[i]);
         }
     }
-    m->ia = malloc((size_t)(max_nz + 1) * sizeof *m->ia);
-    m->ja = malloc((size_t)(max_nz + 1) * sizeof *m->ja);
-    m->ar = malloc((size_t)(max_nz + 1) * sizeof *m->ar);
-    m->obj = calloc((size_t)m->n_cols + 1, sizeof *m->obj);
-    m->rlo = malloc((size_t)(max_rows + 1) * sizeof *m->rlo);
-    m->rtype = malloc((size_t)(max_rows + 1));
-    m->xcol = malloc((size_t)(n > 0 ? n : 1) * sizeof *m->xcol);
-    int *deg = calloc((size_t)(n > 0 ? n : 1), sizeof *deg);
-    int *dist = malloc((size_t)(c->s->n > 0 ? c->s->n : 1) * sizeof *dist);
-    double *wbuf = malloc((size_t)(n_pairs > 0 ? 2 * n_pairs : 1) * sizeof *wbuf);
-    int *nb_start = calloc((size_t)n + 1, sizeof *nb_start);
-    int *nb = malloc((size_t)(n_pairs > 0 ? 2 * n_pairs : 1) * sizeof *nb);
+    m->ia = xmalloc((size_t)(max_nz + 1) * sizeof *m->ia);
+    m->ja = xmalloc((size_t)(max_nz + 1) * sizeof *m->ja);
+    m->ar = xmalloc((size_t)(max_nz + 1) * sizeof *m->ar);
+    m->obj = xcalloc((size_t)m->n_cols + 1, sizeof *m->obj);
+    m->rlo = xmalloc((size_t)(max_rows + 1) * sizeof *m->rlo);
+    m->rtype = xmalloc((size_t)(max_rows + 1));
+    m->xcol = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *m->xcol);
+    int *deg = xcalloc((size_t)(n > 0 ? n : 1), sizeof *deg);
+    int *dist = xmalloc((size_t)(c->s->n > 0 ? c->s->n : 1) * sizeof *dist);
+    double *wbuf = xmalloc((size_t)(n_pairs > 0 ? 2 * n_pairs : 1) * sizeof *wbuf);
+    int *nb_start = xcalloc((size_t)n + 1, sizeof *nb_start);
+    int *nb = xmalloc((size_t)(n_pairs > 0 ? 2 * n_pairs : 1) * sizeof *nb);
     if (!m->ia || !m->ja || !m->ar || !m->obj || !m->rlo || !m->rtype || !m->xcol ||
         !deg || !dist || !wbuf || !nb_start || !nb) {
         free(deg);
@@ -523,6 +533,7 @@ static int solve(const model *m, const place_opts *o, double t0, search *srch, s
         io.tm_lim = left > 0 ? (int)fmin(left * 1000, 2e9) : 1;
         io.mip_gap = o->mip_gap;
         io.cb_func = on_search;
+        srch->deadline = t0 + o->time_limit;
         io.cb_info = srch;
         sol->ret = glp_intopt(lp, &io);
         sol->status = glp_mip_status(lp);
@@ -531,7 +542,8 @@ static int solve(const model *m, const place_opts *o, double t0, search *srch, s
             for (int j = 1; j <= m->n_cols; j++)
                 sol->x[j] = glp_mip_col_val(lp, j);
         }
-        if (sol->ret != 0 && sol->ret != GLP_ETMLIM && sol->ret != GLP_EMIPGAP) {
+        /* GLP_ESTOP: on_search stopped it at the deadline, as GLP_ETMLIM. */
+        if (sol->ret != 0 && sol->ret != GLP_ETMLIM && sol->ret != GLP_EMIPGAP && sol->ret != GLP_ESTOP) {
             snprintf(sol->error, sizeof sol->error, "branch and bound failed (GLPK code %d)",
                      sol->ret);
             rc = -1;
@@ -606,8 +618,8 @@ static int break_symmetry(const place_ctx *c, const pair *pr, int n_pairs, int *
     bool used[PLACE_N_KINDS] = {false};
     for (int u = 0; u < n; u++)
         used[p->kind[u]] = true;
-    int *perm = malloc((size_t)8 * (size_t)(ns > 0 ? ns : 1) * sizeof *perm);
-    double *wdeg = calloc((size_t)(n > 0 ? n : 1), sizeof *wdeg);
+    int *perm = xmalloc((size_t)8 * (size_t)(ns > 0 ? ns : 1) * sizeof *perm);
+    double *wdeg = xcalloc((size_t)(n > 0 ? n : 1), sizeof *wdeg);
     if (!perm || !wdeg) {
         free(perm);
         free(wdeg);
@@ -735,10 +747,10 @@ int place_ilp_run(const place_ctx *c, const place_opts *o, int *incumbent,
         free(pr);
         return diag_error(d, at, "placement: ilp: out of memory building the model");
     }
-    double *warm = calloc((size_t)m.n_cols + 1, sizeof *warm);
-    int *assigned = malloc((size_t)(n > 0 ? n : 1) * sizeof *assigned);
-    char *forbid = calloc((size_t)(c->s->n > 0 ? c->s->n : 1), 1);
-    m.zero = calloc((size_t)m.n_cols + 1, 1);
+    double *warm = xcalloc((size_t)m.n_cols + 1, sizeof *warm);
+    int *assigned = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *assigned);
+    char *forbid = xcalloc((size_t)(c->s->n > 0 ? c->s->n : 1), 1);
+    m.zero = xcalloc((size_t)m.n_cols + 1, 1);
     int u0 = warm && assigned && forbid && m.zero
                  ? break_symmetry(c, pr, n_pairs, incumbent, forbid) : -2;
     if (u0 < -1) {
@@ -757,7 +769,7 @@ int place_ilp_run(const place_ctx *c, const place_opts *o, int *incumbent,
     }
     free(forbid);
     /* The incumbent in the model's columns. */
-    int *pos_in_kind = malloc((size_t)(c->s->n > 0 ? c->s->n : 1) * sizeof *pos_in_kind);
+    int *pos_in_kind = xmalloc((size_t)(c->s->n > 0 ? c->s->n : 1) * sizeof *pos_in_kind);
     if (!pos_in_kind) {
         free(warm);
         free(assigned);
@@ -789,7 +801,7 @@ int place_ilp_run(const place_ctx *c, const place_opts *o, int *incumbent,
 
     search srch = {.warm = warm, .warm_cost = place_cost(p, c->s, incumbent), .given = false,
                    .bound = -INFINITY};
-    solution sol = {.x = calloc((size_t)m.n_cols + 1, sizeof(double))};
+    solution sol = {.x = xcalloc((size_t)m.n_cols + 1, sizeof(double))};
     if (!sol.x || solve(&m, o, t0, &srch, &sol) != 0) {
         int rc = diag_error(d, at, "placement: ilp: %s",
                             sol.x ? sol.error : "out of memory");

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "util/prng.h"
+#include "util/alloc.h"
 
 int place_random_run(const place_ctx *c, const place_opts *o, int *site)
 {
@@ -21,7 +22,7 @@ int place_random_run(const place_ctx *c, const place_opts *o, int *site)
     prng_seed_stream(&g, o->seed, "place-random");
     for (int k = 0; k < PLACE_N_KINDS; k++) {
         int n = c->n_kind_site[k];
-        int *perm = malloc((size_t)(n > 0 ? n : 1) * sizeof *perm);
+        int *perm = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *perm);
         if (!perm)
             return -1;
         memcpy(perm, c->kind_site[k], (size_t)n * sizeof *perm);

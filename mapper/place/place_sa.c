@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "util/prng.h"
+#include "util/alloc.h"
 
 /* VPR's n^(4/3) moves per temperature is a dozen for a graph of 7 units:
  * too few to equilibrate.  Small graphs get at least this many (x effort). */
@@ -272,9 +273,9 @@ static int anneal_once(const place_ctx *c, const place_opts *o, const int *start
     *moves = 0;
     memcpy(site, start, (size_t)n * sizeof *site);
     anneal a = {.c = c};
-    a.site = malloc((size_t)(n > 0 ? n : 1) * sizeof *a.site);
-    a.occ = malloc((size_t)(s->n > 0 ? s->n : 1) * sizeof *a.occ);
-    a.movable = malloc((size_t)(n > 0 ? n : 1) * sizeof *a.movable);
+    a.site = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *a.site);
+    a.occ = xmalloc((size_t)(s->n > 0 ? s->n : 1) * sizeof *a.occ);
+    a.movable = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *a.movable);
     if (!a.site || !a.occ || !a.movable) {
         free(a.site);
         free(a.occ);
@@ -395,11 +396,11 @@ int place_sa_run(const place_ctx *c, const place_opts *o, const int *start,
         return -1;
     if (n > RESTART_UNITS)
         return 0;
-    int *trial = malloc((size_t)(n > 0 ? n : 1) * sizeof *trial);
+    int *trial = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *trial);
     if (!trial)
         return -1;
     double best = place_cost(c->p, c->s, site);
-    int *from = malloc((size_t)(n > 0 ? n : 1) * sizeof *from);
+    int *from = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *from);
     if (!from) {
         free(trial);
         return -1;
@@ -434,7 +435,7 @@ int place_sa_run(const place_ctx *c, const place_opts *o, const int *start,
     /* Iterated local search from the best: kick, polish, keep if better. */
     anneal a = {.c = c};
     a.site = trial;
-    a.occ = malloc((size_t)(c->s->n > 0 ? c->s->n : 1) * sizeof *a.occ);
+    a.occ = xmalloc((size_t)(c->s->n > 0 ? c->s->n : 1) * sizeof *a.occ);
     a.movable = NULL;
     if (!a.occ) {
         free(trial);

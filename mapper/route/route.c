@@ -29,6 +29,7 @@
  * against: one pass, full links forbidden while any other path exists.
  */
 #include "mapper/route/route.h"
+#include "util/alloc.h"
 
 #include <igraph/igraph.h>
 #include <math.h>
@@ -127,7 +128,7 @@ typedef struct mesh {
 static int mesh_build(mesh *m, const fab_fabric *f)
 {
     m->n = f->rows * f->cols;
-    m->adj_to = malloc((size_t)m->n * 4 * sizeof *m->adj_to);
+    m->adj_to = xmalloc((size_t)m->n * 4 * sizeof *m->adj_to);
     if (!m->adj_to)
         return -1;
     for (int i = 0; i < 4 * m->n; i++)
@@ -197,7 +198,7 @@ static int heap_push(heap *h, double key, int node)
 {
     if (h->n == h->cap) {
         int cap = h->cap ? 2 * h->cap : 256;
-        heap_item *g = realloc(h->a, (size_t)cap * sizeof *g);
+        heap_item *g = xrealloc(h->a, (size_t)cap * sizeof *g);
         if (!g)
             return -1;
         h->a = g;
@@ -287,7 +288,7 @@ static int append_link(route_net_result *res, int *cap, int l)
 {
     if (res->n_links == *cap) {
         int c = *cap ? 2 * *cap : 8;
-        int *g = realloc(res->links, (size_t)c * sizeof *g);
+        int *g = xrealloc(res->links, (size_t)c * sizeof *g);
         if (!g)
             return -1;
         res->links = g;
@@ -581,28 +582,28 @@ int route_run(const fab_fabric *f, const route_net *nets, int n_nets, const rout
     for (int i = 0; i < n_nets; i++)
         if (nets[i].n_sinks > max_sinks)
             max_sinks = nets[i].n_sinks;
-    int *links_cap = calloc((size_t)(n_nets ? n_nets : 1), sizeof *links_cap);
-    rt.cap = malloc((size_t)rt.n_links * sizeof *rt.cap);
-    rt.use = calloc((size_t)rt.n_links, sizeof *rt.use);
-    rt.hist = calloc((size_t)rt.n_links, sizeof *rt.hist);
-    rt.dist = malloc((size_t)n * sizeof *rt.dist);
-    rt.prev_link = malloc((size_t)n * sizeof *rt.prev_link);
-    rt.seen = calloc((size_t)n, sizeof *rt.seen);
-    rt.done = calloc((size_t)n, sizeof *rt.done);
-    rt.in_tree = calloc((size_t)n, sizeof *rt.in_tree);
-    rt.depth = malloc((size_t)n * sizeof *rt.depth);
-    rt.tree_nodes = malloc((size_t)n * sizeof *rt.tree_nodes);
-    rt.path = malloc((size_t)n * sizeof *rt.path);
-    rt.order = malloc((size_t)max_sinks * sizeof *rt.order);
+    int *links_cap = xcalloc((size_t)(n_nets ? n_nets : 1), sizeof *links_cap);
+    rt.cap = xmalloc((size_t)rt.n_links * sizeof *rt.cap);
+    rt.use = xcalloc((size_t)rt.n_links, sizeof *rt.use);
+    rt.hist = xcalloc((size_t)rt.n_links, sizeof *rt.hist);
+    rt.dist = xmalloc((size_t)n * sizeof *rt.dist);
+    rt.prev_link = xmalloc((size_t)n * sizeof *rt.prev_link);
+    rt.seen = xcalloc((size_t)n, sizeof *rt.seen);
+    rt.done = xcalloc((size_t)n, sizeof *rt.done);
+    rt.in_tree = xcalloc((size_t)n, sizeof *rt.in_tree);
+    rt.depth = xmalloc((size_t)n * sizeof *rt.depth);
+    rt.tree_nodes = xmalloc((size_t)n * sizeof *rt.tree_nodes);
+    rt.path = xmalloc((size_t)n * sizeof *rt.path);
+    rt.order = xmalloc((size_t)max_sinks * sizeof *rt.order);
     r->n_nets = n_nets;
-    r->net = calloc((size_t)(n_nets ? n_nets : 1), sizeof *r->net);
+    r->net = xcalloc((size_t)(n_nets ? n_nets : 1), sizeof *r->net);
     r->n_links = rt.n_links;
-    r->link_use = calloc((size_t)rt.n_links, sizeof *r->link_use);
+    r->link_use = xcalloc((size_t)rt.n_links, sizeof *r->link_use);
     bool ok = links_cap && rt.cap && rt.use && rt.hist && rt.dist && rt.prev_link && rt.seen &&
               rt.done && rt.in_tree && rt.depth && rt.tree_nodes && rt.path && rt.order && r->net &&
               r->link_use;
     for (int i = 0; ok && i < n_nets; i++) {
-        r->net[i].sink_hops = calloc((size_t)nets[i].n_sinks, sizeof *r->net[i].sink_hops);
+        r->net[i].sink_hops = xcalloc((size_t)nets[i].n_sinks, sizeof *r->net[i].sink_hops);
         ok = r->net[i].sink_hops != NULL;
     }
     if (ok && mesh_build(&rt.m, f) != 0) {

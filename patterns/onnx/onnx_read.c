@@ -40,7 +40,7 @@ static uint8_t *read_file(const char *path, size_t *len, diag_list *d)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        diag_error(d, diag_at_file(path), "cannot open: %s", strerror(errno));
+        diag_io_error(d, diag_at_file(path), "cannot open: %s", strerror(errno));
         return NULL;
     }
     size_t cap = 1 << 16, n = 0;

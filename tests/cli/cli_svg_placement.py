@@ -13,6 +13,7 @@ Skips (77) until the rdumap in hand knows --placement.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -56,8 +57,16 @@ def main():
         root = ET.parse(a_svg).getroot()          # well-formed, or this raises
         check(root.tag == SVG + 'svg', 'the root element is not <svg>')
         f = report['fabric']
-        check(len(classes(root, 'rect', 'site')) == f['rows'] * f['cols'] + f['agcus'],
-              'site rects: %d' % len(classes(root, 'rect', 'site')))
+        # Every site, or with a crop (the used area of a big fabric) every
+        # site of the rows and columns shown.
+        n_sites = len(classes(root, 'rect', 'site'))
+        crop = [t.text for t in root.iter(SVG + 'text') if t.get('class') == 'crop']
+        if crop:
+            w = [int(x) for x in re.findall(r'\d+', crop[0])]
+            check((w[1] - w[0] + 1) * (w[3] - w[2] + 1) <= n_sites < f['rows'] * f['cols'] + f['agcus'],
+                  'site rects of the crop %s: %d' % (crop[0], n_sites))
+        else:
+            check(n_sites == f['rows'] * f['cols'] + f['agcus'], 'site rects: %d' % n_sites)
         units = report['place']['units']
         check(len(classes(root, 'g', 'unit')) == len(units),
               'unit groups %d, placed units %d' % (len(classes(root, 'g', 'unit')), len(units)))

@@ -299,7 +299,8 @@ static void test_tiny_full_picture(void **state)
         {"load A", PLACE_AGCU, first_site(&w.s, PLACE_AGCU, 0), "A"},
         {"spare", PLACE_PCU, -1, "C"},
     };
-    svg_figures fig = {"gemm on tiny", {"placement sa: cost 12.0", "cycles 1234 & more <ok>"}, 2};
+    static const char *const labels[3] = {"value 'acc' from C.i.j to C", NULL, NULL};
+    svg_figures fig = {"gemm on tiny", {"placement sa: cost 12.0", "cycles 1234 & more <ok>"}, 2, labels};
     char path[256];
     path_of(path, sizeof path, "tiny.svg");
     diag_list d;
@@ -332,6 +333,8 @@ static void test_tiny_full_picture(void **state)
     unit_label(doc, "A", label, sizeof label);
     assert_string_equal(label, "A");
     assert_true(doc_has_text(root, "cycles 1234 & more <ok>"));
+    /* a net's tooltip names what it carries between which units */
+    assert_true(doc_has_text(root, "net 0: value 'acc' from C.i.j to C; vector"));
     assert_true(doc_has_text(root, "gemm on tiny"));
     /* groups: one colour per group, distinct between groups, "(none)" listed */
     char c1[16], c2[16], a1[16], a2[16], b[16];
@@ -461,12 +464,14 @@ static void test_scale(void **state)
     char ps[256], pt[256];
     path_of(ps, sizeof ps, "sn10.svg");
     path_of(pt, sizeof pt, "tiny.svg");
-    assert_int_equal(svg_write(ps, &s.f, &s.s, su, 3, NULL, NULL, &d), 0);
+    /* Nothing placed: the whole fabric. */
+    assert_int_equal(svg_write(ps, &s.f, &s.s, su, 0, NULL, NULL, &d), 0);
     assert_int_equal(svg_write(pt, &t.f, &t.s, su, 0, NULL, NULL, &d), 0);
     xmlDoc *ds = read_svg(ps), *dt = read_svg(pt);
     xmlNode *rs = xmlDocGetRootElement(ds), *rt = xmlDocGetRootElement(dt);
     assert_int_equal(count(rs, "rect", "site"), 32 * 40 + s.f.agcus);
-    assert_int_equal(count(rs, "g", "unit"), 3);
+    assert_int_equal(count(rs, "g", "unit"), 0);
+    assert_int_equal(count(rs, "text", "crop"), 0);
     double ws = num_prop(rs, "width"), hs = num_prop(rs, "height");
     double wt = num_prop(rt, "width"), ht = num_prop(rt, "height");
     assert_true(ws >= 900 && ws <= 2200 && hs >= 700 && hs <= 1600);
@@ -488,6 +493,24 @@ static void test_scale(void **state)
     assert_true(tt >= 50 && tt <= 90);
     xmlFreeDoc(ds);
     xmlFreeDoc(dt);
+
+    /* Three units in a corner of sn10: only the used area (and a margin)
+     * is drawn, with tiles large enough for their labels. */
+    assert_int_equal(svg_write(ps, &s.f, &s.s, su, 3, NULL, NULL, &d), 0);
+    ds = read_svg(ps);
+    rs = xmlDocGetRootElement(ds);
+    int sites = count(rs, "rect", "site");
+    assert_true(sites > 3 && sites < 32 * 40 / 4);
+    assert_int_equal(count(rs, "g", "unit"), 3);
+    assert_int_equal(count(rs, "text", "crop"), 1);
+    tile_s = NULL;
+    for (xmlNode *n = rs->children; n && !tile_s; n = n->next)
+        for (xmlNode *c = n->children; c && !tile_s; c = c->next)
+            if (is(c, "rect") && has_class(c, "site"))
+                tile_s = c;
+    assert_non_null(tile_s);
+    assert_true(num_prop(tile_s, "width") >= 30);   /* 15 px uncropped */
+    xmlFreeDoc(ds);
     remove(ps);
     remove(pt);
     place_sites_free(&s.s);
@@ -622,7 +645,7 @@ static void test_bad_bytes(void **state)
         {"x\xff\xc0y\x01z", PLACE_PCU, 0, "g\x80"},
         {"\xe2\x82\xac" "5", PLACE_PMU, first_site(&w.s, PLACE_PMU, 0), "\xe2\x82"},
     };
-    svg_figures fig = {"t\x02", {"\xf4\x90\x80\x80"}, 1};
+    svg_figures fig = {"t\x02", {"\xf4\x90\x80\x80"}, 1, NULL};
     char p[256];
     path_of(p, sizeof p, "bytes.svg");
     diag_list d;

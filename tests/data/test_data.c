@@ -819,10 +819,17 @@ static void write_outputs_writes_every_output(void **state)
     diag_free(&d);
     diag_init(&d);
 
-    /* A missing directory is an error; it is not created. */
-    const char *missing = in_tmp("no-such-dir");
+    /* A missing directory is created when its parent exists... */
+    const char *fresh = in_tmp("no-such-dir");
+    assert_int_equal(pat_write_outputs(&h.p, fresh, &h.v, &d), 0);
+    assert_int_equal(count_entries(fresh), 2);
+    diag_free(&d);
+    diag_init(&d);
+
+    /* ...and is an error naming it when the parent is missing too. */
+    const char *missing = in_tmp("no-such-parent/out");
     assert_int_equal(pat_write_outputs(&h.p, missing, &h.v, &d), -1);
-    assert_non_null(strstr(d.items[0].msg, "must exist"));
+    assert_non_null(strstr(d.items[0].msg, "parent does not exist"));
     assert_string_equal(d.items[0].loc.file, missing);
     struct stat st;
     assert_int_equal(stat(missing, &st), -1);

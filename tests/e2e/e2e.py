@@ -286,13 +286,23 @@ def sim():
               "busy spans lie within the run")
         check(any(e.get("ph") == "C" and e["name"].startswith("DRAM") for e in t["traceEvents"]),
               "the trace has a DRAM bandwidth counter")
-        # Nothing is written when the run fails.
+        # A run whose verification fails still writes its complete trace (it
+        # is what to look at); a mapping fault of the simulated hardware
+        # writes none.
         tr2 = os.path.join(d, "t2.json")
         _, sdump, _ = run(path("examples", "softmax.pat"), "--map-only", "--dump-dfg", "-", "-q")
         sub = next(l.split()[0][1:] for l in sdump.splitlines() if "= sub.f32" in l)
         rc, _, _ = run(path("examples", "softmax.pat"), "--fabric", path("fabric", "plasticine.cfg"),
                        "--trace", tr2, "--mutate", "op:" + sub)
-        check(rc == 3 and not os.path.exists(tr2), f"a failed run leaves no trace (exit {rc})")
+        check(rc == 3 and os.path.exists(tr2) and json.load(open(tr2))["traceEvents"],
+              f"a run that fails verification keeps its complete trace (exit {rc})")
+        tr3 = os.path.join(d, "t3.json")
+        rows = write(d, "rows.pat", "input X : f32[32][16]\noutput Y : f32[32][16]\n"
+                                    "Y = map (i: 32) { map (j: 16) { X[i][j] * 2.0 + 1.0 } }\n")
+        rc, _, err = run(rows, "--fabric", path("fabric", "plasticine.cfg"), "--par", "2", "--trace", tr3,
+                         "--mutate", "partition:Y")
+        check(rc == 3 and not os.path.exists(tr3) and "internal error of the mapping" in err,
+              f"a mapping fault writes no trace (exit {rc}): {err.strip()[:200]}")
         # Every class of mapping fault is caught: exit 3, never blamed on the program.
         small = write(d, "g.pat", "input A : f32[32][32]\ninput B : f32[32][32]\noutput C : f32[32][32]\n"
                                   "C = map (i: 32, j: 32) { reduce (k: 32) + { A[i][k] * B[k][j] } }\n")

@@ -402,10 +402,22 @@ static void test_depth_limit(void **state)
         loaded l;
         assert_null(load(&l, src));
         assert_int_equal(l.d.n_errors, 1);
-        if (strcmp(l.d.items[0].msg, "expression nested too deeply (more than 256 levels)") != 0) {
+        const char *want = kind == 2 ? "expression too long (more than 4096 operators in one chain)"
+                                     : "expression nested too deeply (more than 256 levels)";
+        if (strcmp(l.d.items[0].msg, want) != 0) {
             print_error("%s: %s\n", shapes[kind], l.d.items[0].msg);
             fail();
         }
+        done(&l);
+    }
+    /* A flat sum is a chain, not nesting: 4000 terms load. */
+    {
+        char *w = src + sprintf(src, "output y : f32\ny = 1.0");
+        for (int k = 0; k < 4000; k++)
+            w += sprintf(w, " + 1.0");
+        sprintf(w, "\n");
+        loaded l;
+        assert_non_null(load(&l, src));
         done(&l);
     }
     char *w = src + sprintf(src, "output y : f32\ny = ");
