@@ -814,9 +814,9 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     /* 6. Emulate and verify. */
     status = EXIT_INPUT;
     emu_opts eo = {.dense = o->dense, .kernel_baseline = o->kernel_baseline};
-    site_row = malloc(((size_t)g.n_units + 1) * sizeof *site_row);
-    site_col = malloc(((size_t)g.n_units + 1) * sizeof *site_col);
-    stream_net = malloc(((size_t)g.n_streams + 1) * sizeof *stream_net);
+    site_row = xmalloc(((size_t)g.n_units + 1) * sizeof *site_row);
+    site_col = xmalloc(((size_t)g.n_units + 1) * sizeof *site_col);
+    stream_net = xmalloc(((size_t)g.n_streams + 1) * sizeof *stream_net);
     if (!site_row || !site_col || !stream_net) {
         diag_error(d, diag_at_file(p->file), "out of memory");
         goto done;

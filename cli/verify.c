@@ -17,6 +17,7 @@
  * reported: below 1 passes, and how close to 1 says how much margin there was.
  */
 #include "cli/cli.h"
+#include "util/alloc.h"
 
 #include <errno.h>
 #include <float.h>
@@ -32,7 +33,7 @@ int cli_verify(cli_job *job, const pat_values *want, const pat_values *got)
 {
     const pat_program *p = job->prog;
     const pat_bounds *rb = job->bounds && job->bounds->n == p->n_decls ? job->bounds : NULL;
-    job->verdict = calloc((size_t)p->n_decls + 1, sizeof *job->verdict);
+    job->verdict = xcalloc((size_t)p->n_decls + 1, sizeof *job->verdict);
     if (!job->verdict)
         return -1;
     job->n_verdicts = 0;
@@ -165,7 +166,7 @@ json_t *cli_verify_json(const cli_verdict *v)
 static char *npy_path(const char *dir, const char *name, const char *suffix)
 {
     size_t n = strlen(dir) + strlen(name) + strlen(suffix) + 2;
-    char *s = malloc(n);
+    char *s = xmalloc(n);
     if (s)
         snprintf(s, n, "%s/%s%s", dir, name, suffix);
     return s;
@@ -174,7 +175,7 @@ static char *npy_path(const char *dir, const char *name, const char *suffix)
 int cli_load_reference(const pat_program *p, const char *dir, pat_values *ref, pat_bounds *rb, diag_list *d)
 {
     rb->n = p->n_decls;
-    rb->r = calloc((size_t)p->n_decls + 1, sizeof *rb->r);
+    rb->r = xcalloc((size_t)p->n_decls + 1, sizeof *rb->r);
     if (!rb->r)
         return diag_error(d, diag_at_file(dir), "out of memory"), EXIT_INPUT;
     for (int k = 0; k < p->n_decls; k++) {
@@ -206,7 +207,7 @@ int cli_load_reference(const pat_program *p, const char *dir, pat_values *ref, p
             pat_tensor t;
             rc = pat_npy_read(path, &rd, &t, d);
             if (rc == 0) {
-                rb->r[k] = malloc((size_t)(t.count ? t.count : 1) * sizeof *rb->r[k]);
+                rb->r[k] = xmalloc((size_t)(t.count ? t.count : 1) * sizeof *rb->r[k]);
                 if (!rb->r[k])
                     rc = diag_error(d, diag_at_file(dir), "out of memory");
                 for (int64_t i = 0; rc == 0 && i < t.count; i++) {
@@ -256,7 +257,7 @@ char *cli_refusal_reason(const diag_list *d)
     for (int k = 0; k < d->n; k++)
         if (d->items[k].sev == DIAG_ERROR)
             n += strlen(d->items[k].msg) + (d->items[k].loc.file ? strlen(d->items[k].loc.file) : 6) + 40;
-    char *s = malloc(n), *at = s;
+    char *s = xmalloc(n), *at = s;
     if (!s)
         return NULL;
     *s = '\0';

@@ -21,6 +21,7 @@
  * along the tensor's banked dimension; DRAM is charged the tensor's bytes.
  */
 #include "emu/emu_internal.h"
+#include "util/alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -394,7 +395,7 @@ static int new_ctx(emu_sim *S, emu_ctx_kind kind, int unit, const char *what)
 {
     int c = sim_new_ctx(S, kind, unit, what);
     if (c >= 0 && (kind == CTX_LOAD || kind == CTX_STORE || kind == CTX_KERNEL)) {
-        S->ctx[c].x.grant_time = calloc(RING, sizeof *S->ctx[c].x.grant_time);
+        S->ctx[c].x.grant_time = xcalloc(RING, sizeof *S->ctx[c].x.grant_time);
         if (!S->ctx[c].x.grant_time)
             return -1;
     }
@@ -441,8 +442,8 @@ int dram_build(emu_sim *S)
 {
     const dfg *g = S->g;
     diag_loc at = diag_at_file(S->f->source);
-    int *load_ctx = malloc(((size_t)g->n_units + 1) * sizeof *load_ctx);
-    int *store_ctx = malloc(((size_t)g->n_units + 1) * sizeof *store_ctx);
+    int *load_ctx = xmalloc(((size_t)g->n_units + 1) * sizeof *load_ctx);
+    int *store_ctx = xmalloc(((size_t)g->n_units + 1) * sizeof *store_ctx);
     if (!load_ctx || !store_ctx) {
         free(load_ctx);
         free(store_ctx);
@@ -487,13 +488,13 @@ int dram_build(emu_sim *S)
             S->fifo[q].cons = c;
             /* The load streams what its own tensor holds into this FIFO. */
             emu_ctx *lc = &S->ctx[load_ctx[st->src]];
-            int *out = realloc(lc->x.out, (size_t)(lc->x.n_out + 1) * sizeof *out);
-            int32_t *lo = out ? realloc(lc->x.out_lo, (size_t)(lc->x.n_out + 1) * sizeof *lo) : NULL;
+            int *out = xrealloc(lc->x.out, (size_t)(lc->x.n_out + 1) * sizeof *out);
+            int32_t *lo = out ? xrealloc(lc->x.out_lo, (size_t)(lc->x.n_out + 1) * sizeof *lo) : NULL;
             if (out)
                 lc->x.out = out;
             if (lo)
                 lc->x.out_lo = lo;
-            int32_t *hi = lo ? realloc(lc->x.out_hi, (size_t)(lc->x.n_out + 1) * sizeof *hi) : NULL;
+            int32_t *hi = lo ? xrealloc(lc->x.out_hi, (size_t)(lc->x.n_out + 1) * sizeof *hi) : NULL;
             if (!hi)
                 goto oom;
             lc->x.out_hi = hi;
@@ -571,7 +572,7 @@ int dram_build(emu_sim *S)
          * the VAGs as in the spatial design; every later kernel loads again
          * what it reads, and a kernel whose result is an intermediate stores
          * it (an output is stored by its own VAG). */
-        bool *seen = calloc((size_t)g->n_mems + 1, sizeof *seen);
+        bool *seen = xcalloc((size_t)g->n_mems + 1, sizeof *seen);
         if (!seen)
             goto oom;
         for (int k = 0; k < g->n_defs; k++) {

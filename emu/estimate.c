@@ -24,6 +24,7 @@
  *    nothing.
  */
 #include "emu/emu_internal.h"
+#include "util/alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -526,7 +527,7 @@ static int64_t exec_loop_body(emu *E, const dfg_loop *lp, int32_t lo, int32_t hi
     /* An outer loop: scalar iterations, children as stages. */
     int nb = lp->body.n + 2;
     int64_t small[3][16];
-    int64_t *buf = nb <= 16 ? &small[0][0] : calloc((size_t)nb * 3, sizeof *buf);
+    int64_t *buf = nb <= 16 ? &small[0][0] : xcalloc((size_t)nb * 3, sizeof *buf);
     int64_t *f1 = buf, *f2 = buf + nb, *t = buf + 2 * nb;
     if (nb <= 16)
         memset(small, 0, sizeof small);
@@ -535,7 +536,7 @@ static int64_t exec_loop_body(emu *E, const dfg_loop *lp, int32_t lo, int32_t hi
         diag_error(E->d, diag_at_file("emu"), "out of memory");
         return 0;
     }
-    int64_t *f0 = calloc((size_t)nb, sizeof *f0);
+    int64_t *f0 = xcalloc((size_t)nb, sizeof *f0);
     if (!f0) {
         if (buf != &small[0][0])
             free(buf);
@@ -640,13 +641,13 @@ static int estimate_run(const dfg *g, const pat_values *vals, est_result *res, d
     emu E = {.g = g, .f = f, .d = d, .lanes = g->opts.lanes, .res = res};
     if (E.lanes > 256)
         return diag_error(d, diag_at_file(f->source), "the estimate supports at most 256 lanes");
-    E.regs = calloc((size_t)g->n_regs * (size_t)E.lanes + 1, sizeof *E.regs);
-    E.mem = calloc((size_t)g->n_mems + 1, sizeof *E.mem);
-    E.latency = calloc((size_t)g->n_loops + 1, sizeof *E.latency);
-    E.loop_busy = calloc((size_t)g->n_loops + 1, sizeof *E.loop_busy);
-    E.bank_count = calloc((size_t)f->pmu_banks + 1, sizeof *E.bank_count);
-    res->unit = calloc((size_t)g->n_units + 1, sizeof *res->unit);
-    res->def_cycles = calloc((size_t)g->n_defs + 1, sizeof *res->def_cycles);
+    E.regs = xcalloc((size_t)g->n_regs * (size_t)E.lanes + 1, sizeof *E.regs);
+    E.mem = xcalloc((size_t)g->n_mems + 1, sizeof *E.mem);
+    E.latency = xcalloc((size_t)g->n_loops + 1, sizeof *E.latency);
+    E.loop_busy = xcalloc((size_t)g->n_loops + 1, sizeof *E.loop_busy);
+    E.bank_count = xcalloc((size_t)f->pmu_banks + 1, sizeof *E.bank_count);
+    res->unit = xcalloc((size_t)g->n_units + 1, sizeof *res->unit);
+    res->def_cycles = xcalloc((size_t)g->n_defs + 1, sizeof *res->def_cycles);
     res->n_units = g->n_units;
     int rc = -1;
     if (!E.regs || !E.mem || !E.latency || !E.loop_busy || !E.bank_count || !res->unit || !res->def_cycles) {
@@ -662,7 +663,7 @@ static int estimate_run(const dfg *g, const pat_values *vals, est_result *res, d
         if (mm->decl && mm->decl->kind == PAT_CONST)
             continue;
         em->count = pat_type_count(&mm->type);
-        em->data = calloc((size_t)em->count, sizeof *em->data);
+        em->data = xcalloc((size_t)em->count, sizeof *em->data);
         if (!em->data) {
             diag_error(d, diag_at_file(f->source), "out of memory for '%s'", mm->name);
             goto done;

@@ -17,6 +17,7 @@
  * route, for each link it crosses.
  */
 #include "emu/emu_internal.h"
+#include "util/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +30,10 @@ int fifo_init(emu_fifo *q, int stream, int width, int depth, int64_t hop_latency
     q->depth = depth;
     q->hop_latency = hop_latency;
     q->prod = q->cons = -1;
-    q->buf = calloc((size_t)depth * (size_t)width, sizeof *q->buf);
-    q->ready = calloc((size_t)depth, sizeof *q->ready);
-    q->tag = calloc((size_t)depth, sizeof *q->tag);
-    q->count = calloc((size_t)depth, sizeof *q->count);
+    q->buf = xcalloc((size_t)depth * (size_t)width, sizeof *q->buf);
+    q->ready = xcalloc((size_t)depth, sizeof *q->ready);
+    q->tag = xcalloc((size_t)depth, sizeof *q->tag);
+    q->count = xcalloc((size_t)depth, sizeof *q->count);
     return q->buf && q->ready && q->tag && q->count ? 0 : -1;
 }
 

@@ -29,6 +29,7 @@
  * store VAG.
  */
 #include "emu/emu_internal.h"
+#include "util/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -284,7 +285,7 @@ static int new_store(emu_sim *S, int unit, int mem, int32_t row_lo, int32_t row_
         st->row_hi = row_hi;
         st->local_count = (int64_t)(row_hi - row_lo) * st->stride[0];
     }
-    st->data = calloc((size_t)(st->local_count * st->depth) + 1, sizeof *st->data);
+    st->data = xcalloc((size_t)(st->local_count * st->depth) + 1, sizeof *st->data);
     if (!st->data)
         return -1;
     S->store_of[unit] = S->n_store;

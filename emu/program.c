@@ -35,6 +35,7 @@
  * off is skipped by every unit at once, without an issue (unless --dense).
  */
 #include "emu/emu_internal.h"
+#include "util/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -126,7 +127,7 @@ static int stage_path(const pb *P, const item *it, int *ml, int *ms)
             continue;
         int stage[1024];
         int nb = m->body.n;
-        int *st = nb <= 1024 ? stage : malloc((size_t)nb * sizeof *st);
+        int *st = nb <= 1024 ? stage : xmalloc((size_t)nb * sizeof *st);
         if (!st)
             return out;
         dfg_block_stages(&m->body, st);
@@ -141,7 +142,7 @@ static int stage_path(const pb *P, const item *it, int *ml, int *ms)
     /* an operation directly in a meta-pipeline's body: its statement's stage */
     if (it->op && inner && inner->metapipe) {
         int nb = inner->body.n;
-        int *st = malloc(((size_t)nb + 1) * sizeof *st);
+        int *st = xmalloc(((size_t)nb + 1) * sizeof *st);
         if (st) {
             dfg_block_stages(&inner->body, st);
             for (int k = 0; k < nb; k++)
@@ -281,11 +282,11 @@ static int add_participant(emu_sim *S, int ctl, int stage, int ctx)
 {
     emu_ctl *C = &S->ctl[ctl];
     int k = C->n_part[stage];
-    int *p = realloc(C->part[stage], (size_t)(k + 1) * sizeof *p);
+    int *p = xrealloc(C->part[stage], (size_t)(k + 1) * sizeof *p);
     if (!p)
         return -1;
     C->part[stage] = p;
-    int64_t *d = realloc(C->part_done[stage], (size_t)(k + 1) * sizeof *d);
+    int64_t *d = xrealloc(C->part_done[stage], (size_t)(k + 1) * sizeof *d);
     if (!d)
         return -1;
     C->part_done[stage] = d;
@@ -534,7 +535,7 @@ static int emit_block(emitter *E, const dfg_block *b, const dfg_loop *lp, int pa
 {
     pb *P = E->P;
     blk B = {.head = -1, .tail = -1, .parent = parent, .issue = -1, .ctl = ctl, .stage = -1};
-    int *stage = malloc(((size_t)b->n + 1) * sizeof *stage);
+    int *stage = xmalloc(((size_t)b->n + 1) * sizeof *stage);
     if (!stage) {
         E->failed = true;
         return -1;
@@ -754,19 +755,20 @@ static int new_ctl(emu_sim *S, const dfg_loop *lp, int n_stages, bool metapipe)
 {
     if (!emu_grow((void **)&S->ctl, S->n_ctl, &S->cap_ctl, sizeof *S->ctl))
         return -1;
-    emu_ctl *C = &S->ctl[S->n_ctl];
+    int id = S->n_ctl++;  /* counted at once: free_sim frees what an allocation below leaves */
+    emu_ctl *C = &S->ctl[id];
     memset(C, 0, sizeof *C);
     C->loop = lp;
     C->metapipe = metapipe;
     C->n_stages = n_stages;
-    C->n_part = calloc((size_t)n_stages, sizeof *C->n_part);
-    C->part = calloc((size_t)n_stages, sizeof *C->part);
-    C->part_done = calloc((size_t)n_stages, sizeof *C->part_done);
-    C->min_done = calloc((size_t)n_stages, sizeof *C->min_done);
-    C->lag_depth = calloc((size_t)n_stages * (size_t)n_stages, sizeof *C->lag_depth);
+    C->n_part = xcalloc((size_t)n_stages, sizeof *C->n_part);
+    C->part = xcalloc((size_t)n_stages, sizeof *C->part);
+    C->part_done = xcalloc((size_t)n_stages, sizeof *C->part_done);
+    C->min_done = xcalloc((size_t)n_stages, sizeof *C->min_done);
+    C->lag_depth = xcalloc((size_t)n_stages * (size_t)n_stages, sizeof *C->lag_depth);
     if (!C->n_part || !C->part || !C->part_done || !C->min_done || !C->lag_depth)
         return -1;
-    return S->n_ctl++;
+    return id;
 }
 
 /* Meta-pipeline lags: stage s may run at most 2 iterations ahead of the
@@ -799,7 +801,7 @@ static void tile_stages(const dfg *g, const dfg_block *b, int stage, int mem, in
 static int build_controllers(emu_sim *S)
 {
     const dfg *g = S->g;
-    S->ctl_of_loop = malloc(((size_t)g->n_loops + 1) * sizeof *S->ctl_of_loop);
+    S->ctl_of_loop = xmalloc(((size_t)g->n_loops + 1) * sizeof *S->ctl_of_loop);
     if (!S->ctl_of_loop)
         return -1;
     S->root_ctl = new_ctl(S, NULL, g->n_defs > 0 ? g->n_defs : 1, false);
@@ -825,7 +827,7 @@ static int build_controllers(emu_sim *S)
             if (!lp->metapipe)
                 continue;
             set_lags(C);
-            int *stage = malloc(((size_t)lp->body.n + 1) * sizeof *stage);
+            int *stage = xmalloc(((size_t)lp->body.n + 1) * sizeof *stage);
             if (!stage)
                 return -1;
             dfg_block_stages(&lp->body, stage);
@@ -877,22 +879,22 @@ int prog_build(emu_sim *S)
     int *parent = NULL, *slot_of = NULL;
     bool *need = NULL;
     int *dctl = NULL;
-    P.loop_of = calloc((size_t)g->n_ops + 1, sizeof *P.loop_of);
-    P.def_of = calloc((size_t)g->n_ops + 1, sizeof *P.def_of);
-    P.def_of_loop = calloc((size_t)g->n_loops + 1, sizeof *P.def_of_loop);
-    P.loop_of_reg = malloc(((size_t)g->n_regs + 1) * sizeof *P.loop_of_reg);
-    P.in_first = calloc((size_t)g->n_units + 2, sizeof *P.in_first);
-    P.in_list = malloc(((size_t)g->n_streams + 1) * sizeof *P.in_list);
-    P.guard_of = calloc((size_t)g->n_loops + 1, sizeof *P.guard_of);
-    P.mark_op = calloc((size_t)g->n_ops + 1, sizeof *P.mark_op);
-    P.mark_acc = calloc((size_t)g->n_loops + 1, sizeof *P.mark_acc);
-    P.walk = calloc((size_t)g->n_loops + 1, sizeof *P.walk);
-    P.sends_of = malloc(((size_t)g->n_regs + 1) * sizeof *P.sends_of);
-    P.recv_fifo = malloc(((size_t)g->n_regs + 1) * sizeof *P.recv_fifo);
-    P.recv_done = calloc((size_t)g->n_regs + 1, sizeof *P.recv_done);
-    slot_of = malloc(((size_t)g->n_regs + 1) * sizeof *slot_of);
-    need = calloc((size_t)g->n_regs + 1, sizeof *need);
-    dctl = malloc(((size_t)g->n_defs + 1) * sizeof *dctl);
+    P.loop_of = xcalloc((size_t)g->n_ops + 1, sizeof *P.loop_of);
+    P.def_of = xcalloc((size_t)g->n_ops + 1, sizeof *P.def_of);
+    P.def_of_loop = xcalloc((size_t)g->n_loops + 1, sizeof *P.def_of_loop);
+    P.loop_of_reg = xmalloc(((size_t)g->n_regs + 1) * sizeof *P.loop_of_reg);
+    P.in_first = xcalloc((size_t)g->n_units + 2, sizeof *P.in_first);
+    P.in_list = xmalloc(((size_t)g->n_streams + 1) * sizeof *P.in_list);
+    P.guard_of = xcalloc((size_t)g->n_loops + 1, sizeof *P.guard_of);
+    P.mark_op = xcalloc((size_t)g->n_ops + 1, sizeof *P.mark_op);
+    P.mark_acc = xcalloc((size_t)g->n_loops + 1, sizeof *P.mark_acc);
+    P.walk = xcalloc((size_t)g->n_loops + 1, sizeof *P.walk);
+    P.sends_of = xmalloc(((size_t)g->n_regs + 1) * sizeof *P.sends_of);
+    P.recv_fifo = xmalloc(((size_t)g->n_regs + 1) * sizeof *P.recv_fifo);
+    P.recv_done = xcalloc((size_t)g->n_regs + 1, sizeof *P.recv_done);
+    slot_of = xmalloc(((size_t)g->n_regs + 1) * sizeof *slot_of);
+    need = xcalloc((size_t)g->n_regs + 1, sizeof *need);
+    dctl = xmalloc(((size_t)g->n_defs + 1) * sizeof *dctl);
     if (!P.loop_of || !P.def_of || !P.def_of_loop || !P.loop_of_reg || !P.in_first || !P.in_list || !P.guard_of || !P.mark_op || !P.mark_acc || !P.walk || !P.sends_of ||
         !P.recv_fifo || !P.recv_done || !slot_of || !need || !dctl)
         goto oom;
@@ -910,7 +912,7 @@ int prog_build(emu_sim *S)
     for (int u = 0; u < g->n_units; u++)
         P.in_first[u + 1] += P.in_first[u];
     {
-        int *fill = calloc((size_t)g->n_units + 1, sizeof *fill);
+        int *fill = xcalloc((size_t)g->n_units + 1, sizeof *fill);
         if (!fill)
             goto oom;
         for (int s = 0; s < g->n_streams; s++) {
@@ -977,8 +979,8 @@ int prog_build(emu_sim *S)
 
     /* 2. Contexts: per (unit, replica); a PMU's accesses split where a
      * meta-pipeline separates them. */
-    parent = malloc(((size_t)P.n_items + 1) * sizeof *parent);
-    P.group = malloc(((size_t)P.n_items + 1) * sizeof *P.group);
+    parent = xmalloc(((size_t)P.n_items + 1) * sizeof *parent);
+    P.group = xmalloc(((size_t)P.n_items + 1) * sizeof *P.group);
     if (!parent || !P.group)
         goto oom;
     for (int k = 0; k < P.n_items; k++)
@@ -1028,7 +1030,7 @@ int prog_build(emu_sim *S)
     /* 3. Streams: for every value a context needs from another unit, the
      * stream into its unit that carries it and the context producing it. */
     int n_unit_ctx = S->n_ctx - first_unit_ctx;
-    int **recv_of = calloc((size_t)n_unit_ctx + 1, sizeof *recv_of);  /* per context: reg -> fifo */
+    int **recv_of = xcalloc((size_t)n_unit_ctx + 1, sizeof *recv_of);  /* per context: reg -> fifo */
     if (!recv_of)
         goto oom;
     for (int ci = 0; ci < n_unit_ctx && rc == -1; ci++) {
@@ -1049,7 +1051,7 @@ int prog_build(emu_sim *S)
             mark_walk(&P, &g->defs[k].body);
         for (int k = 0; k < g->n_defs; k++)
             needs(&P, NULL, &g->defs[k].body, need);
-        recv_of[ci] = malloc(((size_t)g->n_regs + 1) * sizeof **recv_of);
+        recv_of[ci] = xmalloc(((size_t)g->n_regs + 1) * sizeof **recv_of);
         if (!recv_of[ci]) {
             for (int q = 0; q < ci; q++)
                 free(recv_of[q]);
@@ -1152,7 +1154,7 @@ int prog_build(emu_sim *S)
                 continue;
             if (P.n_send_rec == P.cap_send_rec) {
                 int cap = P.cap_send_rec ? 2 * P.cap_send_rec : 64;
-                int(*grown)[3] = realloc(P.send_rec, (size_t)cap * sizeof *grown);
+                int(*grown)[3] = xrealloc(P.send_rec, (size_t)cap * sizeof *grown);
                 if (!grown) {
                     for (int k = 0; k < n_unit_ctx; k++)
                         free(recv_of[k]);
@@ -1213,8 +1215,8 @@ int prog_build(emu_sim *S)
             break;
         }
         /* Register file; constants are immediates. */
-        c->reg = calloc((size_t)c->n_slot * (size_t)S->lanes + 1, sizeof *c->reg);
-        c->seq = calloc((size_t)c->n_node + 1, sizeof *c->seq);
+        c->reg = xcalloc((size_t)c->n_slot * (size_t)S->lanes + 1, sizeof *c->reg);
+        c->seq = xcalloc((size_t)c->n_node + 1, sizeof *c->seq);
         if (!c->reg || !c->seq) {
             diag_error(S->d, at, "out of memory in the simulator");
             S->failed = true;

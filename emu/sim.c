@@ -24,6 +24,7 @@
  * what it waits for.
  */
 #include "emu/emu_internal.h"
+#include "util/alloc.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -131,7 +132,7 @@ bool emu_grow(void **array, int n, int *cap, size_t elem)
     if (n < *cap)
         return true;
     int ncap = *cap ? 2 * *cap : 16;
-    void *grown = realloc(*array, (size_t)ncap * elem);
+    void *grown = xrealloc(*array, (size_t)ncap * elem);
     if (!grown)
         return false;
     *array = grown;
@@ -679,16 +680,16 @@ int emu_run_opts(const dfg *g, const pat_values *vals, pat_values *out, const em
         return diag_error(d, at, "the simulator supports 1 to %d lanes", EMU_MAX_LANES);
     res->n_units = g->n_units;
     res->n_streams = g->n_streams;
-    res->unit = calloc((size_t)g->n_units + 1, sizeof *res->unit);
-    res->stream_words = calloc((size_t)g->n_streams + 1, sizeof *res->stream_words);
-    res->def_start = calloc((size_t)g->n_defs + 1, sizeof *res->def_start);
-    res->def_end = calloc((size_t)g->n_defs + 1, sizeof *res->def_end);
-    S.store_of = malloc(((size_t)g->n_units + 1) * sizeof *S.store_of);
-    S.unit_copy = calloc((size_t)g->n_units + 1, sizeof *S.unit_copy);
-    S.n_unit_copy = calloc((size_t)g->n_units + 1, sizeof *S.n_unit_copy);
-    S.dram_image = calloc((size_t)g->n_mems + 1, sizeof *S.dram_image);
-    S.kernel_ready = calloc((size_t)g->n_defs + 1, sizeof *S.kernel_ready);
-    S.bank_count = calloc((size_t)f->pmu_banks + 1, sizeof *S.bank_count);
+    res->unit = xcalloc((size_t)g->n_units + 1, sizeof *res->unit);
+    res->stream_words = xcalloc((size_t)g->n_streams + 1, sizeof *res->stream_words);
+    res->def_start = xcalloc((size_t)g->n_defs + 1, sizeof *res->def_start);
+    res->def_end = xcalloc((size_t)g->n_defs + 1, sizeof *res->def_end);
+    S.store_of = xmalloc(((size_t)g->n_units + 1) * sizeof *S.store_of);
+    S.unit_copy = xcalloc((size_t)g->n_units + 1, sizeof *S.unit_copy);
+    S.n_unit_copy = xcalloc((size_t)g->n_units + 1, sizeof *S.n_unit_copy);
+    S.dram_image = xcalloc((size_t)g->n_mems + 1, sizeof *S.dram_image);
+    S.kernel_ready = xcalloc((size_t)g->n_defs + 1, sizeof *S.kernel_ready);
+    S.bank_count = xcalloc((size_t)f->pmu_banks + 1, sizeof *S.bank_count);
     if (!res->unit || !res->stream_words || !res->def_start || !res->def_end || !S.store_of || !S.unit_copy ||
         !S.n_unit_copy || !S.dram_image || !S.kernel_ready || !S.bank_count)
         goto oom;
@@ -701,7 +702,7 @@ int emu_run_opts(const dfg *g, const pat_values *vals, pat_values *out, const em
         int b = g->units[u].base;
         int r = g->units[u].replica;
         if (r + 1 > S.n_unit_copy[b]) {
-            int *grown = realloc(S.unit_copy[b], (size_t)(r + 1) * sizeof *grown);
+            int *grown = xrealloc(S.unit_copy[b], (size_t)(r + 1) * sizeof *grown);
             if (!grown)
                 goto oom;
             for (int q = S.n_unit_copy[b]; q <= r; q++)
@@ -722,7 +723,7 @@ int emu_run_opts(const dfg *g, const pat_values *vals, pat_values *out, const em
             }
             S.dram_image[m] = (uint32_t *)t->data.p;
         } else if (mm->kind == DFG_MEM_OUTPUT) {
-            S.dram_image[m] = calloc((size_t)pat_type_count(&mm->type) + 1, 4);
+            S.dram_image[m] = xcalloc((size_t)pat_type_count(&mm->type) + 1, 4);
             if (!S.dram_image[m])
                 goto oom;
         }
@@ -734,7 +735,7 @@ int emu_run_opts(const dfg *g, const pat_values *vals, pat_values *out, const em
     /* DRAM bandwidth over time: at most 512 windows, doubled as the run grows. */
     res->dram_window = 64;
     res->n_dram_windows = 512;
-    res->dram_window_bytes = calloc(512, sizeof *res->dram_window_bytes);
+    res->dram_window_bytes = xcalloc(512, sizeof *res->dram_window_bytes);
     if (!res->dram_window_bytes)
         goto oom;
     if (S.o.trace && trace_begin(&S) != 0)
@@ -822,8 +823,8 @@ int emu_run_opts(const dfg *g, const pat_values *vals, pat_values *out, const em
          * tree carries one copy per link). */
         const route_result *rr = S.o.route;
         res->n_links = rr->n_links;
-        res->link_words = calloc((size_t)rr->n_links + 1, sizeof *res->link_words);
-        int64_t *net_words = calloc((size_t)rr->n_nets + 1, sizeof *net_words);
+        res->link_words = xcalloc((size_t)rr->n_links + 1, sizeof *res->link_words);
+        int64_t *net_words = xcalloc((size_t)rr->n_nets + 1, sizeof *net_words);
         if (!res->link_words || !net_words) {
             free(net_words);
             goto oom;

@@ -13,6 +13,7 @@
  * are recorded; the metadata says when the limit cut the trace.
  */
 #include "emu/emu_internal.h"
+#include "util/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -42,13 +43,13 @@ struct emu_trace {
 
 int trace_begin(emu_sim *S)
 {
-    emu_trace *T = calloc(1, sizeof *T);
+    emu_trace *T = xcalloc(1, sizeof *T);
     if (!T)
         return -1;
     S->trace = T;
-    T->open0 = malloc(((size_t)S->n_ctx + 1) * sizeof *T->open0);
-    T->open1 = malloc(((size_t)S->n_ctx + 1) * sizeof *T->open1);
-    T->fifo_last = malloc(((size_t)S->n_fifo + 1) * sizeof *T->fifo_last);
+    T->open0 = xmalloc(((size_t)S->n_ctx + 1) * sizeof *T->open0);
+    T->open1 = xmalloc(((size_t)S->n_ctx + 1) * sizeof *T->open1);
+    T->fifo_last = xmalloc(((size_t)S->n_fifo + 1) * sizeof *T->fifo_last);
     if (!T->open0 || !T->open1 || !T->fifo_last)
         return -1;
     for (int c = 0; c < S->n_ctx; c++)
@@ -68,7 +69,7 @@ static void close_span(emu_sim *S, int c)
     } else {
         if (T->n_span == T->cap_span) {
             int64_t cap = T->cap_span ? 2 * T->cap_span : 1024;
-            trace_span_rec *grown = realloc(T->span, (size_t)cap * sizeof *grown);
+            trace_span_rec *grown = xrealloc(T->span, (size_t)cap * sizeof *grown);
             if (!grown) {
                 T->cut = true;
                 T->open0[c] = -1;
@@ -113,7 +114,7 @@ void trace_fifo(emu_sim *S, int q)
     T->fifo_last[q] = S->now;
     if (T->n_sample == T->cap_sample) {
         int64_t cap = T->cap_sample ? 2 * T->cap_sample : 1024;
-        trace_sample *grown = realloc(T->sample, (size_t)cap * sizeof *grown);
+        trace_sample *grown = xrealloc(T->sample, (size_t)cap * sizeof *grown);
         if (!grown)
             return;
         T->sample = grown;

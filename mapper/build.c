@@ -20,6 +20,7 @@
  *    are double-buffered.
  */
 #include "mapper/dfg_internal.h"
+#include "util/alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,14 +211,14 @@ static int form_vpcu(builder *B, dfg_loop *lp, dfg_block *b, const char *def_nam
         }
     int n = n_lane + (n_acc > 0);
     pipeline pl = {.n = n};
-    pl.op = calloc((size_t)n, sizeof *pl.op);
-    pl.stages = calloc((size_t)n, sizeof *pl.stages);
-    pl.in = calloc((size_t)n, sizeof *pl.in);
-    pl.used_outside = calloc((size_t)g->n_regs + 1, sizeof *pl.used_outside);
-    int *best = calloc((size_t)n + 1, sizeof *best);
-    int *from = calloc((size_t)n + 1, sizeof *from);
-    int *memo = malloc(((size_t)g->n_regs + 1) * sizeof *memo);
-    int *need_cut = calloc((size_t)n + 1, sizeof *need_cut);
+    pl.op = xcalloc((size_t)n, sizeof *pl.op);
+    pl.stages = xcalloc((size_t)n, sizeof *pl.stages);
+    pl.in = xcalloc((size_t)n, sizeof *pl.in);
+    pl.used_outside = xcalloc((size_t)g->n_regs + 1, sizeof *pl.used_outside);
+    int *best = xcalloc((size_t)n + 1, sizeof *best);
+    int *from = xcalloc((size_t)n + 1, sizeof *from);
+    int *memo = xmalloc(((size_t)g->n_regs + 1) * sizeof *memo);
+    int *need_cut = xcalloc((size_t)n + 1, sizeof *need_cut);
     int rc = -1;
     if (!pl.op || !pl.stages || !pl.in || !pl.used_outside || !best || !from || !memo || !need_cut) {
         diag_error(B->d, diag_at_file(f->source), "out of memory");
@@ -365,7 +366,7 @@ static int form_vpcu(builder *B, dfg_loop *lp, dfg_block *b, const char *def_nam
     }
     /* Walk the cuts back to front, then create the units front to back. */
     int n_chunks = best[n];
-    int *cut = calloc((size_t)n_chunks + 1, sizeof *cut);
+    int *cut = xcalloc((size_t)n_chunks + 1, sizeof *cut);
     if (!cut) {
         diag_error(B->d, diag_at_file(f->source), "out of memory");
         goto out;
@@ -474,7 +475,7 @@ static int uses_to_streams(builder *B, const dfg_block *b, dfg_loop *lp)
             dfg_loop *in = b->s[k].loop;
             if (uses_to_streams(B, &in->body, in) != 0)
                 return -1;
-            bool *mark = calloc((size_t)g->n_units + 1, sizeof *mark);
+            bool *mark = xcalloc((size_t)g->n_units + 1, sizeof *mark);
             if (!mark)
                 return -1;
             collect_units(g, &in->body, mark);
@@ -555,10 +556,10 @@ static void stage_accesses(const dfg *g, const dfg_block *b, int stage, int *fir
 
 int dfg_buffer_depths(const dfg *g, int *depth, int *rotate)
 {
-    int *fw = malloc(((size_t)g->n_mems + 1) * sizeof *fw);
-    int *lr = malloc(((size_t)g->n_mems + 1) * sizeof *lr);
-    int *total = calloc((size_t)g->n_mems + 1, sizeof *total);
-    int *inside = calloc((size_t)g->n_mems + 1, sizeof *inside);
+    int *fw = xmalloc(((size_t)g->n_mems + 1) * sizeof *fw);
+    int *lr = xmalloc(((size_t)g->n_mems + 1) * sizeof *lr);
+    int *total = xcalloc((size_t)g->n_mems + 1, sizeof *total);
+    int *inside = xcalloc((size_t)g->n_mems + 1, sizeof *inside);
     int *stage = NULL;
     int rc = -1;
     if (!fw || !lr || !total || !inside)
@@ -577,7 +578,7 @@ int dfg_buffer_depths(const dfg *g, int *depth, int *rotate)
         if (!lp->metapipe)
             continue;
         free(stage);
-        stage = malloc(((size_t)lp->body.n + 1) * sizeof *stage);
+        stage = xmalloc(((size_t)lp->body.n + 1) * sizeof *stage);
         if (!stage)
             goto out;
         dfg_block_stages(&lp->body, stage);
@@ -618,8 +619,8 @@ out:
 static int find_address_ops(builder *B)
 {
     dfg *g = B->g;
-    int *use_mem = malloc(((size_t)g->n_regs + 1) * sizeof *use_mem);  /* -1 none yet, -2 mixed */
-    int *count = calloc((size_t)g->n_mems + 1, sizeof *count);
+    int *use_mem = xmalloc(((size_t)g->n_regs + 1) * sizeof *use_mem);  /* -1 none yet, -2 mixed */
+    int *count = xcalloc((size_t)g->n_mems + 1, sizeof *count);
     if (!use_mem || !count) {
         free(use_mem);
         free(count);
@@ -717,7 +718,7 @@ static void choose_banking_in(dfg *g, const dfg_block *b, const dfg_loop *lp, in
  * lane-parallel. */
 static int choose_banking(dfg *g)
 {
-    int *votes = calloc((size_t)g->n_mems * PAT_MAX_RANK + 1, sizeof *votes);
+    int *votes = xcalloc((size_t)g->n_mems * PAT_MAX_RANK + 1, sizeof *votes);
     if (!votes)
         return -1;
     for (int k = 0; k < g->n_defs; k++)
@@ -741,16 +742,16 @@ int dfg_build_units(dfg *g, diag_list *d)
         return diag_error(d, diag_at_file(g->fab->source), "out of memory");
     const fab_fabric *f = g->fab;
     builder B = {.g = g, .d = d};
-    B.acc_unit = malloc((size_t)(g->n_regs + 1) * sizeof *B.acc_unit);
-    B.addr_mem = malloc((size_t)(g->n_ops + 1) * sizeof *B.addr_mem);
-    bool *touched = calloc((size_t)g->n_mems + 1, sizeof *touched);
+    B.acc_unit = xmalloc((size_t)(g->n_regs + 1) * sizeof *B.acc_unit);
+    B.addr_mem = xmalloc((size_t)(g->n_ops + 1) * sizeof *B.addr_mem);
+    bool *touched = xcalloc((size_t)g->n_mems + 1, sizeof *touched);
     if (!B.acc_unit || !B.addr_mem || !touched) {
         free(B.acc_unit);
         free(B.addr_mem);
         free(touched);
         return diag_error(d, diag_at_file(f->source), "out of memory");
     }
-    B.loop_of_reg = malloc((size_t)(g->n_regs + 1) * sizeof *B.loop_of_reg);
+    B.loop_of_reg = xmalloc((size_t)(g->n_regs + 1) * sizeof *B.loop_of_reg);
     if (!B.loop_of_reg) {
         free(B.acc_unit);
         free(B.addr_mem);
@@ -771,6 +772,7 @@ int dfg_build_units(dfg *g, diag_list *d)
     if (find_address_ops(&B) != 0) {
         free(B.acc_unit);
         free(B.addr_mem);
+        free(B.loop_of_reg);
         free(touched);
         return diag_error(d, diag_at_file(f->source), "out of memory");
     }
@@ -824,8 +826,8 @@ int dfg_build_units(dfg *g, diag_list *d)
     for (int k = 0; k < g->n_defs && rc == 0; k++)
         rc = uses_to_streams(&B, &g->defs[k].body, NULL);
     if (rc == 0) {
-        int *depth = malloc(((size_t)g->n_mems + 1) * sizeof *depth);
-        int *rotate = malloc(((size_t)g->n_mems + 1) * sizeof *rotate);
+        int *depth = xmalloc(((size_t)g->n_mems + 1) * sizeof *depth);
+        int *rotate = xmalloc(((size_t)g->n_mems + 1) * sizeof *rotate);
         if (!depth || !rotate || dfg_buffer_depths(g, depth, rotate) != 0)
             rc = diag_error(d, diag_at_file(f->source), "out of memory");
         else

@@ -200,8 +200,8 @@ int dfg_check(const dfg *g, bool *not_fit, diag_list *d)
 
     /* N-buffers: a tile read k stages after its write in a meta-pipeline
      * needs k+1 copies, rotated by that loop's iterations. */
-    int *depth = malloc(((size_t)g->n_mems + 1) * sizeof *depth);
-    int *rotate = malloc(((size_t)g->n_mems + 1) * sizeof *rotate);
+    int *depth = xmalloc(((size_t)g->n_mems + 1) * sizeof *depth);
+    int *rotate = xmalloc(((size_t)g->n_mems + 1) * sizeof *rotate);
     if (!depth || !rotate || dfg_buffer_depths(g, depth, rotate) != 0) {
         free(depth);
         free(rotate);

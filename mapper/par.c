@@ -27,6 +27,7 @@
  * (dfg_mem.part_row), so a wrong chunk or partition is a wrong output.
  */
 #include "mapper/dfg_internal.h"
+#include "util/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -79,12 +80,12 @@ int dfg_parallelise(dfg *g, diag_list *d)
     int P = g->opts.par;
     if (P <= 1)
         return 0;
-    dfg_loop **loop_of = calloc((size_t)g->n_ops + 1, sizeof *loop_of);
-    bool *touched = calloc((size_t)g->n_mems + 1, sizeof *touched);
-    bool *written = calloc((size_t)g->n_mems + 1, sizeof *written);
-    bool *not_row = calloc((size_t)g->n_mems + 1, sizeof *not_row);
-    int *first = malloc(((size_t)g->n_units + 1) * sizeof *first);
-    int32_t *trip_of = calloc((size_t)g->n_mems + 1, sizeof *trip_of);
+    dfg_loop **loop_of = xcalloc((size_t)g->n_ops + 1, sizeof *loop_of);
+    bool *touched = xcalloc((size_t)g->n_mems + 1, sizeof *touched);
+    bool *written = xcalloc((size_t)g->n_mems + 1, sizeof *written);
+    bool *not_row = xcalloc((size_t)g->n_mems + 1, sizeof *not_row);
+    int *first = xmalloc(((size_t)g->n_units + 1) * sizeof *first);
+    int32_t *trip_of = xcalloc((size_t)g->n_mems + 1, sizeof *trip_of);
     int rc = -1;
     if (!loop_of || !touched || !written || !not_row || !first || !trip_of) {
         diag_error(d, diag_at_file(g->fab->source), "out of memory");
