@@ -433,7 +433,11 @@ static int write_svg(const cli_job *job, diag_list *d)
         const dfg_unit *un = &g->units[u];
         const char *group = un->kind == DFG_VPCU ? (un->def >= 0 ? g->defs[un->def].target->name : NULL)
                                                  : g->mems[un->mem].name;
-        units[u] = (svg_unit){un->name, job->pp.kind[u], job->place.site[u], group};
+        units[u] = (svg_unit){un->name, job->pp.kind[u], job->place.site[u], group, false, 0};
+        if (job->emulated && job->emu.cycles > 0) {
+            units[u].has_busy = true;
+            units[u].busy = (double)job->emu.unit[u].busy / (double)job->emu.cycles;
+        }
     }
     char l0[160], l1[160], l2[160];
     snprintf(l0, sizeof l0, "graph: %d VPCUs, %d VPMUs, %d VAGs, %d streams", g->n_pcus, g->n_pmus, g->n_ags,
@@ -794,7 +798,9 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
         goto refused;
     if (status != EXIT_OK)
         goto done;
-    if (o->svg && write_svg(&job, d) != 0) {
+    /* Without emulation the picture is drawn now; with it, once the busy
+     * fractions are known. */
+    if (o->svg && o->map_only && write_svg(&job, d) != 0) {
         status = EXIT_USAGE;
         goto done;
     }
@@ -870,6 +876,10 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     }
 
     /* 7. Report, then write outputs only for a verified mapping. */
+    if (o->svg && write_svg(&job, d) != 0) {
+        status = EXIT_USAGE;
+        goto done;
+    }
     if (!o->quiet)
         cli_report_text(stdout, &job);
     if (o->json && write_report(&job, d) != 0) {

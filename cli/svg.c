@@ -444,9 +444,18 @@ static void draw_units(FILE *out, const layout *L, const place_sites *s, const s
         fprintf(out, " (%s) on %s (%d,%d), group ", kind_unit_name(un->kind),
                 t->kind == PLACE_PCU ? "PCU" : t->kind == PLACE_PMU ? "PMU" : "AGCU", t->row, t->col);
         put_text(out, null_group(un->group), 0);
+        if (un->has_busy)
+            fprintf(out, ", busy %.0f%% of the cycles", 100.0 * un->busy);
         fprintf(out, "</title><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" rx=\"%.1f\" "
                      "fill=\"%s\"/>",
                 x - side / 2, y - side / 2, side, side, kind_radius(un->kind, side), G->colour[g]);
+        if (un->has_busy) {
+            /* its busy fraction: a bar along the bottom edge */
+            double b = un->busy < 0 ? 0 : un->busy > 1 ? 1 : un->busy;
+            fprintf(out, "<rect class=\"busy\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                         "fill=\"#222222\" stroke=\"none\"/>",
+                    x - side / 2, y + side / 2 - 0.12 * side, side * b, 0.12 * side);
+        }
         double size = L->font;
         const char *label = short_name(un->name, side - 2, L->font, &size);
         if (label) {

@@ -21,13 +21,21 @@
 #include "util/diag.h"
 #include "util/outputs.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 /* One unit to draw: its name (drawn when it fits, always in the tooltip),
  * its kind, its site (an index into place_sites; -1: not placed, counted in
  * the legend), and its group: what it holds, e.g. the definition or tensor
  * name; units of one group share a colour (NULL: "(none)"). */
-typedef struct svg_unit { const char *name; place_kind kind; int site; const char *group; } svg_unit;
+typedef struct svg_unit {
+    const char *name;
+    place_kind kind;
+    int site;
+    const char *group;
+    bool has_busy;   /* simulated: busy is its busy cycles over the run's (drawn as a bar) */
+    double busy;
+} svg_unit;
 
 /* The title, up to 8 lines of key figures (cost, cycles, ...) and the
  * nets' labels. */

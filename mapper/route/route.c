@@ -34,6 +34,7 @@
 #include <igraph/igraph.h>
 #include <math.h>
 #include <stdint.h>
+#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -124,27 +125,35 @@ typedef struct mesh {
     int *adj_to;    /* 4n */
 } mesh;
 
-/* Build the mesh with igraph and derive the arrays; -1 on failure. */
-static int mesh_build(mesh *m, const fab_fabric *f)
+/* igraph reports most failures through its error handler (ignored here:
+ * every return is checked), but some — an allocation failing deep inside a
+ * constructor — through its fatal handler, whose default aborts.  While
+ * the mesh is built, a fatal error jumps back to mesh_build, which reports
+ * it as a failure (out of memory): the process never aborts. */
+static jmp_buf *mesh_fatal_jump;
+
+static void mesh_fatal(const char *reason, const char *file, int line)
 {
-    m->n = f->rows * f->cols;
-    m->adj_to = xmalloc((size_t)m->n * 4 * sizeof *m->adj_to);
-    if (!m->adj_to)
-        return -1;
-    for (int i = 0; i < 4 * m->n; i++)
-        m->adj_to[i] = -1;
-    igraph_error_handler_t *old = igraph_set_error_handler(igraph_error_handler_ignore);
+    (void)reason;
+    (void)file;
+    (void)line;
+    longjmp(*mesh_fatal_jump, 1);
+}
+
+/* The lattice's edges, through igraph, into m->adj_to; 0, or -1. */
+static int mesh_edges(mesh *m, const fab_fabric *f)
+{
     igraph_t g;
     igraph_vector_int_t dims;
     int rc = -1;
     /* Dimension 0 varies fastest: vertex = col + row x cols = switch id. */
     if (igraph_vector_int_init(&dims, 2) != IGRAPH_SUCCESS)
-        goto out;
+        return -1;
     VECTOR(dims)[0] = f->cols;
     VECTOR(dims)[1] = f->rows;
     if (igraph_square_lattice(&g, &dims, 1, IGRAPH_DIRECTED, /*mutual*/ true, NULL) != IGRAPH_SUCCESS) {
         igraph_vector_int_destroy(&dims);
-        goto out;
+        return -1;
     }
     igraph_vector_int_destroy(&dims);
     rc = 0;
@@ -168,7 +177,27 @@ static int mesh_build(mesh *m, const fab_fabric *f)
                                              (igraph_integer_t)(f->rows - 1) * f->cols))
         rc = -1;
     igraph_destroy(&g);
-out:
+    return rc;
+}
+
+/* Build the mesh with igraph and derive the arrays; -1 on failure. */
+static int mesh_build(mesh *m, const fab_fabric *f)
+{
+    m->n = f->rows * f->cols;
+    m->adj_to = xmalloc((size_t)m->n * 4 * sizeof *m->adj_to);
+    if (!m->adj_to)
+        return -1;
+    for (int i = 0; i < 4 * m->n; i++)
+        m->adj_to[i] = -1;
+    igraph_error_handler_t *old = igraph_set_error_handler(igraph_error_handler_ignore);
+    igraph_fatal_handler_t *old_fatal = igraph_set_fatal_handler(mesh_fatal);
+    jmp_buf jump;
+    mesh_fatal_jump = &jump;
+    volatile int rc = -1;
+    if (setjmp(jump) == 0)
+        rc = mesh_edges(m, f);
+    mesh_fatal_jump = NULL;
+    igraph_set_fatal_handler(old_fatal);
     igraph_set_error_handler(old);
     if (rc != 0) {
         free(m->adj_to);

@@ -292,12 +292,12 @@ static void test_tiny_full_picture(void **state)
     route_tiny(&w.f, &r);
     const char *odd = "a<b&\"c\">'d";
     svg_unit units[6] = {
-        {"C.i.j", PLACE_PCU, first_site(&w.s, PLACE_PCU, 0), "C"},
-        {odd, PLACE_PCU, first_site(&w.s, PLACE_PCU, 1), "C"},
-        {"A", PLACE_PMU, first_site(&w.s, PLACE_PMU, 0), "A"},
-        {"B", PLACE_PMU, first_site(&w.s, PLACE_PMU, 1), NULL},
-        {"load A", PLACE_AGCU, first_site(&w.s, PLACE_AGCU, 0), "A"},
-        {"spare", PLACE_PCU, -1, "C"},
+        {"C.i.j", PLACE_PCU, first_site(&w.s, PLACE_PCU, 0), "C", false, 0},
+        {odd, PLACE_PCU, first_site(&w.s, PLACE_PCU, 1), "C", false, 0},
+        {"A", PLACE_PMU, first_site(&w.s, PLACE_PMU, 0), "A", false, 0},
+        {"B", PLACE_PMU, first_site(&w.s, PLACE_PMU, 1), NULL, false, 0},
+        {"load A", PLACE_AGCU, first_site(&w.s, PLACE_AGCU, 0), "A", false, 0},
+        {"spare", PLACE_PCU, -1, "C", false, 0},
     };
     static const char *const labels[3] = {"value 'acc' from C.i.j to C", NULL, NULL};
     svg_figures fig = {"gemm on tiny", {"placement sa: cost 12.0", "cycles 1234 & more <ok>"}, 2, labels};
@@ -367,10 +367,10 @@ static void test_colours_stable(void **state)
     world w;
     tiny_world(&w);
     svg_unit units[4] = {
-        {"p", PLACE_PCU, first_site(&w.s, PLACE_PCU, 0), "gemm"},
-        {"q", PLACE_PCU, first_site(&w.s, PLACE_PCU, 1), "softmax"},
-        {"m", PLACE_PMU, first_site(&w.s, PLACE_PMU, 0), "X"},
-        {"n", PLACE_PMU, first_site(&w.s, PLACE_PMU, 1), "gemm"},
+        {"p", PLACE_PCU, first_site(&w.s, PLACE_PCU, 0), "gemm", false, 0},
+        {"q", PLACE_PCU, first_site(&w.s, PLACE_PCU, 1), "softmax", false, 0},
+        {"m", PLACE_PMU, first_site(&w.s, PLACE_PMU, 0), "X", false, 0},
+        {"n", PLACE_PMU, first_site(&w.s, PLACE_PMU, 1), "gemm", false, 0},
     };
     svg_unit rev[4] = {units[3], units[2], units[1], units[0]};
     char p1[256], p2[256];
@@ -416,7 +416,7 @@ static void test_many_groups_distinct(void **state)
     for (int k = 0; k < N; k++) {
         snprintf(names[k], sizeof names[k], "u%d", k);
         snprintf(grp[k], sizeof grp[k], "g%d", k);
-        units[k] = (svg_unit){names[k], PLACE_PCU, first_site(&w.s, PLACE_PCU, k), grp[k]};
+        units[k] = (svg_unit){names[k], PLACE_PCU, first_site(&w.s, PLACE_PCU, k), grp[k], false, 0};
     }
     /* and 8 more groups on the PMUs, 16 in all, beyond the 11 of Set3 */
     svg_unit more[2 * N];
@@ -425,7 +425,7 @@ static void test_many_groups_distinct(void **state)
     for (int k = 0; k < N; k++) {
         snprintf(names2[k], sizeof names2[k], "v%d", k);
         snprintf(grp2[k], sizeof grp2[k], "h%d", k);
-        more[N + k] = (svg_unit){names2[k], PLACE_PMU, first_site(&w.s, PLACE_PMU, k), grp2[k]};
+        more[N + k] = (svg_unit){names2[k], PLACE_PMU, first_site(&w.s, PLACE_PMU, k), grp2[k], false, 0};
     }
     char p[256];
     path_of(p, sizeof p, "many.svg");
@@ -457,9 +457,9 @@ static void test_scale(void **state)
     assert_int_equal(fab_load_default(&s.f, &d), 0);
     assert_int_equal(place_sites_init(&s.s, &s.f), 0);
     svg_unit su[3] = {
-        {"C.i.j.k", PLACE_PCU, first_site(&s.s, PLACE_PCU, 100), "C"},
-        {"A", PLACE_PMU, first_site(&s.s, PLACE_PMU, 7), "A"},
-        {"load A", PLACE_AGCU, first_site(&s.s, PLACE_AGCU, 3), "A"},
+        {"C.i.j.k", PLACE_PCU, first_site(&s.s, PLACE_PCU, 100), "C", false, 0},
+        {"A", PLACE_PMU, first_site(&s.s, PLACE_PMU, 7), "A", false, 0},
+        {"load A", PLACE_AGCU, first_site(&s.s, PLACE_AGCU, 3), "A", false, 0},
     };
     char ps[256], pt[256];
     path_of(ps, sizeof ps, "sn10.svg");
@@ -552,10 +552,10 @@ static void test_labels(void **state)
     world w;
     tiny_world(&w);
     svg_unit units[4] = {
-        {"assign.n.k", PLACE_PCU, 0, "a"},
-        {"averyveryverylongdefinition.k2", PLACE_PCU, 1, "a"},
-        {"averyveryverylongnamewithoutanybreak", PLACE_PCU, 2, "a"},
-        {"A", PLACE_PCU, 3, "a"},
+        {"assign.n.k", PLACE_PCU, 0, "a", false, 0},
+        {"averyveryverylongdefinition.k2", PLACE_PCU, 1, "a", false, 0},
+        {"averyveryverylongnamewithoutanybreak", PLACE_PCU, 2, "a", false, 0},
+        {"A", PLACE_PCU, 3, "a", false, 0},
     };
     char p[256];
     path_of(p, sizeof p, "labels.svg");
@@ -642,8 +642,8 @@ static void test_bad_bytes(void **state)
     world w;
     tiny_world(&w);
     svg_unit units[2] = {
-        {"x\xff\xc0y\x01z", PLACE_PCU, 0, "g\x80"},
-        {"\xe2\x82\xac" "5", PLACE_PMU, first_site(&w.s, PLACE_PMU, 0), "\xe2\x82"},
+        {"x\xff\xc0y\x01z", PLACE_PCU, 0, "g\x80", false, 0},
+        {"\xe2\x82\xac" "5", PLACE_PMU, first_site(&w.s, PLACE_PMU, 0), "\xe2\x82", false, 0},
     };
     svg_figures fig = {"t\x02", {"\xf4\x90\x80\x80"}, 1, NULL};
     char p[256];
@@ -698,19 +698,19 @@ static void test_bad_input(void **state)
     path_of(p, sizeof p, "bad.svg");
     diag_list d;
 
-    svg_unit off[1] = {{"far", PLACE_PCU, w.s.n, "g"}};
+    svg_unit off[1] = {{"far", PLACE_PCU, w.s.n, "g", false, 0}};
     diag_init(&d);
     assert_int_equal(svg_write(p, &w.f, &w.s, off, 1, NULL, NULL, &d), -1);
     assert_non_null(strstr(d.items[0].msg, "does not exist"));
     diag_free(&d);
 
-    svg_unit kind[1] = {{"X", PLACE_PCU, first_site(&w.s, PLACE_PMU, 0), "g"}};
+    svg_unit kind[1] = {{"X", PLACE_PCU, first_site(&w.s, PLACE_PMU, 0), "g", false, 0}};
     diag_init(&d);
     assert_int_equal(svg_write(p, &w.f, &w.s, kind, 1, NULL, NULL, &d), -1);
     assert_non_null(strstr(d.items[0].msg, "VPCU on a PMU site"));
     diag_free(&d);
 
-    svg_unit twice[2] = {{"X", PLACE_PCU, 0, "g"}, {"Y", PLACE_PCU, 0, "g"}};
+    svg_unit twice[2] = {{"X", PLACE_PCU, 0, "g", false, 0}, {"Y", PLACE_PCU, 0, "g", false, 0}};
     diag_init(&d);
     assert_int_equal(svg_write(p, &w.f, &w.s, twice, 2, NULL, NULL, &d), -1);
     assert_non_null(strstr(d.items[0].msg, "'X' and 'Y' on one site"));

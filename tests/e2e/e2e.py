@@ -286,6 +286,14 @@ def sim():
               "busy spans lie within the run")
         check(any(e.get("ph") == "C" and e["name"].startswith("DRAM") for e in t["traceEvents"]),
               "the trace has a DRAM bandwidth counter")
+        # The picture shows each unit's busy fraction, from the simulation.
+        sv = os.path.join(d, "s.svg")
+        rc, _, _ = run(path("examples", "softmax.pat"), "--fabric", path("fabric", "plasticine.cfg"), "--svg", sv)
+        bars = open(sv).read().count('class="busy"') if rc == 0 else 0
+        check(bars == n_units, f"the SVG draws a busy bar per unit ({bars} of {n_units})")
+        rc, _, _ = run(path("examples", "softmax.pat"), "--fabric", path("fabric", "plasticine.cfg"), "--svg", sv,
+                       "--map-only")
+        check(rc == 0 and 'class="busy"' not in open(sv).read(), "without simulation the SVG draws no busy bar")
         # A run whose verification fails still writes its complete trace (it
         # is what to look at); a mapping fault of the simulated hardware
         # writes none.
