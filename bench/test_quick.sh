@@ -8,7 +8,10 @@
 # checks that: every run finished (no crash, timeout or failed verification:
 # --strict); the CSV, JSON, page and (with gnuplot) plots were written; the
 # two runs agree in every column that is not a time (--compare); and that a
-# plain run rewrote no tracked file (docs/ is untouched without --update-docs).
+# plain run rewrote no tracked file (docs/ is untouched without --update-docs);
+# and that the runs it shares with the committed docs/results.csv give the
+# same cycles, costs and outcomes (--check-docs): the results page has not
+# drifted from the code.
 set -eu
 RDUMAP=$1 SYNTH_DOT=$2 OUT=$3
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -18,7 +21,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 docs_sum() { find "$ROOT/docs" -type f -print0 | sort -z | xargs -0 sha256sum; }
 before=$(docs_sum)
 rm -rf "$OUT"
-"$HERE/run" --quick --strict --out "$OUT/a" --rdumap "$RDUMAP" --synth-dot "$SYNTH_DOT"
+"$HERE/run" --quick --strict --check-docs --out "$OUT/a" --rdumap "$RDUMAP" --synth-dot "$SYNTH_DOT" ||
+    fail "a run failed, or docs/results.md has drifted from the code (its cycles, costs or outcomes differ: make results)"
 for f in results.csv results.json results.md; do
     [ -s "$OUT/a/$f" ] || fail "no $f"
 done
