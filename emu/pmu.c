@@ -197,6 +197,32 @@ int pmu_access(emu_sim *S, emu_ctx *c, const emu_mu *m, int n, bool masked)
     uint64_t seen[EMU_MAX_LANES / 64] = {0};
     bool collide = false;
     const uint32_t *pa = m->a >= 0 ? c->reg + (size_t)m->a * (size_t)L : NULL;
+    if (!pp && whole && nv == 1 && op->code == DFG_LOAD && bmask) {
+        /* The common load: every lane on, one index varying across them. */
+        int k = vk[0];
+        const uint32_t *ix = c->reg + (size_t)m->idx[k] * (size_t)L;
+        size_t sx = m->sidx[k];
+        int64_t stride = st->stride[k];
+        int32_t dim = mem->type.dims[k];
+        bool banked = (mem->bank_dims & (1u << k)) != 0;
+        const uint32_t *data = st->data + base;
+        for (int l = 0; l < n; l++) {
+            int32_t i = (int32_t)ix[(size_t)l * sx];
+            if (i < 0 || i >= dim)
+                return sim_fault(S, c->id, op, "index %d out of bounds for dimension %d of '%s' (size %d)", i, k,
+                                 mem->name, dim);
+            int64_t e = ebase + (int64_t)i * stride;
+            elem[l] = e;
+            on[l] = true;
+            int bk = (int)((unsigned)(bbase + (banked ? i : 0)) & bmask);
+            bank[l] = bk;
+            uint64_t bit = 1ull << (bk & 63);
+            collide |= (seen[bk >> 6] & bit) != 0;
+            seen[bk >> 6] |= bit;
+            dst[l] = data[e];
+        }
+        any = n > 0;
+    } else
     for (int l = 0; l < n; l++) {
         on[l] = !pp || pp[(size_t)l * m->sp] != 0;
         if (!on[l]) {
