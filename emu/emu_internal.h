@@ -21,9 +21,83 @@
 
 #include "emu/emu.h"
 
+#include <math.h>
+#include <string.h>
+
 enum { EMU_MAX_LANES = 256, EMU_MAX_NEST = 64, EMU_BURST = 64 };
 
 typedef struct emu_sim emu_sim;
+
+/* ------------------------------------------------------------------ */
+/* Lane arithmetic, as the reference computes it (pcu.c; the estimate too) */
+
+static inline float emu_as_f(uint32_t w)
+{
+    float f;
+    memcpy(&f, &w, sizeof f);
+    return f;
+}
+
+static inline uint32_t emu_from_f(float f)
+{
+    uint32_t w;
+    memcpy(&w, &f, sizeof w);
+    return w;
+}
+
+/* The value of pure lane operation op on one lane's operands: binary32 with
+ * the C library's functions, wrapping i32, f32 -> i32 truncating toward zero
+ * and saturating (NaN to 0).  fa: the operands are f32 (comparisons).  An
+ * i32 DIV or MOD needs b != 0: the caller checks the lane and the divisor
+ * first.  0 for an opcode that is not a pure lane operation. */
+static inline uint32_t emu_lane_value(const dfg_op *op, bool fa, uint32_t a, uint32_t b, uint32_t c)
+{
+    bool f = op->type == PAT_F32;
+    switch (op->code) {
+    case DFG_CONST: return f ? emu_from_f(op->imm.f) : (uint32_t)op->imm.i;
+    case DFG_COPY: return a;
+    case DFG_ADD: return f ? emu_from_f(emu_as_f(a) + emu_as_f(b)) : a + b;
+    case DFG_SUB: return f ? emu_from_f(emu_as_f(a) - emu_as_f(b)) : a - b;
+    case DFG_MUL: return f ? emu_from_f(emu_as_f(a) * emu_as_f(b)) : a * b;
+    case DFG_DIV:
+        if (f)
+            return emu_from_f(emu_as_f(a) / emu_as_f(b));
+        return (int32_t)a == INT32_MIN && (int32_t)b == -1 ? a : (uint32_t)((int32_t)a / (int32_t)b);
+    case DFG_MOD:
+        if (f)
+            return emu_from_f(fmodf(emu_as_f(a), emu_as_f(b)));
+        return (int32_t)a == INT32_MIN && (int32_t)b == -1 ? 0 : (uint32_t)((int32_t)a % (int32_t)b);
+    case DFG_NEG: return f ? emu_from_f(-emu_as_f(a)) : 0u - a;
+    case DFG_LT: return fa ? emu_as_f(a) < emu_as_f(b) : (int32_t)a < (int32_t)b;
+    case DFG_LE: return fa ? emu_as_f(a) <= emu_as_f(b) : (int32_t)a <= (int32_t)b;
+    case DFG_GT: return fa ? emu_as_f(a) > emu_as_f(b) : (int32_t)a > (int32_t)b;
+    case DFG_GE: return fa ? emu_as_f(a) >= emu_as_f(b) : (int32_t)a >= (int32_t)b;
+    case DFG_EQ: return fa ? emu_as_f(a) == emu_as_f(b) : a == b;
+    case DFG_NE: return fa ? emu_as_f(a) != emu_as_f(b) : a != b;
+    case DFG_LAND: return a != 0 && b != 0;
+    case DFG_LNOT: return a == 0;
+    case DFG_EXP: return emu_from_f(expf(emu_as_f(a)));
+    case DFG_LOG: return emu_from_f(logf(emu_as_f(a)));
+    case DFG_SQRT: return emu_from_f(sqrtf(emu_as_f(a)));
+    case DFG_TANH: return emu_from_f(tanhf(emu_as_f(a)));
+    case DFG_ABS: return f ? emu_from_f(fabsf(emu_as_f(a))) : ((int32_t)a < 0 ? 0u - a : a);
+    case DFG_MAX: return f ? emu_from_f(fmaxf(emu_as_f(a), emu_as_f(b))) : ((int32_t)b > (int32_t)a ? b : a);
+    case DFG_MIN: return f ? emu_from_f(fminf(emu_as_f(a), emu_as_f(b))) : ((int32_t)b < (int32_t)a ? b : a);
+    case DFG_TOF32: return emu_from_f((float)(int32_t)a);
+    case DFG_TOI32: {
+        float x = emu_as_f(a);
+        if (isnan(x))
+            return 0;
+        if (x >= 2147483648.0f)
+            return (uint32_t)INT32_MAX;
+        if (x <= -2147483648.0f)
+            return (uint32_t)INT32_MIN;
+        return (uint32_t)(int32_t)x;
+    }
+    case DFG_SELECT: return a != 0 ? b : c;
+    default: return 0;
+    }
+}
 
 /* ------------------------------------------------------------------ */
 /* Streams (net.c)                                                     */

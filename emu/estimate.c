@@ -76,20 +76,6 @@ typedef struct emu {
     int stall;                 /* extra bank cycles of this vector */
 } emu;
 
-static inline float as_f(uint32_t w)
-{
-    float f;
-    memcpy(&f, &w, sizeof f);
-    return f;
-}
-
-static inline uint32_t from_f(float f)
-{
-    uint32_t w;
-    memcpy(&w, &f, sizeof w);
-    return w;
-}
-
 /* Lane l of register r as the current vector sees it. */
 static inline uint32_t rd(const emu *E, int r, int l)
 {
@@ -101,19 +87,6 @@ static inline uint32_t rd(const emu *E, int r, int l)
 static inline uint32_t *wr(emu *E, int r)
 {
     return &E->regs[(size_t)r * (size_t)E->lanes];
-}
-
-static int32_t f32_to_i32(float x)
-{
-    /* The contract: truncation toward zero.  Out-of-range values and NaN
-     * have no C meaning; saturate (NaN to 0), as the interpreter does. */
-    if (isnan(x))
-        return 0;
-    if (x >= 2147483648.0f)
-        return INT32_MAX;
-    if (x <= -2147483648.0f)
-        return INT32_MIN;
-    return (int32_t)x;
 }
 
 static const char *def_name(const emu *E)
@@ -327,59 +300,15 @@ static int exec_op(emu *E, const dfg_op *op)
     for (int l = 0; l < n; l++) {
         uint32_t a = pa[(size_t)l * sa];
         uint32_t b = pb[(size_t)l * sb];
-        uint32_t r = 0;
-        switch (op->code) {
-        case DFG_CONST: r = op->type == PAT_F32 ? from_f(op->imm.f) : (uint32_t)op->imm.i; break;
-        case DFG_COPY: r = a; break;
-        case DFG_ADD: r = f ? from_f(as_f(a) + as_f(b)) : a + b; break;
-        case DFG_SUB: r = f ? from_f(as_f(a) - as_f(b)) : a - b; break;
-        case DFG_MUL: r = f ? from_f(as_f(a) * as_f(b)) : a * b; break;
-        case DFG_DIV:
-        case DFG_MOD:
-            if (f) {
-                r = op->code == DFG_DIV ? from_f(as_f(a) / as_f(b)) : from_f(fmodf(as_f(a), as_f(b)));
-                break;
-            }
+        if (!f && (op->code == DFG_DIV || op->code == DFG_MOD)) {
             if (!lane_on(E, op->pred, l)) {
-                r = 0;
-                break;
+                dst[l] = 0;
+                continue;
             }
             if (b == 0)
                 return runtime_error(E, op, "i32 division by zero");
-            if ((int32_t)a == INT32_MIN && (int32_t)b == -1)
-                r = op->code == DFG_DIV ? a : 0;
-            else
-                r = op->code == DFG_DIV ? (uint32_t)((int32_t)a / (int32_t)b)
-                                        : (uint32_t)((int32_t)a % (int32_t)b);
-            break;
-        case DFG_NEG: r = f ? from_f(-as_f(a)) : 0u - a; break;
-        case DFG_LT: r = fa ? as_f(a) < as_f(b) : (int32_t)a < (int32_t)b; break;
-        case DFG_LE: r = fa ? as_f(a) <= as_f(b) : (int32_t)a <= (int32_t)b; break;
-        case DFG_GT: r = fa ? as_f(a) > as_f(b) : (int32_t)a > (int32_t)b; break;
-        case DFG_GE: r = fa ? as_f(a) >= as_f(b) : (int32_t)a >= (int32_t)b; break;
-        case DFG_EQ: r = fa ? as_f(a) == as_f(b) : a == b; break;
-        case DFG_NE: r = fa ? as_f(a) != as_f(b) : a != b; break;
-        case DFG_LAND: r = a != 0 && b != 0; break;
-        case DFG_LNOT: r = a == 0; break;
-        case DFG_EXP: r = from_f(expf(as_f(a))); break;
-        case DFG_LOG: r = from_f(logf(as_f(a))); break;
-        case DFG_SQRT: r = from_f(sqrtf(as_f(a))); break;
-        case DFG_TANH: r = from_f(tanhf(as_f(a))); break;
-        case DFG_ABS:
-            r = f ? from_f(fabsf(as_f(a))) : ((int32_t)a < 0 ? 0u - a : a);
-            break;
-        case DFG_MAX:
-            r = f ? from_f(fmaxf(as_f(a), as_f(b))) : ((int32_t)b > (int32_t)a ? b : a);
-            break;
-        case DFG_MIN:
-            r = f ? from_f(fminf(as_f(a), as_f(b))) : ((int32_t)b < (int32_t)a ? b : a);
-            break;
-        case DFG_TOF32: r = from_f((float)(int32_t)a); break;
-        case DFG_TOI32: r = (uint32_t)f32_to_i32(as_f(a)); break;
-        case DFG_SELECT: r = a != 0 ? b : rd(E, op->c, l); break;
-        default:
-            return runtime_error(E, op, "internal: cannot execute %s", dfg_op_name(op->code));
         }
+        uint32_t r = emu_lane_value(op, fa, a, b, op->code == DFG_SELECT ? rd(E, op->c, l) : 0);
         dst[l] = r;
     }
     return 0;

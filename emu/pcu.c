@@ -21,36 +21,11 @@
 #include <math.h>
 #include <string.h>
 
-static inline float as_f(uint32_t w)
-{
-    float f;
-    memcpy(&f, &w, sizeof f);
-    return f;
-}
-
-static inline uint32_t from_f(float f)
-{
-    uint32_t w;
-    memcpy(&w, &f, sizeof w);
-    return w;
-}
-
-static int32_t f32_to_i32(float x)
-{
-    if (isnan(x))
-        return 0;
-    if (x >= 2147483648.0f)
-        return INT32_MAX;
-    if (x <= -2147483648.0f)
-        return INT32_MIN;
-    return (int32_t)x;
-}
-
 uint32_t pcu_identity(pat_redop op, pat_elem t)
 {
     if (t == PAT_F32) {
         float v = op == PAT_RED_ADD ? 0.0f : op == PAT_RED_MUL ? 1.0f : op == PAT_RED_MAX ? -INFINITY : INFINITY;
-        return from_f(v);
+        return emu_from_f(v);
     }
     int32_t v = op == PAT_RED_ADD ? 0 : op == PAT_RED_MUL ? 1 : op == PAT_RED_MAX ? INT32_MIN : INT32_MAX;
     return (uint32_t)v;
@@ -59,12 +34,12 @@ uint32_t pcu_identity(pat_redop op, pat_elem t)
 uint32_t pcu_combine(pat_redop op, pat_elem t, uint32_t a, uint32_t b)
 {
     if (t == PAT_F32) {
-        float x = as_f(a), y = as_f(b);
+        float x = emu_as_f(a), y = emu_as_f(b);
         switch (op) {
-        case PAT_RED_ADD: return from_f(x + y);
-        case PAT_RED_MUL: return from_f(x * y);
-        case PAT_RED_MAX: return from_f(fmaxf(x, y));
-        case PAT_RED_MIN: return from_f(fminf(x, y));
+        case PAT_RED_ADD: return emu_from_f(x + y);
+        case PAT_RED_MUL: return emu_from_f(x * y);
+        case PAT_RED_MAX: return emu_from_f(fmaxf(x, y));
+        case PAT_RED_MIN: return emu_from_f(fminf(x, y));
         }
     }
     int32_t x = (int32_t)a, y = (int32_t)b;
@@ -127,59 +102,28 @@ void pcu_lane(emu_sim *S, emu_ctx *c, const emu_mu *m, int n, bool masked)
         S->res->flops += n;
         return;
     }
+    bool idiv = !f && (op->code == DFG_DIV || op->code == DFG_MOD);
+    if (!idiv && op->code != DFG_SELECT && !dfg_op_is_lane(op->code) && op->code != DFG_CONST &&
+        op->code != DFG_COPY) {
+        sim_fault(S, c->id, op, "cannot execute %s", dfg_op_name(op->code));
+        return;
+    }
     for (int l = 0; l < n; l++) {
-        bool on = !pp || pp[(size_t)l * sp] != 0;
         uint32_t a = pa[(size_t)l * sa], b = pb[(size_t)l * sb];
-        uint32_t r = 0;
         useful += !pg || pg[(size_t)l * sg] != 0;
-        switch (op->code) {
-        case DFG_CONST: r = f ? from_f(op->imm.f) : (uint32_t)op->imm.i; break;
-        case DFG_COPY: r = a; break;
-        case DFG_ADD: r = f ? from_f(as_f(a) + as_f(b)) : a + b; break;
-        case DFG_SUB: r = f ? from_f(as_f(a) - as_f(b)) : a - b; break;
-        case DFG_MUL: r = f ? from_f(as_f(a) * as_f(b)) : a * b; break;
-        case DFG_DIV:
-        case DFG_MOD:
-            if (f) {
-                r = op->code == DFG_DIV ? from_f(as_f(a) / as_f(b)) : from_f(fmodf(as_f(a), as_f(b)));
-                break;
-            }
-            if (!on) {
-                r = 0;
-                break;
+        uint32_t r = 0;
+        if (idiv) {
+            /* an inactive lane faults nowhere; an active one on zero is an error */
+            if (pp && pp[(size_t)l * sp] == 0) {
+                dst[l] = 0;
+                continue;
             }
             if (b == 0) {
                 sim_fault(S, c->id, op, "i32 division by zero");
                 return;
             }
-            if ((int32_t)a == INT32_MIN && (int32_t)b == -1)
-                r = op->code == DFG_DIV ? a : 0;
-            else
-                r = op->code == DFG_DIV ? (uint32_t)((int32_t)a / (int32_t)b) : (uint32_t)((int32_t)a % (int32_t)b);
-            break;
-        case DFG_NEG: r = f ? from_f(-as_f(a)) : 0u - a; break;
-        case DFG_LT: r = fa ? as_f(a) < as_f(b) : (int32_t)a < (int32_t)b; break;
-        case DFG_LE: r = fa ? as_f(a) <= as_f(b) : (int32_t)a <= (int32_t)b; break;
-        case DFG_GT: r = fa ? as_f(a) > as_f(b) : (int32_t)a > (int32_t)b; break;
-        case DFG_GE: r = fa ? as_f(a) >= as_f(b) : (int32_t)a >= (int32_t)b; break;
-        case DFG_EQ: r = fa ? as_f(a) == as_f(b) : a == b; break;
-        case DFG_NE: r = fa ? as_f(a) != as_f(b) : a != b; break;
-        case DFG_LAND: r = a != 0 && b != 0; break;
-        case DFG_LNOT: r = a == 0; break;
-        case DFG_EXP: r = from_f(expf(as_f(a))); break;
-        case DFG_LOG: r = from_f(logf(as_f(a))); break;
-        case DFG_SQRT: r = from_f(sqrtf(as_f(a))); break;
-        case DFG_TANH: r = from_f(tanhf(as_f(a))); break;
-        case DFG_ABS: r = f ? from_f(fabsf(as_f(a))) : ((int32_t)a < 0 ? 0u - a : a); break;
-        case DFG_MAX: r = f ? from_f(fmaxf(as_f(a), as_f(b))) : ((int32_t)b > (int32_t)a ? b : a); break;
-        case DFG_MIN: r = f ? from_f(fminf(as_f(a), as_f(b))) : ((int32_t)b < (int32_t)a ? b : a); break;
-        case DFG_TOF32: r = from_f((float)(int32_t)a); break;
-        case DFG_TOI32: r = (uint32_t)f32_to_i32(as_f(a)); break;
-        case DFG_SELECT: r = a != 0 ? b : pc[(size_t)l * sc]; break;
-        default:
-            sim_fault(S, c->id, op, "cannot execute %s", dfg_op_name(op->code));
-            return;
         }
+        r = emu_lane_value(op, fa, a, b, pc[(size_t)l * sc]);
         dst[l] = r;
     }
     S->res->lane_ops += n;

@@ -603,6 +603,25 @@ static bool mark_walk(pb *P, const dfg_block *b)
     return any;
 }
 
+/* Mark what context cid does: its operations, the loops whose reductions
+ * it finishes, and the loops it walks around them. */
+static void mark_context(pb *P, int cid)
+{
+    const dfg *g = P->g;
+    memset(P->mark_op, 0, (size_t)g->n_ops * sizeof *P->mark_op);
+    memset(P->mark_acc, 0, (size_t)g->n_loops * sizeof *P->mark_acc);
+    for (int k = 0; k < P->n_items; k++)
+        if (P->group[k] == cid) {
+            if (P->items[k].op)
+                P->mark_op[P->items[k].op->id] = true;
+            else
+                P->mark_acc[P->items[k].acc_loop->id] = true;
+        }
+    memset(P->walk, 0, (size_t)g->n_loops * sizeof *P->walk);
+    for (int k = 0; k < g->n_defs; k++)
+        mark_walk(P, &g->defs[k].body);
+}
+
 /* Registers the context needs; calls need(r) for each. */
 static void needs(pb *P, emitter *E, const dfg_block *b, bool *need)
 {
@@ -1036,19 +1055,8 @@ int prog_build(emu_sim *S)
     for (int ci = 0; ci < n_unit_ctx && rc == -1; ci++) {
         int cid = first_unit_ctx + ci;
         emu_ctx *c = &S->ctx[cid];
-        memset(P.mark_op, 0, (size_t)g->n_ops * sizeof *P.mark_op);
-        memset(P.mark_acc, 0, (size_t)g->n_loops * sizeof *P.mark_acc);
         memset(need, 0, (size_t)g->n_regs * sizeof *need);
-        for (int k = 0; k < P.n_items; k++)
-            if (P.group[k] == cid) {
-                if (P.items[k].op)
-                    P.mark_op[P.items[k].op->id] = true;
-                else
-                    P.mark_acc[P.items[k].acc_loop->id] = true;
-            }
-        memset(P.walk, 0, (size_t)g->n_loops * sizeof *P.walk);
-        for (int k = 0; k < g->n_defs; k++)
-            mark_walk(&P, &g->defs[k].body);
+        mark_context(&P, cid);
         for (int k = 0; k < g->n_defs; k++)
             needs(&P, NULL, &g->defs[k].body, need);
         recv_of[ci] = xmalloc(((size_t)g->n_regs + 1) * sizeof **recv_of);
@@ -1130,19 +1138,8 @@ int prog_build(emu_sim *S)
     for (int ci = 0; ci < n_unit_ctx && !S->failed; ci++) {
         int cid = first_unit_ctx + ci;
         emu_ctx *c = &S->ctx[cid];
-        memset(P.mark_op, 0, (size_t)g->n_ops * sizeof *P.mark_op);
-        memset(P.mark_acc, 0, (size_t)g->n_loops * sizeof *P.mark_acc);
         memset(P.recv_done, 0, (size_t)g->n_regs * sizeof *P.recv_done);
-        for (int k = 0; k < P.n_items; k++)
-            if (P.group[k] == cid) {
-                if (P.items[k].op)
-                    P.mark_op[P.items[k].op->id] = true;
-                else
-                    P.mark_acc[P.items[k].acc_loop->id] = true;
-            }
-        memset(P.walk, 0, (size_t)g->n_loops * sizeof *P.walk);
-        for (int k = 0; k < g->n_defs; k++)
-            mark_walk(&P, &g->defs[k].body);
+        mark_context(&P, cid);
         memcpy(P.recv_fifo, recv_of[ci], (size_t)g->n_regs * sizeof *P.recv_fifo);
         /* sends: every FIFO this context produces, by register */
         P.n_send_rec = 0;
