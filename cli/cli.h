@@ -48,6 +48,7 @@ typedef struct cli_opts {
     bool kernel_baseline;      /* --baseline kernel */
     bool gains;                /* --gains: emulate the variants and report the ratios */
     bool metapipe;
+    bool no_tiling;            /* --no-tiling: no tensor in DRAM, so none larger than a PMU */
     int par;                   /* --par N */
     const char *mutate;        /* --mutate SPEC: a fault injected in the mapping (testing aid), or NULL */
     const char *trace;         /* --trace FILE: Chrome trace-event JSON of the simulation */
@@ -102,6 +103,7 @@ typedef struct cli_job {
     bool have_gains;
     double gain_metapipe, gain_sparsity, gain_spatial;
     int64_t cycles_no_metapipe, cycles_dense, cycles_kernel;
+    int64_t cycles_kernel_reconfig;   /* of cycles_kernel: reconfiguring between kernels */
 } cli_job;
 
 /* Compare every output of the emulation with the reference (tolerance of

@@ -50,6 +50,8 @@ static void usage(FILE *out)
           "  --effort E          sa effort multiplier (default 1)\n"
           "  --route-iters N     PathFinder iterations (default 50)\n"
           "  --no-metapipe       run the stages of outer loops one after another\n"
+          "  --no-tiling         keep every tensor in PMUs: refuse one larger than a PMU instead of\n"
+          "                      keeping it in DRAM and tiling the definitions that read it\n"
           "  --par N|auto        replicate each definition's outer map loop N ways (default 1);\n"
           "                      auto: the most replicas (64 down to 1) that fit and route\n"
           "  --map-only          stop after placement and routing (no emulation)\n"
@@ -157,6 +159,7 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         else if (!strcmp(a, "--dfg")) { NEED_VALUE(); o->dfg_file = val; }
         else if (!strcmp(a, "--strict")) o->strict = true;
         else if (!strcmp(a, "--no-metapipe")) o->metapipe = false;
+        else if (!strcmp(a, "--no-tiling")) o->no_tiling = true;
         else if (!strcmp(a, "--map-only")) o->map_only = true;
         else if (!strcmp(a, "--dense")) o->dense = true;
         else if (!strcmp(a, "--par")) {
@@ -221,7 +224,7 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         else if (a[0] == '-' && a[1]) {
             static const char *const known[] = {
                 "--fabric", "--describe", "--seed", "--data", "--gen-missing", "--out", "--interpret", "--dump-ir",
-                "--dump-dfg", "--place", "--time-limit", "--mip-gap", "--effort", "--route-iters", "--no-metapipe",
+                "--dump-dfg", "--place", "--time-limit", "--mip-gap", "--effort", "--route-iters", "--no-metapipe", "--no-tiling",
                 "--par", "--map-only", "--dense", "--baseline", "--gains", "--json", "--svg", "--placement",
                 "--mutate", "--dfg", "--quiet", "--help", "--trace", "--seed-place", "--max-work", "--reference",
                 "--save-inputs", "--strict", "--shape", "--emit-pat", "--emit-data"};
@@ -466,7 +469,7 @@ static int write_svg(const cli_job *job, diag_list *d)
 
 /* One variant of the design: emulate it and check it computes the same. */
 static int variant_cycles(cli_job *job, const pat_values *ref, const emu_opts *eo, const char *what,
-                          int64_t *cycles, diag_list *d)
+                          int64_t *cycles, int64_t *reconfig, diag_list *d)
 {
     pat_values out = {0};
     emu_result res;
@@ -478,6 +481,8 @@ static int variant_cycles(cli_job *job, const pat_values *ref, const emu_opts *e
             rc = diag_error(d, diag_at_file(job->prog->file), "the %s variant computes different outputs", what);
         free(tmp.verdict);
         *cycles = res.cycles;
+        if (reconfig)
+            *reconfig = res.reconfig_cycles;
     }
     emu_result_free(&res);
     pat_values_free(&out);
@@ -499,7 +504,7 @@ static int measure_gains(cli_job *job, const pat_values *ref, const emu_opts *ba
     }
     emu_opts nomp = *base;
     nomp.trace = NULL;
-    int rc = variant_cycles(job, ref, &nomp, "--no-metapipe", &job->cycles_no_metapipe, d);
+    int rc = variant_cycles(job, ref, &nomp, "--no-metapipe", &job->cycles_no_metapipe, NULL, d);
     for (int l = 0; l < g->n_loops; l++)
         g->loops[l]->metapipe = saved[l];
     free(saved);
@@ -508,9 +513,9 @@ static int measure_gains(cli_job *job, const pat_values *ref, const emu_opts *ba
     dense.dense = true;
     kernel.kernel_baseline = true;
     if (rc == 0)
-        rc = variant_cycles(job, ref, &dense, "--dense", &job->cycles_dense, d);
+        rc = variant_cycles(job, ref, &dense, "--dense", &job->cycles_dense, NULL, d);
     if (rc == 0)
-        rc = variant_cycles(job, ref, &kernel, "--baseline kernel", &job->cycles_kernel, d);
+        rc = variant_cycles(job, ref, &kernel, "--baseline kernel", &job->cycles_kernel, &job->cycles_kernel_reconfig, d);
     if (rc != 0 || cyc <= 0)
         return rc;
     job->have_gains = true;
@@ -626,24 +631,26 @@ static void reset_mapping(cli_job *job, place_kind **kinds, const char ***names,
 static int place_and_route(cli_job *job, place_kind **kinds, const char ***names, place_net **nets,
                            diag_list *d);
 
-/* Lower the program with `par` replicas, form and check its units, place
- * and route them.  Returns EXIT_OK, EXIT_NOFIT (does not fit, or cannot be
+/* Lower the program with `par` replicas, form and check its units, and
+ * (unless check_only) place and route them.  Returns EXIT_OK, EXIT_NOFIT (does not fit, or cannot be
  * routed), EXIT_INPUT or EXIT_USAGE. */
-static int map_job(cli_job *job, arena *a, int par, place_kind **kinds, const char ***names, place_net **nets,
-                   diag_list *d)
+static int map_job(cli_job *job, arena *a, int par, bool check_only, place_kind **kinds, const char ***names,
+                   place_net **nets, diag_list *d)
 {
     const cli_opts *o = job->opts;
     const fab_fabric *fab = job->fab;
     dfg *g = job->g;
-    dfg_opts dop = {.metapipe = o->metapipe, .lanes = fab->lanes, .par = par};
+    dfg_opts dop = {.metapipe = o->metapipe, .lanes = fab->lanes, .par = par, .no_tiling = o->no_tiling};
     if (dfg_lower(g, a, job->prog, fab, &dop, d) != 0)
         return EXIT_INPUT;
     bool not_fit = false;
     if (dfg_build_units(g, d) != 0 || dfg_check(g, &not_fit, d) != 0) {
-        if (o->dump_dfg)
+        if (o->dump_dfg && !check_only)
             write_dump(o->dump_dfg, g, job->outs, d);
         return EXIT_NOFIT;
     }
+    if (check_only)
+        return EXIT_OK;
     /* Each AGCU serves as many DRAM streams as it must: as many slots per
      * AGCU as the VAGs need, spread evenly. */
     int slots = fab->agcus > 0 ? (g->n_ags + fab->agcus - 1) / fab->agcus : 1;
@@ -769,13 +776,35 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
         goto done;
     }
     static const int auto_par[] = {64, 48, 32, 24, 16, 12, 8, 6, 4, 3, 2, 1};
-    int n_try = o->par > 0 ? 1 : (int)(sizeof auto_par / sizeof *auto_par);
-    for (int t = 0; t < n_try; t++) {
+    int n_auto = (int)(sizeof auto_par / sizeof *auto_par);
+    /* --par auto: first, without placing, the most replicas whose graph
+     * fits the fabric (units, ports, capacities) and parallelises a loop;
+     * none when no count does.  Then place and route from there down until
+     * one routes: usually the first. */
+    int first = 0;
+    if (o->par == 0) {
+        first = n_auto - 1;
+        for (int t = 0; t < n_auto - 1; t++) {
+            diag_list md;
+            diag_init(&md);
+            status = map_job(&job, &a, auto_par[t], true, &kinds, &names, &nets, &md);
+            diag_free(&md);
+            /* (a loop shorter than the count is not parallelised at it) */
+            if (status == EXIT_OK && g.n_par_loops > 0) {
+                first = t;
+                break;
+            }
+            if (status != EXIT_OK && status != EXIT_NOFIT)
+                break;
+        }
+    }
+    int n_try = o->par > 0 ? 1 : n_auto;
+    for (int t = o->par > 0 ? 0 : first; t < n_try; t++) {
         int par = o->par > 0 ? o->par : auto_par[t];
         diag_list md;
         diag_init(&md);
         reset_mapping(&job, &kinds, &names, &nets);
-        status = map_job(&job, &a, par, &kinds, &names, &nets, &md);
+        status = map_job(&job, &a, par, false, &kinds, &names, &nets, &md);
         /* a replica count that parallelises nothing is no answer for auto */
         bool idle = o->par == 0 && par > 1 && status == EXIT_OK && g.n_par_loops == 0;
         if (!idle && (status == EXIT_OK || t == n_try - 1 || status != EXIT_NOFIT)) {

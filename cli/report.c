@@ -91,6 +91,45 @@ static void print_units(FILE *out, const cli_job *job)
     }
 }
 
+/* Which tensors stay in DRAM and how each tiled definition is strip-mined
+ * (lower.c): "tiling       C: i 16 tiles of 64, j 16 tiles of 64 (A.tile
+ * 256 KiB x2, ...); in DRAM: A, B, C". */
+static void report_tiling(FILE *out, const dfg *g)
+{
+    int n_dram = 0;
+    for (int m = 0; m < g->n_mems; m++)
+        n_dram += g->mems[m].dram;
+    if (!n_dram)
+        return;
+    bool first = true;
+    for (int k = 0; k < g->n_defs; k++) {
+        const dfg_def *gd = &g->defs[k];
+        if (!gd->n_tile)
+            continue;
+        fprintf(out, first ? "tiling       %s:" : "             %s:", gd->target->name);
+        first = false;
+        for (int t = 0; t < gd->n_tile; t++)
+            fprintf(out, "%s %s %d tiles of %d", t ? "," : "", gd->tile[t].var, gd->tile[t].extent / gd->tile[t].size,
+                    gd->tile[t].size);
+        const char *sep = " (";
+        for (int m = 0; m < g->n_mems; m++) {
+            const dfg_mem *mm = &g->mems[m];
+            if (mm->tile_of < 0 || mm->tile_def != k)
+                continue;
+            fprintf(out, "%s%s %lld KiB x%d", sep, mm->name, (long long)((mm->bytes + 1023) / 1024), mm->depth);
+            sep = ", ";
+        }
+        fputs(*sep == ',' ? ")" : "", out);
+        fprintf(out, "; model: %.3g cycles, %.3g MB of DRAM traffic\n", gd->tile_est_cycles,
+                gd->tile_est_traffic / 1e6);
+    }
+    fprintf(out, first ? "tiling       in DRAM:" : "             in DRAM:");
+    for (int m = 0, n = 0; m < g->n_mems; m++)
+        if (g->mems[m].dram)
+            fprintf(out, "%s %s", n++ ? "," : "", g->mems[m].name);
+    fputs(" (larger than a PMU; read and written by their VAGs)\n", out);
+}
+
 void cli_report_text(FILE *out, const cli_job *job)
 {
     const fab_fabric *f = job->fab;
@@ -103,6 +142,7 @@ void cli_report_text(FILE *out, const cli_job *job)
     if (g->n_par_loops)
         fprintf(out, "; %d loop%s replicated %d ways", g->n_par_loops, g->n_par_loops == 1 ? "" : "s", g->opts.par);
     fputc('\n', out);
+    report_tiling(out, g);
     if (job->placed) {
         if (job->opts->placement_in)
             fprintf(out, "placement    replayed from %s: cost %.1f", job->opts->placement_in, job->place.cost);
@@ -144,15 +184,30 @@ void cli_report_text(FILE *out, const cli_job *job)
     if (e->skipped_vectors)
         fprintf(out, " (%lld fully masked vectors skipped)", (long long)e->skipped_vectors);
     fprintf(out, ", %lld bank-conflict stalls\n", (long long)e->conflict_cycles);
-    fprintf(out, "roofline     compute bound %.0f cycles, memory bound %.0f cycles: %.2f%% of the roofline\n",
+    fprintf(out, "roofline     compute bound %.0f cycles, memory bound %.0f cycles: %.2f%% of the roofline",
             e->compute_bound_cycles, e->memory_bound_cycles, 100.0 * e->roofline_fraction);
+    if (e->compulsory_bytes > 0 && (double)e->dram_bytes > 1.01 * (double)e->compulsory_bytes)
+        fprintf(out, " (memory bound of the compulsory %.3g MB; this design moves %.2fx that)",
+                (double)e->compulsory_bytes / 1e6, (double)e->dram_bytes / (double)e->compulsory_bytes);
+    fputc('\n', out);
     print_units(out, job);
+    const char *reconfig_src = job->fab->reconfig_given
+                                   ? "the fabric's reconfig_cycles"
+                                   : "reconfig_cycles not given: the contract's default, an assumption";
     if (e->reconfig_cycles)
-        fprintf(out, "kernels      %d definitions as kernels through DRAM, %lld cycles reconfiguring\n",
-                job->g->n_defs, (long long)e->reconfig_cycles);
-    if (job->have_gains)
+        fprintf(out, "kernels      %d definitions as kernels through DRAM, %lld cycles reconfiguring (%lld per "
+                     "kernel: %s)\n",
+                job->g->n_defs, (long long)e->reconfig_cycles, (long long)job->fab->reconfig_cycles, reconfig_src);
+    if (job->have_gains) {
         fprintf(out, "gains        meta-pipelining %.2fx, sparsity %.2fx, spatial vs kernel-by-kernel %.2fx\n",
                 job->gain_metapipe, job->gain_sparsity, job->gain_spatial);
+        if (job->cycles_kernel_reconfig > 0 && e->cycles > 0)
+            fprintf(out, "             kernel-by-kernel: %lld cycles, %lld of them reconfiguring (%lld per kernel: "
+                         "%s); without them %.2fx\n",
+                    (long long)job->cycles_kernel, (long long)job->cycles_kernel_reconfig,
+                    (long long)job->fab->reconfig_cycles, reconfig_src,
+                    (double)(job->cycles_kernel - job->cycles_kernel_reconfig) / (double)e->cycles);
+    }
     for (int k = 0; k < job->n_verdicts; k++)
         cli_verify_text(out, &job->verdict[k]);
     fprintf(out, "result       %s\n", job->verified ? "mapped and verified" : "VERIFICATION FAILED");
@@ -185,6 +240,38 @@ static void push(jbuild *b, json_t *arr, json_t *v)
     if (json_array_append_new(arr, v) != 0)
         b->ok = false;
 }
+
+static json_t *tiling_json(jbuild *b, const dfg *g)
+{
+    json_t *dram = chk(b, json_array()), *defs = chk(b, json_array()), *tiles = chk(b, json_array());
+    for (int m = 0; dram && tiles && m < g->n_mems; m++) {
+        const dfg_mem *mm = &g->mems[m];
+        if (mm->dram)
+            push(b, dram, json_string(mm->name));
+        if (mm->tile_of < 0)
+            continue;
+        json_t *shape = chk(b, json_array());
+        for (int q = 0; shape && q < mm->type.rank; q++)
+            push(b, shape, json_integer(mm->type.dims[q]));
+        push(b, tiles, json_pack("{s:s, s:s, s:o, s:I, s:i}", "name", mm->name, "of", g->mems[mm->tile_of].name,
+                                 "shape", shape ? shape : json_null(), "bytes", (json_int_t)mm->bytes, "depth",
+                                 mm->depth));
+    }
+    for (int k = 0; defs && k < g->n_defs; k++) {
+        const dfg_def *gd = &g->defs[k];
+        if (!gd->n_tile)
+            continue;
+        json_t *ix = chk(b, json_array());
+        for (int t = 0; ix && t < gd->n_tile; t++)
+            push(b, ix, json_pack("{s:s, s:i, s:i, s:i}", "index", gd->tile[t].var, "extent", gd->tile[t].extent,
+                                  "size", gd->tile[t].size, "tiles", gd->tile[t].extent / gd->tile[t].size));
+        push(b, defs, json_pack("{s:s, s:o, s:f, s:f}", "name", gd->target->name, "indices", ix ? ix : json_null(),
+                                "model_cycles", gd->tile_est_cycles, "model_dram_bytes", gd->tile_est_traffic));
+    }
+    return chk(b, json_pack("{s:o, s:o, s:o}", "dram", dram ? dram : json_null(), "definitions",
+                            defs ? defs : json_null(), "tiles", tiles ? tiles : json_null()));
+}
+
 
 static json_t *placement_json(jbuild *b, const cli_job *job)
 {
@@ -281,13 +368,14 @@ json_t *cli_report_json(const cli_job *job, diag_list *d)
                                      "nets", routes_json(b, job)));
     json_t *emu = NULL, *verify = NULL;
     if (job->emulated) {
-        emu = chk(b, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:I, s:I, "
+        emu = chk(b, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:I, s:I, "
                                "s:o, s:o, s:o, s:{s:I, s:o}}",
                                "reconfig_cycles", (json_int_t)e->reconfig_cycles, "cycles", (json_int_t)e->cycles,
                                "flops", (json_int_t)e->flops, "int_ops", (json_int_t)e->int_ops, "lane_ops",
                                (json_int_t)e->lane_ops, "dram_bytes", (json_int_t)e->dram_bytes, "dram_read_bytes",
                                (json_int_t)e->dram_read_bytes, "dram_write_bytes", (json_int_t)e->dram_write_bytes,
-                               "dram_busy_cycles", (json_int_t)e->dram_busy_cycles, "compute_bound_cycles",
+                               "dram_busy_cycles", (json_int_t)e->dram_busy_cycles, "compulsory_dram_bytes",
+                               (json_int_t)e->compulsory_bytes, "compute_bound_cycles",
                                e->compute_bound_cycles, "memory_bound_cycles", e->memory_bound_cycles,
                                "roofline_fraction", e->roofline_fraction, "host_seconds", e->host_seconds, "vectors",
                                (json_int_t)e->vectors, "skipped_vectors", (json_int_t)e->skipped_vectors,
@@ -317,10 +405,18 @@ json_t *cli_report_json(const cli_job *job, diag_list *d)
     json_decref(verdicts);
     if (job->have_gains)
         put(b, root, "gains",
-            json_pack("{s:f, s:f, s:f, s:n, s:{s:I, s:I, s:I}}", "metapipe", job->gain_metapipe, "sparsity",
-                      job->gain_sparsity, "spatial", job->gain_spatial, "fusion", "variant_cycles", "no_metapipe",
-                      (json_int_t)job->cycles_no_metapipe, "dense", (json_int_t)job->cycles_dense,
-                      "kernel_baseline", (json_int_t)job->cycles_kernel));
+            json_pack("{s:f, s:f, s:f, s:f, s:n, s:{s:I, s:I, s:I, s:I}, s:{s:I, s:b}}", "metapipe",
+                      job->gain_metapipe, "sparsity", job->gain_sparsity, "spatial", job->gain_spatial,
+                      "spatial_without_reconfig",
+                      job->emu.cycles > 0 ? (double)(job->cycles_kernel - job->cycles_kernel_reconfig) /
+                                                (double)job->emu.cycles
+                                          : 0.0,
+                      "fusion", "variant_cycles", "no_metapipe", (json_int_t)job->cycles_no_metapipe, "dense",
+                      (json_int_t)job->cycles_dense, "kernel_baseline", (json_int_t)job->cycles_kernel,
+                      "kernel_baseline_reconfig", (json_int_t)job->cycles_kernel_reconfig, "reconfig",
+                      "cycles_per_kernel", (json_int_t)job->fab->reconfig_cycles, "assumed",
+                      !job->fab->reconfig_given));
+    put(b, root, "tiling", tiling_json(b, g));
     put(b, root, "refused",
         job->refused ? json_pack("{s:i, s:s}", "exit", EXIT_NOFIT, "reason", job->refused) : json_null());
     put(b, root, "place", place);

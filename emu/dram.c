@@ -185,7 +185,10 @@ void dram_step(emu_sim *S)
         x->last_grant = S->now;
         moved += b;
         S->dram_budget -= EMU_BURST;
-        sim_wake(S, c->id, S->now + S->dram_lat);
+        if (c->kind == CTX_UNIT)
+            dram_resolve(S, c);
+        else
+            sim_wake(S, c->id, S->now + S->dram_lat);
         if (!has_demand(x))
             S->dram_active[best] = S->dram_active[--S->n_dram_active];
     }
@@ -389,6 +392,168 @@ void dram_kernel_step(emu_sim *S, emu_ctx *c)
 }
 
 /* ------------------------------------------------------------------ */
+/* DRAM-resident tensors: the accesses of their VAGs                   */
+
+/*
+ * A tensor larger than a PMU stays in DRAM; its VAG runs the loads and
+ * stores the loop program makes of it, each on the lanes of one vector.
+ * The access is done on the DRAM image when the VAG issues it (the
+ * values are the ones DRAM holds then: accesses of one VAG are in program
+ * order, and a definition reading what another stored starts only after
+ * the store's bursts landed, dram_settled).  Its timing: the 64-byte
+ * bursts the active lanes touch join the VAG's demand, which the arbiter
+ * grants with every other AGCU's (dram_step); a loaded vector waits in
+ * the AGCU (its FIFO entry is EMU_PENDING) until its bursts are granted,
+ * and arrives latency_ns later plus the stream's hops.  An AGCU holds at
+ * most EMU_AGCU_BUFFER bytes waiting: a VAG with that much demand not yet
+ * granted stops issuing, and the FIFOs it feeds are that much deeper.
+ * Bursts are counted per vector: two vectors touching one burst pay for
+ * it twice (no cache in the AGCU; docs/emulator.md).
+ */
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int dram_access(emu_sim *S, emu_ctx *c, const emu_mu *m, int n, bool masked)
+{
+    const dfg_op *op = m->op;
+    const dfg_mem *mem = &S->g->mems[op->mem];
+    int L = S->lanes;
+    uint32_t *dst = m->dst >= 0 ? c->reg + (size_t)m->dst * (size_t)L : NULL;
+    if (masked || n <= 0) {
+        if (dst)
+            memset(dst, 0, (size_t)L * sizeof *dst);
+        return 0;
+    }
+    const uint32_t *pp = m->pred >= 0 ? c->reg + (size_t)m->pred * (size_t)L : NULL;
+    const uint32_t *pa = m->a >= 0 ? c->reg + (size_t)m->a * (size_t)L : NULL;
+    uint32_t *img = S->dram_image[op->mem];
+    int64_t burst[EMU_MAX_LANES];
+    int nb = 0;
+    bool sorted = true;
+    for (int l = 0; l < n; l++) {
+        if (pp && pp[(size_t)l * m->sp] == 0) {
+            if (dst)
+                dst[l] = 0;
+            continue;
+        }
+        int64_t e = 0;
+        for (int k = 0; k < m->n_idx; k++) {
+            int32_t i = (int32_t)c->reg[(size_t)m->idx[k] * (size_t)L + (size_t)l * m->sidx[k]];
+            if (i < 0 || i >= mem->type.dims[k])
+                return sim_fault(S, c->id, op, "index %d out of bounds for dimension %d of '%s' (size %d)", i, k,
+                                 mem->name, mem->type.dims[k]);
+            e = e * mem->type.dims[k] + i;
+        }
+        emu_mem_word(S->res, op, mem->type.elem, &img[e], dst ? &dst[l] : NULL, pa ? pa[(size_t)l * m->sa] : 0);
+        int64_t b = e * 4 / EMU_BURST;
+        if (nb == 0 || burst[nb - 1] != b) {
+            sorted &= nb == 0 || burst[nb - 1] < b;
+            burst[nb++] = b;
+        }
+    }
+    if (nb == 0)
+        return 0;
+    if (!sorted) {
+        qsort(burst, (size_t)nb, sizeof *burst, cmp_i64);
+        int u = 1;
+        for (int k = 1; k < nb; k++)
+            if (burst[k] != burst[u - 1])
+                burst[u++] = burst[k];
+        nb = u;
+    }
+    int64_t bytes = (int64_t)nb * EMU_BURST;
+    S->res->lane_ops += n;
+    S->res->unit[c->unit].accesses++;
+    if (op->code != DFG_STORE)
+        S->res->dram_read_bytes += bytes;
+    if (op->code != DFG_LOAD) {
+        S->res->dram_write_bytes += bytes;
+        c->x.wrote = true;
+    }
+    c->x.bytes += op->code == DFG_RMW ? 2 * bytes : bytes;
+    dram_demand(S, c);
+    return nb;
+}
+
+uint32_t *dram_send(emu_sim *S, emu_ctx *c, int q, int count)
+{
+    emu_xfer *x = &c->x;
+    if (x->granted >= x->bytes && c->pend_head == c->pend_tail)
+        return fifo_push(S, q, S->now + c->latency, 0, count);
+    if (c->pend_tail - c->pend_head >= c->pend_cap) {
+        /* grow the ring, unrolled into the new array */
+        int cap = c->pend_cap ? 2 * c->pend_cap : 64;
+        emu_pend *p = xmalloc((size_t)cap * sizeof *p);
+        if (!p) {
+            sim_fault(S, c->id, NULL, "out of memory");
+            return NULL;
+        }
+        for (int64_t k = c->pend_head; k < c->pend_tail; k++)
+            p[k - c->pend_head] = c->pend[k % c->pend_cap];
+        free(c->pend);
+        c->pend = p;
+        c->pend_tail -= c->pend_head;
+        c->pend_head = 0;
+        c->pend_cap = cap;
+    }
+    emu_fifo *f = &S->fifo[q];
+    c->pend[c->pend_tail % c->pend_cap] = (emu_pend){.fifo = q, .pos = f->tail, .need = x->bytes};
+    c->pend_tail++;
+    return fifo_push(S, q, EMU_PENDING, 0, count);
+}
+
+void dram_resolve(emu_sim *S, emu_ctx *c)
+{
+    emu_xfer *x = &c->x;
+    x->ring_head = x->ring_tail;  /* no landing ring: the FIFOs hold what waits */
+    while (c->pend_head < c->pend_tail) {
+        emu_pend *p = &c->pend[c->pend_head % c->pend_cap];
+        if (p->need > x->granted)
+            break;
+        emu_fifo *f = &S->fifo[p->fifo];
+        if (p->pos >= f->head) {
+            int64_t at = S->now + S->dram_lat + c->latency + f->hop_latency;
+            if (p->pos > f->head) {
+                int64_t prev = f->ready[(p->pos - 1) % f->depth];
+                if (prev < EMU_PENDING && at <= prev)
+                    at = prev + 1;
+            }
+            f->ready[p->pos % f->depth] = at;
+            if (f->cons >= 0)
+                sim_wake(S, f->cons, at);
+        }
+        c->pend_head++;
+    }
+    if (c->wait == WAIT_DRAM)
+        sim_wake(S, c->id, S->now + 1);
+}
+
+bool dram_settled(emu_sim *S, emu_ctx *c)
+{
+    emu_xfer *x = &c->x;
+    if (x->granted < x->bytes) {
+        sim_block(S, c, WAIT_DRAM, -1);
+        dram_demand(S, c);
+        return false;
+    }
+    if (x->wrote && x->last_grant + S->dram_lat > S->now) {
+        sim_block(S, c, WAIT_DRAM, -1);
+        sim_wake(S, c->id, x->last_grant + S->dram_lat);
+        return false;
+    }
+    x->wrote = false;
+    if (c->wait != WAIT_NONE) {
+        c->waited[c->wait] += S->now - c->wait_since;
+        c->wait = WAIT_NONE;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------ */
 /* Building the transfer contexts                                      */
 
 static int new_ctx(emu_sim *S, emu_ctx_kind kind, int unit, const char *what)
@@ -402,7 +567,7 @@ static int new_ctx(emu_sim *S, emu_ctx_kind kind, int unit, const char *what)
     return c;
 }
 
-static int agcu_of(const emu_sim *S, int unit)
+int dram_agcu_of(const emu_sim *S, int unit)
 {
     if (S->o.site_row && S->o.site_col)
         return S->o.site_row[unit] * S->f->cols + S->o.site_col[unit];
@@ -430,8 +595,8 @@ static int64_t def_read_bytes(const dfg *g, const dfg_block *b, int k, bool *see
         if (op->code != DFG_LOAD || seen[op->mem])
             continue;
         const dfg_mem *m = &g->mems[op->mem];
-        if (m->kind == DFG_MEM_SCRATCH || m == g->defs[k].target)
-            continue;
+        if (m->kind == DFG_MEM_SCRATCH || m == g->defs[k].target || m->dram)
+            continue;  /* a DRAM-resident tensor's reads are the design's own */
         seen[op->mem] = true;
         bytes += m->bytes;
     }
@@ -453,13 +618,13 @@ int dram_build(emu_sim *S)
     for (int u = 0; u < g->n_units; u++) {
         load_ctx[u] = store_ctx[u] = -1;
         const dfg_unit *un = &g->units[u];
-        if (un->kind != DFG_VAG)
-            continue;
+        if (un->kind != DFG_VAG || g->mems[un->mem].dram)
+            continue;  /* a DRAM-resident tensor's VAG runs a program (program.c) */
         int c = new_ctx(S, un->store ? CTX_STORE : CTX_LOAD, u, un->name);
         if (c < 0)
             goto oom;
         S->ctx[c].x.mem = un->mem;
-        S->ctx[c].x.agcu = agcu_of(S, u);
+        S->ctx[c].x.agcu = dram_agcu_of(S, u);
         S->ctx[c].x.image = S->dram_image[un->mem];
         (un->store ? store_ctx : load_ctx)[u] = c;
     }
@@ -587,7 +752,8 @@ int dram_build(emu_sim *S)
             S->ctx[c].def = k;
             x->agcu = -1 - k;
             x->load_bytes = k == 0 ? 0 : def_read_bytes(g, &g->defs[k].body, k, seen);
-            x->store_bytes = g->defs[k].target->kind == DFG_MEM_BUFFER ? g->defs[k].target->bytes : 0;
+            x->store_bytes = g->defs[k].target->kind == DFG_MEM_BUFFER && !g->defs[k].target->dram
+                                 ? g->defs[k].target->bytes : 0;
             x->mem = (int)(g->defs[k].target - g->mems);
             S->res->dram_read_bytes += x->load_bytes;
             S->res->dram_write_bytes += x->store_bytes;

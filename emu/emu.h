@@ -81,7 +81,9 @@ typedef struct emu_result {
     int64_t reconfig_cycles;       /* kernel baseline: loading configurations */
     int64_t *def_start, *def_end;  /* per definition: first issue, last completion; malloc'd */
     double compute_bound_cycles;
-    double memory_bound_cycles;
+    double memory_bound_cycles;    /* the compulsory DRAM traffic (each input read once, each output
+                                    * written once) at the fabric's bandwidth: what any design must move */
+    int64_t compulsory_bytes;      /* that traffic */
     double roofline_fraction;
     double host_seconds;
     emu_unit_stats *unit;          /* per dfg unit; malloc'd */

@@ -25,6 +25,8 @@
 #include <string.h>
 
 enum { EMU_MAX_LANES = 256, EMU_MAX_NEST = 64, EMU_BURST = 64 };
+/* Bytes an AGCU holds in flight per stream: 128 bursts (dram.c). */
+enum { EMU_AGCU_BUFFER = 128 * EMU_BURST };
 
 typedef struct emu_sim emu_sim;
 
@@ -96,6 +98,31 @@ static inline uint32_t emu_lane_value(const dfg_op *op, bool fa, uint32_t a, uin
     }
     case DFG_SELECT: return a != 0 ? b : c;
     default: return 0;
+    }
+}
+
+/* One lane of a memory operation on its word: a load into *dst, a store of
+ * val, or a read-modify-write (a group-by's combine, counted as work). */
+uint32_t pcu_combine(pat_redop op, pat_elem t, uint32_t a, uint32_t b);
+static inline void emu_mem_word(emu_result *res, const dfg_op *op, pat_elem el, uint32_t *word, uint32_t *dst,
+                                uint32_t val)
+{
+    switch (op->code) {
+    case DFG_LOAD:
+        *dst = *word;
+        break;
+    case DFG_STORE:
+        *word = val;
+        break;
+    case DFG_RMW:
+        *word = pcu_combine(op->redop, el, *word, val);
+        if (el == PAT_F32)
+            res->flops++;
+        else
+            res->int_ops++;
+        break;
+    default:
+        break;
     }
 }
 
@@ -209,6 +236,7 @@ typedef struct emu_node {
     /* ISSUE */
     int first_mu, n_mu;
     bool costs;            /* takes an issue cycle (it runs an operation) */
+    bool dram;             /* accesses a DRAM-resident tensor (its VAG's context) */
     int store;             /* ISSUE: the PMU store whose banks it uses, or -1;
                             * STAGE_IN/OUT: the context's participant index */
     /* STAGE_IN / STAGE_OUT / WAIT_DEF */
@@ -260,7 +288,19 @@ typedef struct emu_xfer {      /* a VAG, fill, drain or kernel loader */
     int64_t load_bytes, store_bytes;
     int64_t wait_until;
     uint32_t *image;           /* load: the tensor in DRAM; store: the output in DRAM */
+    bool wrote;                /* a DRAM-resident tensor's VAG: it has stored since its last stage end */
 } emu_xfer;
+
+/* A value a DRAM-resident tensor's VAG has sent before the bursts it read
+ * were granted: FIFO entry `pos` of `fifo` is released (ready) once `need`
+ * bytes of the VAG's demand are granted, and arrives when they land. */
+typedef struct emu_pend {
+    int fifo;
+    int64_t pos, need;
+} emu_pend;
+
+/* Ready time of a FIFO entry still waiting for DRAM. */
+#define EMU_PENDING ((int64_t)1 << 60)
 
 typedef struct emu_ctx {
     int id;
@@ -288,6 +328,10 @@ typedef struct emu_ctx {
     bool entered;          /* pc's LOOP node was entered (frame pushed) */
     /* transfers */
     emu_xfer x;
+    emu_pend *pend;        /* a DRAM-resident tensor's VAG: sends waiting for their bursts (ring) */
+    int64_t pend_head, pend_tail;
+    int pend_cap;
+    bool dram;             /* the VAG of a DRAM-resident tensor (CTX_UNIT) */
     /* scheduling */
     int64_t sched;         /* the cycle it is scheduled at, or -1 */
     emu_wait wait;
@@ -419,6 +463,20 @@ void dram_demand(emu_sim *S, emu_ctx *c);
 void dram_load_step(emu_sim *S, emu_ctx *c);
 void dram_store_step(emu_sim *S, emu_ctx *c);
 void dram_kernel_step(emu_sim *S, emu_ctx *c);
+/* A DRAM-resident tensor's access by its VAG context c (a MU_MEM with no
+ * PMU store): done on the DRAM image; the bursts it touches join c's
+ * demand.  Returns the bursts, or -1 after a fault. */
+int dram_access(emu_sim *S, emu_ctx *c, const emu_mu *m, int n, bool masked);
+/* Push a value c sends into FIFO q: held in the AGCU (EMU_PENDING) until
+ * c's demand so far is granted.  Returns the entry's words. */
+uint32_t *dram_send(emu_sim *S, emu_ctx *c, int q, int count);
+/* Release the sends of c whose bursts are granted. */
+void dram_resolve(emu_sim *S, emu_ctx *c);
+/* True when c may end a stage: its demand granted and its writes landed;
+ * else c is blocked (and woken when that may have changed). */
+bool dram_settled(emu_sim *S, emu_ctx *c);
+/* The AGCU site of a unit (or a synthetic one before placement). */
+int dram_agcu_of(const emu_sim *S, int unit);
 
 /* trace.c */
 typedef struct emu_trace emu_trace;

@@ -252,7 +252,8 @@ static int exec_mem_op(emu *E, const dfg_op *op)
     if (!any)
         return 0;
     int cycles = E->vloop ? bank_cycles(E, addr, bank, on, n) : 1;
-    est_unit_stats *st = &E->res->unit[m->vpmu];
+    /* (the estimate charges a DRAM-resident tensor's accesses as PMU ones) */
+    est_unit_stats *st = &E->res->unit[m->dram ? m->vag : m->vpmu];
     st->accesses++;
     if (cycles > 1) {
         st->conflicts += cycles - 1;

@@ -99,7 +99,7 @@ uint32_t *fifo_push(emu_sim *S, int qi, int64_t ready, int64_t tag, int count)
         q->max_occ = occ;
     if (q->stream >= 0)
         S->res->stream_words[q->stream] += count;
-    if (q->cons >= 0)
+    if (q->cons >= 0 && at < EMU_PENDING)
         sim_wake(S, q->cons, at > S->now + 1 ? at : S->now + 1);
     if (S->trace)
         trace_fifo(S, qi);

@@ -253,23 +253,8 @@ int pmu_access(emu_sim *S, emu_ctx *c, const emu_mu *m, int n, bool masked)
         if (w < 0)
             return sim_fault(S, c->id, op, "row %lld of '%s' is not in the partition of this PMU (rows %d..%d)",
                              (long long)(e / st->stride[0]), mem->name, st->row_lo, st->row_hi - 1);
-        switch (op->code) {
-        case DFG_LOAD:
-            dst[l] = st->data[w];
-            break;
-        case DFG_STORE:
-            st->data[w] = pa[(size_t)l * m->sa];
-            break;
-        case DFG_RMW:
-            st->data[w] = pcu_combine(op->redop, mem->type.elem, st->data[w], pa[(size_t)l * m->sa]);
-            if (mem->type.elem == PAT_F32)
-                S->res->flops++;
-            else
-                S->res->int_ops++;
-            break;
-        default:
-            break;
-        }
+        emu_mem_word(S->res, op, mem->type.elem, &st->data[w], dst ? &dst[l] : NULL,
+                     pa ? pa[(size_t)l * m->sa] : 0);
     }
     if (!any)
         return 0;
@@ -476,7 +461,7 @@ int pmu_outputs(emu_sim *S, pat_values *out)
         if (pat_tensor_alloc(t, &m->type) != 0)
             return -1;
         uint32_t *dstw = (uint32_t *)t->data.p;
-        if (m->kind == DFG_MEM_OUTPUT && m->vag != DFG_NONE) {
+        if ((m->kind == DFG_MEM_OUTPUT && m->vag != DFG_NONE) || m->dram) {
             memcpy(dstw, S->dram_image[mi], (size_t)t->count * 4);
             continue;
         }

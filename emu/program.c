@@ -523,6 +523,7 @@ static void emit_op(emitter *E, blk *B, const dfg_op *op)
                 }
         }
         E->c->node[n].store = m->store;
+        E->c->node[n].dram = E->c->dram;
     }
     add_to_issue(E, n);
     E->c->node[n].costs = true;
@@ -885,6 +886,16 @@ static int new_unit_ctx(emu_sim *S, int unit, int replica, int def)
     c->def = def;
     const dfg_unit *un = &S->g->units[unit];
     c->latency = un->kind == DFG_VPCU ? (un->n_stages > 0 ? un->n_stages : 1) : 1;
+    if (un->kind == DFG_VAG) {
+        /* the address generator of a DRAM-resident tensor */
+        c->dram = true;
+        c->x.mem = un->mem;
+        c->x.agcu = dram_agcu_of(S, unit);
+        c->x.image = S->dram_image[un->mem];
+        c->x.grant_time = xcalloc(128, sizeof *c->x.grant_time);
+        if (!c->x.grant_time)
+            return -1;
+    }
     return ci;
 }
 
@@ -1026,7 +1037,7 @@ int prog_build(emu_sim *S)
                     v = t;
                 }
             }
-            if (!feeds && g->units[x->unit].kind == DFG_VPMU && separated(&P, x, y))
+            if (!feeds && g->units[x->unit].kind != DFG_VPCU && separated(&P, x, y))
                 continue;
             int ra = find(parent, a), rb = find(parent, b);
             if (ra != rb)

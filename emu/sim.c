@@ -165,7 +165,15 @@ int sim_new_fifo(emu_sim *S, int stream, int width)
     if (!emu_grow((void **)&S->fifo, S->n_fifo, &S->cap_fifo, sizeof *S->fifo))
         return -1;
     int64_t hops = stream >= 0 ? S->g->streams[stream].hops : 0;
-    if (fifo_init(&S->fifo[S->n_fifo], stream, width, S->f->fifo_depth, hops * S->f->hop_cycles) != 0) {
+    int depth = S->f->fifo_depth;
+    if (stream >= 0) {
+        /* What a DRAM-resident tensor's VAG reads waits for its bursts in
+         * the AGCU's buffer, in front of the stream's FIFO. */
+        const dfg_unit *su = &S->g->units[S->g->streams[stream].src];
+        if (su->kind == DFG_VAG && S->g->mems[su->mem].dram)
+            depth += EMU_AGCU_BUFFER / (4 * width);
+    }
+    if (fifo_init(&S->fifo[S->n_fifo], stream, width, depth, hops * S->f->hop_cycles) != 0) {
         fifo_free(&S->fifo[S->n_fifo]);
         return -1;
     }
@@ -220,7 +228,7 @@ void sim_wait_input(emu_sim *S, emu_ctx *c, int q)
 {
     sim_block(S, c, WAIT_INPUT, q);
     int64_t t = fifo_head_ready(&S->fifo[q]);
-    if (t > S->now)
+    if (t > S->now && t < EMU_PENDING)
         sim_wake(S, c->id, t);
 }
 
@@ -417,6 +425,12 @@ static int64_t run_issue(emu_sim *S, emu_ctx *c, const emu_node *nd)
                     return -1;
                 }
     }
+    if (nd->dram && c->x.bytes - c->x.granted >= EMU_AGCU_BUFFER) {
+        /* the AGCU holds as many bursts as it can wait for */
+        sim_block(S, c, WAIT_DRAM, -1);
+        dram_demand(S, c);
+        return -1;
+    }
     emu_store *st = nd->store >= 0 ? &S->store[nd->store] : NULL;
     if (st && !st->loaded) {
         sim_block(S, c, WAIT_LOADED, nd->store);
@@ -450,7 +464,10 @@ static int64_t run_issue(emu_sim *S, emu_ctx *c, const emu_node *nd)
                 int width = S->fifo[fi].width;
                 /* a conflicting access delivers its words after its bank cycles */
                 int64_t ready = S->now + c->latency + m->rot + (bank > 1 ? bank - 1 : 0);
-                uint32_t *w = fifo_push(S, fi, ready, 0, width == 1 ? 1 : n);
+                uint32_t *w = c->dram ? dram_send(S, c, fi, width == 1 ? 1 : n)
+                                      : fifo_push(S, fi, ready, 0, width == 1 ? 1 : n);
+                if (!w)
+                    return -1;
                 if (width == 1)
                     w[0] = v[0];
                 else
@@ -463,6 +480,11 @@ static int64_t run_issue(emu_sim *S, emu_ctx *c, const emu_node *nd)
             break;
         case MU_MEM:
         case MU_CHECK: {
+            if (m->store < 0 && m->kind == MU_MEM) {
+                if (dram_access(S, c, m, n, masked) < 0)
+                    return -1;
+                break;
+            }
             int cyc = pmu_access(S, c, m, n, masked);
             if (cyc < 0)
                 return -1;
@@ -493,6 +515,8 @@ void prog_step(emu_sim *S, emu_ctx *c)
     for (int guard = 0; !S->failed; guard++) {
         if (c->pc < 0) {
             if (c->sp == 0) {
+                if (c->dram && !dram_settled(S, c))
+                    return;
                 c->done = true;
                 if (c->wait != WAIT_NONE) {
                     c->waited[c->wait] += S->now - c->wait_since;
@@ -521,6 +545,8 @@ void prog_step(emu_sim *S, emu_ctx *c)
             continue;
         }
         case NODE_STAGE_OUT:
+            if (c->dram && !dram_settled(S, c))
+                return;
             stage_done(S, &S->ctl[nd->ctl], nd->stage, nd->store);
             c->pc = nd->next;
             continue;
@@ -616,6 +642,7 @@ static void free_sim(emu_sim *S)
         free(c->x.out_lo);
         free(c->x.out_hi);
         free(c->x.grant_time);
+        free(c->pend);
     }
     free(S->ctx);
     for (int q = 0; q < S->n_fifo; q++)
@@ -722,7 +749,7 @@ int emu_run_opts(const dfg *g, const pat_values *vals, pat_values *out, const em
                 goto out;
             }
             S.dram_image[m] = (uint32_t *)t->data.p;
-        } else if (mm->kind == DFG_MEM_OUTPUT) {
+        } else if (mm->kind == DFG_MEM_OUTPUT || mm->dram) {
             S.dram_image[m] = xcalloc((size_t)pat_type_count(&mm->type) + 1, 4);
             if (!S.dram_image[m])
                 goto oom;
@@ -843,7 +870,16 @@ int emu_run_opts(const dfg *g, const pat_values *vals, pat_values *out, const em
         goto oom;
     double peak = fab_peak_flop_per_cycle(f);
     res->compute_bound_cycles = peak > 0 ? (double)res->flops / peak : 0;
-    res->memory_bound_cycles = S.dram_bpc > 0 ? (double)res->dram_bytes / S.dram_bpc : 0;
+    /* The roofline's memory side is the traffic any design must move (every
+     * input read once, every output written once), not what this one moved:
+     * reloading tiles adds traffic, which must not raise the bound. */
+    res->compulsory_bytes = 0;
+    for (int m = 0; m < g->n_mems; m++) {
+        const dfg_mem *mm = &g->mems[m];
+        if ((mm->kind == DFG_MEM_INPUT && (mm->vpmu != DFG_NONE || mm->vag != DFG_NONE)) || mm->kind == DFG_MEM_OUTPUT)
+            res->compulsory_bytes += mm->bytes;
+    }
+    res->memory_bound_cycles = S.dram_bpc > 0 ? (double)res->compulsory_bytes / S.dram_bpc : 0;
     double bound = res->compute_bound_cycles > res->memory_bound_cycles ? res->compute_bound_cycles
                                                                          : res->memory_bound_cycles;
     res->roofline_fraction = res->cycles > 0 ? bound / (double)res->cycles : 0;

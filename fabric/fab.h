@@ -24,6 +24,7 @@ typedef struct fab_fabric {
     int rows, cols;
     int clock_mhz;
     int64_t reconfig_cycles;
+    bool reconfig_given;      /* reconfig_cycles was in the file (else the contract's default) */
     /* [pcu] */
     int lanes, stages;
     int vector_in, vector_out, scalar_in, scalar_out;

@@ -484,6 +484,8 @@ static void check_all(cfg_state *s, fab_fabric *f)
         ok[i] = false;
         if (s->key_line[i]) {
             ok[i] = check_value(s, i, f);
+            if (!strcmp(k->key, "reconfig_cycles"))
+                f->reconfig_given = true;
             continue;
         }
         if (k->required) {

@@ -3,6 +3,8 @@
  *
  *  - Every memory that some operation touches is a VPMU; inputs and
  *    outputs also get a VAG (a DRAM load or store stream through an AGCU).
+ *    A memory resident in DRAM (larger than a PMU, lower.c) has no VPMU:
+ *    its VAG runs its loads and stores, address arithmetic included.
  *  - The lane operations directly inside one loop, plus one stage per
  *    reduction it carries, form the pipeline of one VPCU.  The pipeline is
  *    cut greedily, in program order, into PCUs: a cut is made when the next
@@ -794,6 +796,17 @@ int dfg_build_units(dfg *g, diag_list *d)
             continue;
         if (!touched[m] && mem->kind != DFG_MEM_OUTPUT)
             continue;
+        if (mem->dram) {
+            /* In DRAM: its VAG runs every load and store of it. */
+            mem->vag = dfg_new_unit(g, DFG_VAG, arena_printf(g->a, "dram %s", mem->name));
+            if (mem->vag == DFG_NONE) {
+                rc = diag_error(d, diag_at_file(f->source), "out of memory");
+                break;
+            }
+            g->units[mem->vag].mem = m;
+            g->units[mem->vag].store = mem->kind == DFG_MEM_OUTPUT;
+            continue;
+        }
         mem->vpmu = dfg_new_unit(g, DFG_VPMU, mem->name);
         g->units[mem->vpmu].mem = m;
         if (mem->kind == DFG_MEM_INPUT || mem->kind == DFG_MEM_OUTPUT) {
@@ -810,9 +823,9 @@ int dfg_build_units(dfg *g, diag_list *d)
     for (int k = 0; k < g->n_ops; k++) {
         dfg_op *op = g->ops[k];
         if (op->mem != DFG_NONE)
-            op->unit = g->mems[op->mem].vpmu;
+            op->unit = g->mems[op->mem].dram ? g->mems[op->mem].vag : g->mems[op->mem].vpmu;
         else if (B.addr_mem[k] != DFG_NONE)
-            op->unit = g->mems[B.addr_mem[k]].vpmu;
+            op->unit = g->mems[B.addr_mem[k]].dram ? g->mems[B.addr_mem[k]].vag : g->mems[B.addr_mem[k]].vpmu;
         else if (op->code == DFG_CHECK) {
             /* the key check runs in the PMU of the scatter that follows it */
             op->unit = DFG_NONE;

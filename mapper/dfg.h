@@ -133,6 +133,8 @@ struct dfg_loop {
     bool metapipe;         /* its child loops run as overlapped stages */
     int vpcu;              /* the VPCU of the operations directly in its body, or -1 */
     int par;               /* replicas running disjoint chunks of its iterations (1: none) */
+    bool disjoint;         /* its iterations write disjoint elements of every program tensor (the
+                            * outermost tile loop of a tiled map, lower.c): it may run in parallel */
     int32_t *chunk;        /* par > 1: replica r runs iterations lo + [chunk[2r], chunk[2r+1]) */
     const char *label;     /* the source index name, for dumps */
 };
@@ -176,6 +178,11 @@ typedef struct dfg_mem {
     bool partitioned;      /* copies hold disjoint slices of dimension 0 (else full replicas) */
     int64_t copy_bytes;    /* bytes one copy holds */
     int32_t *part_row;     /* partitioned: copy r holds rows [part_row[r], part_row[r+1]) */
+    bool dram;             /* resident in DRAM (larger than a PMU): no VPMU; its loads and stores
+                            * run in its VAG, an AGCU's address generator, and each vector costs
+                            * the 64-byte bursts it touches (lower.c, tiling) */
+    int tile_of;           /* a scratch tile of a DRAM tensor: that tensor's memory, else -1 */
+    int tile_def;          /* ... and the definition (index) it is a tile of */
 } dfg_mem;
 
 /* ------------------------------------------------------------------ */
@@ -212,17 +219,30 @@ typedef struct dfg_stream {
     int hops;              /* routed hops, filled after routing */
 } dfg_stream;
 
+/* A strip-mined index of a tiled definition: its map index `var` of
+ * `extent` iterations runs as extent/size tiles of `size`. */
+typedef struct dfg_tile_dim {
+    const char *var;
+    int32_t extent, size;
+} dfg_tile_dim;
+
 /* One definition of the program: its loop tree. */
 typedef struct dfg_def {
     const pat_def *src;
     dfg_mem *target;
     dfg_block body;        /* top-level statements (ops and loops) */
+    int n_tile;            /* tiled through DRAM (lower.c): its strip-mined indices (the map's, then
+                            * a reduction split across tiles), else 0 */
+    dfg_tile_dim tile[PAT_MAX_RANK + 1];
+    double tile_est_cycles;  /* the tile model's estimate for the sizes it chose (lower.c) */
+    double tile_est_traffic; /* ... and its DRAM bytes */
 } dfg_def;
 
 typedef struct dfg_opts {
     bool metapipe;         /* overlap the child loops of an outer loop (default on) */
     int lanes;             /* from the fabric */
     int par;               /* --par: replicas of each definition's outer map loop (1: none) */
+    bool no_tiling;        /* --no-tiling: keep every tensor in PMUs (refused when one does not fit) */
 } dfg_opts;
 
 typedef struct dfg {

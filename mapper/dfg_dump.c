@@ -142,6 +142,12 @@ void dfg_dump_text(FILE *out, const dfg *g)
             continue;
         char t[96];
         static const char *const kinds[] = {"input", "output", "buffer", "scratch"};
+        if (mm->dram) {
+            fprintf(out, "mem %s %s %s in DRAM (%lld KiB: larger than a PMU), accessed by its VAG\n",
+                    kinds[mm->kind], mm->name, pat_type_str(&mm->type, t, sizeof t),
+                    (long long)((mm->bytes + 1023) / 1024));
+            continue;
+        }
         fprintf(out, "mem %s %s %s depth %d, %d banks on", kinds[mm->kind], mm->name,
                 pat_type_str(&mm->type, t, sizeof t), mm->depth, mm->banks);
         for (int q = 0; q < mm->type.rank; q++)
@@ -149,9 +155,20 @@ void dfg_dump_text(FILE *out, const dfg *g)
                 fprintf(out, " [%d]", q);
         if (mm->copies > 1)
             fprintf(out, ", %d %s", mm->copies, mm->partitioned ? "partitions" : "copies");
+        if (mm->tile_of >= 0)
+            fprintf(out, ", tile of %s", g->mems[mm->tile_of].name);
         fputs(mm->type.rank == 0 ? " scalar\n" : "\n", out);
     }
     for (int k = 0; k < g->n_defs; k++) {
+        const dfg_def *gd = &g->defs[k];
+        if (gd->n_tile) {
+            fprintf(out, "tiling %s:", gd->target->name);
+            for (int t = 0; t < gd->n_tile; t++)
+                fprintf(out, "%s %s %d tiles of %d", t ? "," : "", gd->tile[t].var,
+                        gd->tile[t].extent / gd->tile[t].size, gd->tile[t].size);
+            fprintf(out, " (model: %.3g cycles, %.3g MB of DRAM traffic)\n", gd->tile_est_cycles,
+                    gd->tile_est_traffic / 1e6);
+        }
         fprintf(out, "def %s {\n", g->defs[k].target->name);
         dump_block(out, g, &g->defs[k].body, 2);
         fprintf(out, "}\n");

@@ -42,6 +42,19 @@ typedef struct lower {
     const pat_def *def;
     bool no_unroll;        /* keep every loop (for tests of the unroller) */
     int failed;
+    /* Tiling (the definition being lowered, while its tiles are computed):
+     * per memory, its tile, or DFG_NONE; per dimension of a tiled memory,
+     * the position of the map index it follows, or -1 (the whole extent);
+     * per map index position, the register of its index within the tile. */
+    const int *tile_mem;
+    const int *tile_dim;   /* tile_n x PAT_MAX_RANK */
+    int tile_n;            /* the memories the plan knows (those before the tiles) */
+    int tile_local[PAT_MAX_RANK + 1];
+    /* A reduction split across tiles: its value is read from the tile of
+     * partial sums `split_acc` at the map's indices within the tile. */
+    const pat_expr *split_reduce;
+    int split_acc;
+    int split_n;
 } lower;
 
 /* ------------------------------------------------------------------ */
@@ -176,6 +189,7 @@ static dfg_loop *open_loop(lower *L, int lo, int hi, int32_t trip, const char *l
     lp->innermost = true;
     lp->vpcu = DFG_NONE;
     lp->par = 1;
+    lp->disjoint = false;
     lp->chunk = NULL;
     lp->label = label;
     if (L->level)
@@ -291,6 +305,9 @@ static int new_mem(lower *L, dfg_mem_kind kind, const char *name, const pat_type
     mm->rotate = -1;
     mm->write_skew = 0;
     mm->part_row = NULL;
+    mm->dram = false;
+    mm->tile_of = -1;
+    mm->tile_def = -1;
     return g->n_mems++;
 }
 
@@ -882,6 +899,15 @@ static int lower_scalar(lower *L, const pat_expr *e)
         if (mem == DFG_NONE)
             return DFG_NONE;
         int idx[PAT_MAX_RANK];
+        if (L->tile_mem && mem < L->tile_n && L->tile_mem[mem] != DFG_NONE) {
+            /* a tiled tensor: the tile holds it, indexed within the tile
+             * along the dimensions the tiles follow */
+            for (int k = 0; k < e->u.access.n; k++) {
+                int p = L->tile_dim[mem * PAT_MAX_RANK + k];
+                idx[k] = p >= 0 ? L->tile_local[p] : lower_scalar(L, e->u.access.idx[k]);
+            }
+            return emit_mem_op(L, DFG_LOAD, L->tile_mem[mem], e->u.access.n, idx, DFG_NONE, e->loc);
+        }
         for (int k = 0; k < e->u.access.n; k++)
             idx[k] = lower_scalar(L, e->u.access.idx[k]);
         return emit_mem_op(L, DFG_LOAD, mem, e->u.access.n, idx, DFG_NONE, e->loc);
@@ -950,6 +976,8 @@ static int lower_scalar(lower *L, const pat_expr *e)
             return DFG_NONE;
         return lower_scalar(L, e->u.block.result);
     case PAT_E_REDUCE:
+        if (e == L->split_reduce)
+            return emit_mem_op(L, DFG_LOAD, L->split_acc, L->split_n, L->tile_local, DFG_NONE, e->loc);
         return lower_reduce_scalar(L, e);
     case PAT_E_MAP:
     case PAT_E_GROUPBY:
@@ -958,6 +986,825 @@ static int lower_scalar(lower *L, const pat_expr *e)
     diag_error(L->d, e->loc, "internal: cannot lower this expression as a scalar");
     L->failed = 1;
     return DFG_NONE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Tiling through DRAM                                                 */
+
+/*
+ * A tensor larger than a PMU stays in DRAM (dfg_mem.dram): its VAG runs
+ * its loads and stores, and each vector costs the DRAM bursts it touches.
+ * That is always correct, and fast only when each element is used once.
+ * A definition whose value is a `map` that reads such a tensor, or
+ * defines one, is strip-mined so that what it reuses is on chip:
+ *
+ *   - each DRAM tensor the map reads whose every access indexes some
+ *     dimension by exactly a map index `i` follows that index: its tile
+ *     holds `size(i)` of those rows and the whole of every other
+ *     dimension; the target, indexed by the map's indices, follows them all;
+ *   - the tile sizes are the largest divisors of the extents such that
+ *     every tile fits a PMU twice (double-buffered): the index whose tile
+ *     is largest is shrunk first, so the tiles stay as square as the
+ *     tensors allow, which maximises the reuse of each loaded tile;
+ *   - the tiled indices become tile loops, outermost first.  In the tile
+ *     loop of index i, a stage loads the tiles that follow i (and no
+ *     index inside it), so a tile is loaded once and reused across every
+ *     inner tile; the innermost tile loop then computes the target's tile
+ *     and stores it.  Each tile loop is a meta-pipeline, so loading the
+ *     next tiles, computing this one and storing the last overlap, and the
+ *     tiles are double-buffered (dfg_buffer_depths).
+ *
+ * An access the tiling cannot follow (a dimension indexed by anything
+ * else, a tensor used whole) reads the whole extent of that dimension; a
+ * tensor whose tile cannot fit keeps its direct DRAM accesses.  A tensor
+ * reduced over (gemm's B along k) is tiled only along the map index of its
+ * other dimension: a reduction is not split across tiles, so a reduction
+ * dimension longer than a PMU can hold twice, times one row of the tile,
+ * is read from DRAM directly (docs/mapping.md, limits).
+ */
+
+typedef struct tile_plan {
+    int n_var;                       /* the map's indices: positions 0 .. n_var-1 */
+    int n_pos;                       /* and the split reduction's index, position n_var */
+    const pat_expr *split;           /* the reduction that may be split across tiles, or NULL */
+    const pat_var *var[PAT_MAX_RANK + 1];
+    int32_t extent[PAT_MAX_RANK + 1], size[PAT_MAX_RANK + 1];
+    int *dim;                        /* n_mems x PAT_MAX_RANK: -2 unseen, -1 whole, else position */
+    bool *bad;                       /* per memory: used whole, or not tileable */
+    bool *seen;                      /* per memory: read by the map */
+    double est_cycles, est_traffic;  /* the model's estimate of the chosen sizes (tile_model) */
+} tile_plan;
+
+static int var_position(const tile_plan *tp, const pat_var *v)
+{
+    for (int p = 0; p < tp->n_pos; p++)
+        if (tp->var[p] == v)
+            return p;
+    return -1;
+}
+
+static void tile_scan(const dfg *g, tile_plan *tp, const pat_expr *e);
+
+static void tile_scan_pattern(const dfg *g, tile_plan *tp, const pat_pattern *pt)
+{
+    for (int k = 0; k < pt->n_idx; k++) {
+        if (pt->idx[k].lo)
+            tile_scan(g, tp, pt->idx[k].lo);
+        if (pt->idx[k].hi)
+            tile_scan(g, tp, pt->idx[k].hi);
+    }
+    if (pt->where)
+        tile_scan(g, tp, pt->where);
+    if (pt->key)
+        tile_scan(g, tp, pt->key);
+    tile_scan(g, tp, pt->body);
+}
+
+static void tile_scan(const dfg *g, tile_plan *tp, const pat_expr *e)
+{
+    if (!e)
+        return;
+    switch (e->kind) {
+    case PAT_E_INT:
+    case PAT_E_FLOAT:
+    case PAT_E_VAR:
+        return;
+    case PAT_E_TENSOR:
+        tp->bad[e->u.decl->id] = true;  /* the whole value */
+        return;
+    case PAT_E_ACCESS: {
+        const pat_expr *b = e->u.access.base;
+        for (int k = 0; k < e->u.access.n; k++)
+            tile_scan(g, tp, e->u.access.idx[k]);
+        if (b->kind != PAT_E_TENSOR) {
+            tile_scan(g, tp, b);
+            return;
+        }
+        int m = b->u.decl->id;
+        tp->seen[m] = true;
+        for (int k = 0; k < e->u.access.n && k < PAT_MAX_RANK; k++) {
+            const pat_expr *ix = e->u.access.idx[k];
+            int p = ix->kind == PAT_E_VAR ? var_position(tp, ix->u.var) : -1;
+            int *d = &tp->dim[m * PAT_MAX_RANK + k];
+            *d = *d == -2 || *d == p ? p : -1;
+        }
+        return;
+    }
+    case PAT_E_UNARY:
+        tile_scan(g, tp, e->u.unary.arg);
+        return;
+    case PAT_E_BINARY:
+        tile_scan(g, tp, e->u.binary.lhs);
+        tile_scan(g, tp, e->u.binary.rhs);
+        return;
+    case PAT_E_SELECT:
+        tile_scan(g, tp, e->u.select.cond);
+        tile_scan(g, tp, e->u.select.then);
+        tile_scan(g, tp, e->u.select.els);
+        return;
+    case PAT_E_CALL:
+        for (int k = 0; k < e->u.call.n; k++)
+            tile_scan(g, tp, e->u.call.args[k]);
+        return;
+    case PAT_E_BLOCK:
+        for (int k = 0; k < e->u.block.n; k++)
+            tile_scan(g, tp, e->u.block.values[k]);
+        tile_scan(g, tp, e->u.block.result);
+        return;
+    case PAT_E_MAP:
+    case PAT_E_REDUCE:
+    case PAT_E_GROUPBY:
+        tile_scan_pattern(g, tp, &e->u.pat);
+        return;
+    }
+}
+
+/* Bytes of memory m's tile under the plan's sizes (the whole tensor along
+ * the dimensions no tiled index follows). */
+static int64_t tile_bytes(const dfg *g, const tile_plan *tp, int m)
+{
+    const pat_type *t = &g->mems[m].type;
+    int64_t n = 4;
+    for (int k = 0; k < t->rank; k++) {
+        int p = tp->dim[m * PAT_MAX_RANK + k];
+        n *= p >= 0 ? tp->size[p] : t->dims[k];
+    }
+    return n;
+}
+
+/* Does memory m have a dimension that follows a tiled index? */
+static bool follows_tiles(const dfg *g, const tile_plan *tp, int m)
+{
+    for (int k = 0; k < g->mems[m].type.rank; k++) {
+        int p = tp->dim[m * PAT_MAX_RANK + k];
+        if (p >= 0 && tp->size[p] < tp->extent[p])
+            return true;
+    }
+    return false;
+}
+
+
+/* Is e a scalar expression without patterns or lets, whose variables are
+ * the map's indices or v? (The body of a reduction that can be split.) */
+static bool split_body_ok(const tile_plan *tp, const pat_expr *e, const pat_var *v)
+{
+    if (!e)
+        return true;
+    switch (e->kind) {
+    case PAT_E_INT:
+    case PAT_E_FLOAT:
+        return true;
+    case PAT_E_TENSOR:
+        return e->type.rank == 0;
+    case PAT_E_VAR:
+        return e->u.var == v || (e->u.var->is_index && var_position(tp, e->u.var) >= 0);
+    case PAT_E_ACCESS:
+        if (e->u.access.base->kind != PAT_E_TENSOR)
+            return false;
+        for (int k = 0; k < e->u.access.n; k++)
+            if (!split_body_ok(tp, e->u.access.idx[k], v))
+                return false;
+        return true;
+    case PAT_E_UNARY:
+        return split_body_ok(tp, e->u.unary.arg, v);
+    case PAT_E_BINARY:
+        return split_body_ok(tp, e->u.binary.lhs, v) && split_body_ok(tp, e->u.binary.rhs, v);
+    case PAT_E_SELECT:
+        return split_body_ok(tp, e->u.select.cond, v) && split_body_ok(tp, e->u.select.then, v) &&
+               split_body_ok(tp, e->u.select.els, v);
+    case PAT_E_CALL:
+        for (int k = 0; k < e->u.call.n; k++)
+            if (!split_body_ok(tp, e->u.call.args[k], v))
+                return false;
+        return true;
+    case PAT_E_BLOCK:
+        return e->u.block.n == 0 && split_body_ok(tp, e->u.block.result, v);
+    default:
+        return false;
+    }
+}
+
+/* The reduction a map's body evaluates unconditionally once per element
+ * (reached through arithmetic, calls and lets only), over one static
+ * index, whose body reads nothing but tensors and indices: partial sums
+ * of it over tiles of its index can be combined in a PMU.  NULL if none. */
+static const pat_expr *find_split(const tile_plan *tp, const pat_expr *e)
+{
+    switch (e->kind) {
+    case PAT_E_REDUCE: {
+        const pat_pattern *pt = &e->u.pat;
+        if (e->type.rank != 0 || pt->n_idx != 1 || pt->idx[0].lo)
+            return NULL;
+        const pat_var *v = pt->idx[0].var;
+        return split_body_ok(tp, pt->body, v) && split_body_ok(tp, pt->where, v) ? e : NULL;
+    }
+    case PAT_E_UNARY:
+        return find_split(tp, e->u.unary.arg);
+    case PAT_E_BINARY: {
+        if (e->u.binary.op == PAT_AND || e->u.binary.op == PAT_OR)
+            return NULL;
+        const pat_expr *r = find_split(tp, e->u.binary.lhs);
+        return r ? r : find_split(tp, e->u.binary.rhs);
+    }
+    case PAT_E_CALL:
+        for (int k = 0; k < e->u.call.n; k++) {
+            const pat_expr *r = find_split(tp, e->u.call.args[k]);
+            if (r)
+                return r;
+        }
+        return NULL;
+    case PAT_E_BLOCK:
+        for (int k = 0; k < e->u.block.n; k++) {
+            const pat_expr *r = find_split(tp, e->u.block.values[k]);
+            if (r)
+                return r;
+        }
+        return find_split(tp, e->u.block.result);
+    default:
+        return NULL;
+    }
+}
+
+/* Does e contain a pattern (a loop of its own)? */
+static bool has_pattern(const pat_expr *e)
+{
+    if (!e)
+        return false;
+    switch (e->kind) {
+    case PAT_E_MAP:
+    case PAT_E_REDUCE:
+    case PAT_E_GROUPBY:
+        return true;
+    case PAT_E_ACCESS:
+        for (int k = 0; k < e->u.access.n; k++)
+            if (has_pattern(e->u.access.idx[k]))
+                return true;
+        return has_pattern(e->u.access.base);
+    case PAT_E_UNARY:
+        return has_pattern(e->u.unary.arg);
+    case PAT_E_BINARY:
+        return has_pattern(e->u.binary.lhs) || has_pattern(e->u.binary.rhs);
+    case PAT_E_SELECT:
+        return has_pattern(e->u.select.cond) || has_pattern(e->u.select.then) || has_pattern(e->u.select.els);
+    case PAT_E_CALL:
+        for (int k = 0; k < e->u.call.n; k++)
+            if (has_pattern(e->u.call.args[k]))
+                return true;
+        return false;
+    case PAT_E_BLOCK:
+        for (int k = 0; k < e->u.block.n; k++)
+            if (has_pattern(e->u.block.values[k]))
+                return true;
+        return has_pattern(e->u.block.result);
+    default:
+        return false;
+    }
+}
+
+/* The model of a tiling (the sizes in tp->size), for one pipeline per
+ * replica of the outermost tile loop (P of them):
+ *   traffic  every tile load and store: a tile is loaded once per
+ *            iteration of every tile loop around the stage that loads it,
+ *            so a tensor not following an outer index is reloaded for each
+ *            of its tiles; bytes at the fabric's DRAM bandwidth;
+ *   compute  the map's iterations (times the split reduction's) in vectors
+ *            of the loop that runs lane-parallel, whose tile may fill fewer
+ *            lanes than the PCU has, over P pipelines;
+ *   overhead each innermost tile iteration starts with a DRAM latency that
+ *            the meta-pipeline does not hide;
+ * estimated cycles = max(traffic, compute) + overhead.  Fills *traffic
+ * (bytes) and returns the cycles. */
+static double tile_model(const lower *L, const tile_plan *tp, int vec_pos, int P, double *traffic)
+{
+    const dfg *g = L->g;
+    int ps = tp->n_var;
+    bool split = tp->split && tp->size[ps] < tp->extent[ps];
+    /* tile loops: the shrunk map indices in order, then the split reduction */
+    int level_of[PAT_MAX_RANK + 1], n_lv = 0;
+    double tiles_upto[PAT_MAX_RANK + 2];
+    tiles_upto[0] = 1;
+    for (int p = 0; p < tp->n_pos; p++) {
+        level_of[p] = -1;
+        bool t = p < tp->n_var ? tp->size[p] < tp->extent[p] : split;
+        if (t) {
+            level_of[p] = n_lv++;
+            tiles_upto[n_lv] = tiles_upto[n_lv - 1] * (tp->extent[p] / tp->size[p]);
+        }
+    }
+    double bytes = 0;
+    for (int m = 0; m < g->n_mems; m++) {
+        if (tp->bad[m])
+            continue;
+        int lv = -1;
+        for (int k = 0; k < g->mems[m].type.rank; k++) {
+            int p = tp->dim[m * PAT_MAX_RANK + k];
+            if (p >= 0 && level_of[p] > lv)
+                lv = level_of[p];
+        }
+        if (lv < 0)
+            continue;
+        bytes += (double)tile_bytes(g, tp, m) * tiles_upto[lv + 1];
+    }
+    *traffic = bytes;
+    double work = 1;
+    for (int p = 0; p < tp->n_pos; p++)
+        work *= tp->extent[p];
+    int lanes = g->opts.lanes;
+    double vec = lanes;
+    if (vec_pos >= 0) {
+        int32_t n = vec_pos == ps && !split ? tp->extent[ps] : tp->size[vec_pos];
+        vec = n < lanes ? n : lanes;
+    }
+    double compute = work / vec / P;
+    double traffic_cycles = bytes / fab_dram_bytes_per_cycle(g->fab);
+    double overhead = tiles_upto[n_lv] * (double)fab_dram_latency_cycles(g->fab) / P;
+    return (traffic_cycles > compute ? traffic_cycles : compute) + overhead;
+}
+
+/* Choose the tile sizes: of every combination of divisors of the extents
+ * (largest first) under which every tile fits a PMU twice and the partial
+ * results (when the reduction is split) three times, the one the model
+ * estimates fastest; with --par N, among those whose outermost tiled
+ * index has at least N tiles, if any.  The first of equals is kept, so
+ * larger tiles win ties.  Leaves the sizes in tp->size, and the model's
+ * estimate in tp->est_traffic and tp->est_cycles. */
+static void choose_tile_sizes(lower *L, tile_plan *tp, int target, const pat_expr *body)
+{
+    dfg *g = L->g;
+    (void)target;
+    int64_t pmu = (int64_t)g->fab->pmu_kib * 1024;
+    int ps = tp->n_var;
+    int P = g->opts.par > 1 ? g->opts.par : 1;
+    int vec_pos = tp->split ? ps : has_pattern(body) ? -1 : tp->n_var - 1;
+    /* divisors of each extent, largest first (only where some tile follows) */
+    enum { MAX_DIV = 64 };
+    int32_t div[PAT_MAX_RANK + 1][MAX_DIV];
+    int n_div[PAT_MAX_RANK + 1];
+    for (int p = 0; p < tp->n_pos; p++) {
+        bool followed = false;
+        for (int m = 0; m < g->n_mems && !followed; m++)
+            if (!tp->bad[m])
+                for (int k = 0; k < g->mems[m].type.rank; k++)
+                    followed |= tp->dim[m * PAT_MAX_RANK + k] == p;
+        n_div[p] = 0;
+        int32_t e = tp->extent[p];
+        for (int32_t d = e; d >= 1 && n_div[p] < MAX_DIV; d = followed ? d - 1 : 0)
+            if (e % d == 0)
+                div[p][n_div[p]++] = d;
+        /* past MAX_DIV divisors the smallest are left out, but 1 stays */
+        if (followed && div[p][n_div[p] - 1] != 1)
+            div[p][n_div[p] - 1] = 1;
+    }
+    int32_t best[PAT_MAX_RANK + 1];
+    double best_cost = -1, best_traffic = 0;
+    for (int pass = 0; pass < 2 && best_cost < 0; pass++) {
+        int at[PAT_MAX_RANK + 1] = {0};
+        for (;;) {
+            for (int p = 0; p < tp->n_pos; p++)
+                tp->size[p] = div[p][at[p]];
+            bool ok = true;
+            for (int m = 0; m < g->n_mems && ok; m++)
+                if (!tp->bad[m] && 2 * tile_bytes(g, tp, m) > pmu)
+                    ok = false;
+            if (ok && tp->split && tp->size[ps] < tp->extent[ps]) {
+                int64_t acc = 4;
+                for (int p = 0; p < tp->n_var; p++)
+                    acc *= tp->size[p];
+                ok = 3 * acc <= pmu;
+            }
+            if (ok && pass == 0 && P > 1) {
+                int p0 = -1;
+                for (int p = 0; p < tp->n_var && p0 < 0; p++)
+                    if (tp->size[p] < tp->extent[p])
+                        p0 = p;
+                ok = p0 >= 0 && tp->extent[p0] / tp->size[p0] >= P;
+            }
+            if (ok) {
+                double traffic;
+                double c = tile_model(L, tp, vec_pos, P, &traffic);
+                if (best_cost < 0 || c < best_cost) {
+                    best_cost = c;
+                    best_traffic = traffic;
+                    memcpy(best, tp->size, sizeof best);
+                }
+            }
+            int p = tp->n_pos - 1;
+            while (p >= 0 && ++at[p] == n_div[p])
+                at[p--] = 0;
+            if (p < 0)
+                break;
+        }
+        if (P == 1)
+            break;
+    }
+    if (best_cost < 0) {
+        /* nothing fits: every tensor keeps its direct accesses */
+        for (int p = 0; p < tp->n_pos; p++)
+            tp->size[p] = tp->extent[p];
+        for (int m = 0; m < g->n_mems; m++)
+            tp->bad[m] = true;
+        return;
+    }
+    memcpy(tp->size, best, sizeof best);
+    tp->est_cycles = best_cost;
+    tp->est_traffic = best_traffic;
+}
+
+/* Plan the tiles of definition df; returns true when it is to be tiled. */
+static bool plan_tiles(lower *L, const pat_def *df, int target, tile_plan *tp)
+{
+    dfg *g = L->g;
+    const pat_expr *e = df->value;
+    if (!g->fab || e->kind != PAT_E_MAP || e->u.pat.n_idx > PAT_MAX_RANK)
+        return false;
+    const pat_pattern *pt = &e->u.pat;
+    bool any = g->mems[target].dram;
+    for (int m = 0; m < g->n_mems; m++)
+        any |= g->mems[m].dram;
+    if (!any)
+        return false;
+    tp->n_var = tp->n_pos = pt->n_idx;
+    for (int p = 0; p < pt->n_idx; p++) {
+        if (pt->idx[p].lo)
+            return false;
+        tp->var[p] = pt->idx[p].var;
+        tp->extent[p] = tp->size[p] = pt->idx[p].extent;
+    }
+    tp->split = pt->body->type.rank == 0 ? find_split(tp, pt->body) : NULL;
+    int ps = tp->n_var;
+    if (tp->split) {
+        tp->var[ps] = tp->split->u.pat.idx[0].var;
+        tp->extent[ps] = tp->size[ps] = tp->split->u.pat.idx[0].extent;
+        tp->n_pos++;
+    }
+    for (int k = 0; k < g->n_mems * PAT_MAX_RANK; k++)
+        tp->dim[k] = -2;
+    tile_scan(g, tp, pt->body);
+    /* the target follows the map's indices */
+    tp->seen[target] = true;
+    for (int k = 0; k < g->mems[target].type.rank; k++)
+        tp->dim[target * PAT_MAX_RANK + k] = k < pt->n_idx ? k : -1;
+    int64_t pmu = (int64_t)g->fab->pmu_kib * 1024;
+    for (int m = 0; m < g->n_mems; m++) {
+        bool follows = false;
+        for (int k = 0; k < g->mems[m].type.rank; k++) {
+            int *d = &tp->dim[m * PAT_MAX_RANK + k];
+            if (*d == -2)
+                *d = -1;
+            follows |= *d >= 0;
+        }
+        if (!g->mems[m].dram || !tp->seen[m] || !follows)
+            tp->bad[m] = true;
+    }
+    /* A tensor whose smallest tile (one row of each index it follows)
+     * cannot fit a PMU twice keeps its direct DRAM accesses. */
+    for (int m = 0; m < g->n_mems; m++) {
+        if (tp->bad[m])
+            continue;
+        int32_t keep[PAT_MAX_RANK + 1];
+        memcpy(keep, tp->size, sizeof keep);
+        for (int p = 0; p < tp->n_pos; p++)
+            tp->size[p] = 1;
+        if (2 * tile_bytes(g, tp, m) > pmu)
+            tp->bad[m] = true;
+        memcpy(tp->size, keep, sizeof keep);
+    }
+    choose_tile_sizes(L, tp, target, pt->body);
+    bool tiled = false;
+    for (int m = 0; m < g->n_mems; m++)
+        if (!tp->bad[m] && follows_tiles(g, tp, m))
+            tiled = true;
+        else
+            tp->bad[m] = true;
+    if (tp->split && tp->size[ps] == tp->extent[ps]) {
+        /* not split after all: the reduction reads whole extents */
+        tp->split = NULL;
+        for (int k = 0; k < g->n_mems * PAT_MAX_RANK; k++)
+            if (tp->dim[k] == ps)
+                tp->dim[k] = -1;
+    }
+    return tiled;
+}
+
+/* Is map index v read in e other than as an index a tile follows (so
+ * that its global value is needed)? */
+static bool raw_use(const dfg *g, const tile_plan *tp, const pat_expr *e, const pat_var *v)
+{
+    if (!e)
+        return false;
+    switch (e->kind) {
+    case PAT_E_VAR:
+        return e->u.var == v;
+    case PAT_E_INT:
+    case PAT_E_FLOAT:
+    case PAT_E_TENSOR:
+        return false;
+    case PAT_E_ACCESS: {
+        const pat_expr *b = e->u.access.base;
+        int m = b->kind == PAT_E_TENSOR ? b->u.decl->id : -1;
+        for (int k = 0; k < e->u.access.n; k++) {
+            if (m >= 0 && !tp->bad[m] && tp->dim[m * PAT_MAX_RANK + k] >= 0)
+                continue;  /* read within the tile */
+            if (raw_use(g, tp, e->u.access.idx[k], v))
+                return true;
+        }
+        return m < 0 && raw_use(g, tp, b, v);
+    }
+    case PAT_E_UNARY:
+        return raw_use(g, tp, e->u.unary.arg, v);
+    case PAT_E_BINARY:
+        return raw_use(g, tp, e->u.binary.lhs, v) || raw_use(g, tp, e->u.binary.rhs, v);
+    case PAT_E_SELECT:
+        return raw_use(g, tp, e->u.select.cond, v) || raw_use(g, tp, e->u.select.then, v) ||
+               raw_use(g, tp, e->u.select.els, v);
+    case PAT_E_CALL:
+        for (int k = 0; k < e->u.call.n; k++)
+            if (raw_use(g, tp, e->u.call.args[k], v))
+                return true;
+        return false;
+    case PAT_E_BLOCK:
+        for (int k = 0; k < e->u.block.n; k++)
+            if (raw_use(g, tp, e->u.block.values[k], v))
+                return true;
+        return raw_use(g, tp, e->u.block.result, v);
+    case PAT_E_MAP:
+    case PAT_E_REDUCE:
+    case PAT_E_GROUPBY: {
+        const pat_pattern *pt = &e->u.pat;
+        for (int k = 0; k < pt->n_idx; k++)
+            if (raw_use(g, tp, pt->idx[k].lo, v) || raw_use(g, tp, pt->idx[k].hi, v))
+                return true;
+        return raw_use(g, tp, pt->where, v) || raw_use(g, tp, pt->key, v) || raw_use(g, tp, pt->body, v);
+    }
+    }
+    return true;
+}
+
+/* Copy memory m's tile between DRAM and its tile: loops over the tile's
+ * elements, the global index of a tiled dimension being its tile base
+ * plus the index within the tile. */
+static int tile_copy(lower *L, const tile_plan *tp, int m, int tile, const int *base, bool load,
+                     diag_loc loc)
+{
+    const dfg_mem *mm = &L->g->mems[m];
+    int rank = mm->type.rank;
+    saved_level saves[PAT_MAX_RANK];
+    int local[PAT_MAX_RANK], global[PAT_MAX_RANK];
+    for (int k = 0; k < rank; k++) {
+        int p = tp->dim[m * PAT_MAX_RANK + k];
+        bool t = p >= 0 && tp->size[p] < tp->extent[p];
+        int32_t n = t ? tp->size[p] : mm->type.dims[k];
+        int lo = emit_const_i(L, 0, loc), hi = emit_const_i(L, n, loc);
+        const char *label = arena_printf(L->g->a, "%s.%d", mm->name, k);
+        dfg_loop *lp = open_loop(L, lo, hi, n, label, &saves[k], loc);
+        if (!lp)
+            return -1;
+        local[k] = lp->counter;
+        global[k] = t ? emit_op(L, DFG_ADD, PAT_I32, base[p], lp->counter, DFG_NONE, loc) : lp->counter;
+    }
+    int rc = 0;
+    if (load) {
+        int v = emit_mem_op(L, DFG_LOAD, m, rank, global, DFG_NONE, loc);
+        rc = emit_mem_op(L, DFG_STORE, tile, rank, local, v, loc) == DFG_NONE ? -1 : 0;
+    } else {
+        int v = emit_mem_op(L, DFG_LOAD, tile, rank, local, DFG_NONE, loc);
+        rc = emit_mem_op(L, DFG_STORE, m, rank, global, v, loc) == DFG_NONE ? -1 : 0;
+    }
+    for (int k = rank - 1; k >= 0; k--)
+        close_loop(L, &saves[k]);
+    return rc || L->failed ? -1 : 0;
+}
+
+/* The deepest tile level memory m's tile follows (-1: none). */
+static int tile_level(const dfg *g, const tile_plan *tp, int m, const int *level_of)
+{
+    int deepest = -1;
+    for (int k = 0; k < g->mems[m].type.rank; k++) {
+        int q = tp->dim[m * PAT_MAX_RANK + k];
+        if (q >= 0 && level_of[q] > deepest)
+            deepest = level_of[q];
+    }
+    return deepest;
+}
+
+/* The stage loading the tiles of level t (those that follow its index and
+ * none deeper).  Several load in one stage (a loop of one iteration
+ * around their copies), so that each is read one stage after its write
+ * and two copies of it suffice. */
+static int load_tiles(lower *L, const tile_plan *tp, const int *tile_mem, int n_mems, int target,
+                      const int *level_of, int t, const int *base, const char *var, diag_loc loc)
+{
+    dfg *g = L->g;
+    int n_here = 0;
+    for (int m = 0; m < n_mems; m++)
+        n_here += tile_mem[m] != DFG_NONE && m != target && tile_level(g, tp, m, level_of) == t;
+    saved_level load_save;
+    if (n_here > 1 && !open_loop(L, emit_const_i(L, 0, loc), emit_const_i(L, 1, loc), 1,
+                                 arena_printf(g->a, "%s.load", var), &load_save, loc))
+        return -1;
+    for (int m = 0; m < n_mems; m++)
+        if (tile_mem[m] != DFG_NONE && m != target && tile_level(g, tp, m, level_of) == t &&
+            tile_copy(L, tp, m, tile_mem[m], base, true, loc) != 0)
+            return -1;
+    if (n_here > 1)
+        close_loop(L, &load_save);
+    return L->failed ? -1 : 0;
+}
+
+/* A reduction split across the tiles of its index k: a tile of partial
+ * results, one per element of the map's tile, is filled with the
+ * operator's identity; a loop over k's tiles loads the tiles that follow
+ * k and combines each tile's reduction into it (read-modify-write); the
+ * map then reads the reduction's value from it.  Three stages of the
+ * innermost tile loop, so the partial results have three copies. */
+static int split_partials(lower *L, const pat_def *df, const tile_plan *tp, const int *tile_mem, int n_mems,
+                          int target, const int *level_of, int n_t, int *base, int *acc_out)
+{
+    dfg *g = L->g;
+    const pat_expr *red = tp->split;
+    const pat_pattern *rp = &red->u.pat;
+    diag_loc loc = red->loc;
+    int ps = tp->n_var;
+    pat_type at = {.elem = red->type.elem, .rank = tp->n_var};
+    for (int p = 0; p < tp->n_var; p++)
+        at.dims[p] = tp->size[p];
+    int acc = new_mem(L, DFG_MEM_SCRATCH, arena_printf(g->a, "%s.acc", df->target->name), &at, NULL);
+    if (acc == DFG_NONE)
+        return diag_error(L->d, loc, "out of memory while tiling");
+    g->mems[acc].tile_of = target;
+    g->mems[acc].tile_def = df->index;
+    *acc_out = acc;
+    /* stage: the identity into every partial result */
+    if (fill_identity(L, acc, 0, NULL, &at, rp->op, loc) != 0)
+        return -1;
+    /* stage: over k's tiles, load its tiles, then accumulate */
+    saved_level ks;
+    int32_t n = tp->extent[ps] / tp->size[ps];
+    dfg_loop *kl = open_loop(L, emit_const_i(L, 0, loc), emit_const_i(L, n, loc), n,
+                             arena_printf(g->a, "%s.tile", tp->var[ps]->name), &ks, tp->var[ps]->loc);
+    if (!kl)
+        return -1;
+    base[ps] = emit_op(L, DFG_MUL, PAT_I32, kl->counter, emit_const_i(L, tp->size[ps], loc), DFG_NONE, loc);
+    if (load_tiles(L, tp, tile_mem, n_mems, target, level_of, n_t, base, tp->var[ps]->name, loc) != 0)
+        return -1;
+    saved_level ms[PAT_MAX_RANK];
+    int idx[PAT_MAX_RANK];
+    for (int p = 0; p < tp->n_var; p++) {
+        bool t = level_of[p] >= 0;
+        int32_t e = t ? tp->size[p] : tp->extent[p];
+        dfg_loop *lp = open_loop(L, emit_const_i(L, 0, loc), emit_const_i(L, e, loc), e, tp->var[p]->name, &ms[p],
+                                 tp->var[p]->loc);
+        if (!lp)
+            return -1;
+        bool need = t && (raw_use(g, tp, rp->body, tp->var[p]) || raw_use(g, tp, rp->where, tp->var[p]));
+        int global = need ? emit_op(L, DFG_ADD, PAT_I32, base[p], lp->counter, DFG_NONE, loc) : lp->counter;
+        L->slot_reg[tp->var[p]->slot] = global;
+        L->tile_local[p] = lp->counter;
+        idx[p] = lp->counter;
+    }
+    saved_level kk;
+    dfg_loop *il = open_loop(L, emit_const_i(L, 0, loc), emit_const_i(L, tp->size[ps], loc), tp->size[ps],
+                             tp->var[ps]->name, &kk, tp->var[ps]->loc);
+    if (!il)
+        return -1;
+    bool need = raw_use(g, tp, rp->body, tp->var[ps]) || raw_use(g, tp, rp->where, tp->var[ps]);
+    L->slot_reg[tp->var[ps]->slot] =
+        need ? emit_op(L, DFG_ADD, PAT_I32, base[ps], il->counter, DFG_NONE, loc) : il->counter;
+    L->tile_local[ps] = il->counter;
+    int guard = DFG_NONE;
+    if (rp->where) {
+        guard = truth(L, lower_scalar(L, rp->where), rp->where->loc);
+        L->pred = guard;
+    }
+    int val = lower_scalar(L, rp->body);
+    L->pred = DFG_NONE;
+    close_loop(L, &kk);
+    int part = add_acc(L, il, val, guard, rp->op, red->type.elem);
+    if (put(L, acc, tp->n_var, idx, part, INTO_COMBINE, rp->op, loc) != 0)
+        return -1;
+    for (int p = tp->n_var - 1; p >= 0; p--)
+        close_loop(L, &ms[p]);
+    close_loop(L, &ks);
+    return L->failed ? -1 : 0;
+}
+
+/* Lower definition df, whose value is a map, tiled as planned. */
+static int lower_tiled(lower *L, const pat_def *df, int target, tile_plan *tp)
+{
+    dfg *g = L->g;
+    const pat_expr *e = df->value;
+    const pat_pattern *pt = &e->u.pat;
+    diag_loc loc = e->loc;
+    int n_mems = g->n_mems;
+    int *tile_mem = arena_calloc(g->a, (size_t)n_mems, sizeof *tile_mem);
+    if (!tile_mem)
+        return diag_error(L->d, loc, "out of memory while tiling");
+    /* The tiles. */
+    for (int m = 0; m < n_mems; m++) {
+        tile_mem[m] = DFG_NONE;
+        if (tp->bad[m])
+            continue;
+        pat_type t = g->mems[m].type;
+        for (int k = 0; k < t.rank; k++) {
+            int p = tp->dim[m * PAT_MAX_RANK + k];
+            if (p >= 0)
+                t.dims[k] = tp->size[p];
+        }
+        /* "A.tile", or "A.tile.Y" when another definition tiles A too */
+        const char *name = arena_printf(g->a, "%s.tile", g->mems[m].name);
+        for (int q = 0; q < g->n_mems; q++)
+            if (!strcmp(g->mems[q].name, name)) {
+                name = arena_printf(g->a, "%s.tile.%s", g->mems[m].name, df->target->name);
+                break;
+            }
+        int tm = new_mem(L, DFG_MEM_SCRATCH, name, &t, NULL);
+        if (tm == DFG_NONE)
+            return diag_error(L->d, loc, "out of memory while tiling");
+        g->mems[tm].tile_of = m;
+        g->mems[tm].tile_def = df->index;
+        tile_mem[m] = tm;
+    }
+    /* The tile loops, outermost first, each loading the tiles that follow
+     * its index and none inside it. */
+    int order[PAT_MAX_RANK + 1], n_t = 0, level_of[PAT_MAX_RANK + 1];
+    int ps = tp->n_var;  /* the split reduction's position */
+    for (int p = 0; p < tp->n_pos; p++) {
+        level_of[p] = -1;
+        if (p < tp->n_var && tp->size[p] < tp->extent[p]) {
+            level_of[p] = n_t;
+            order[n_t++] = p;
+        }
+    }
+    if (tp->split)
+        level_of[ps] = n_t;  /* its tiles load inside the loop over its tiles, innermost */
+    dfg_def *gd = &g->defs[df->index];
+    gd->tile_est_cycles = tp->est_cycles;
+    gd->tile_est_traffic = tp->est_traffic;
+    gd->n_tile = 0;
+    for (int t = 0; t < n_t + (tp->split != NULL); t++) {
+        int p = t < n_t ? order[t] : ps;
+        gd->tile[gd->n_tile++] = (dfg_tile_dim){.var = tp->var[p]->name, .extent = tp->extent[p], .size = tp->size[p]};
+    }
+    saved_level saves[PAT_MAX_RANK];
+    int base[PAT_MAX_RANK + 1];
+    for (int p = 0; p <= PAT_MAX_RANK; p++)
+        base[p] = DFG_NONE;
+    for (int t = 0; t < n_t; t++) {
+        int p = order[t];
+        int32_t n = tp->extent[p] / tp->size[p];
+        const char *label = arena_printf(g->a, "%s.tile", tp->var[p]->name);
+        dfg_loop *lp = open_loop(L, emit_const_i(L, 0, loc), emit_const_i(L, n, loc), n, label, &saves[t],
+                                 tp->var[p]->loc);
+        if (!lp)
+            return -1;
+        /* each tile of the outermost index writes its own block of the
+         * target (and nothing else): the tiles may run in parallel */
+        lp->disjoint = t == 0;
+        base[p] = emit_op(L, DFG_MUL, PAT_I32, lp->counter, emit_const_i(L, tp->size[p], loc), DFG_NONE, loc);
+        if (load_tiles(L, tp, tile_mem, n_mems, target, level_of, t, base, tp->var[p]->name, loc) != 0)
+            return -1;
+    }
+    L->tile_mem = tile_mem;
+    L->tile_dim = tp->dim;
+    L->tile_n = n_mems;
+    int acc = DFG_NONE;
+    if (tp->split && split_partials(L, df, tp, tile_mem, n_mems, target, level_of, n_t, base, &acc) != 0)
+        return -1;
+    /* The map over one tile of every index (its split reduction read from
+     * the partial sums). */
+    L->split_reduce = tp->split;
+    L->split_acc = acc;
+    L->split_n = tp->n_var;
+    saved_level inner[PAT_MAX_RANK];
+    int idx[PAT_MAX_RANK];
+    for (int p = 0; p < pt->n_idx; p++) {
+        bool t = level_of[p] >= 0;
+        int32_t n = t ? tp->size[p] : tp->extent[p];
+        dfg_loop *lp = open_loop(L, emit_const_i(L, 0, loc), emit_const_i(L, n, loc), n, tp->var[p]->name,
+                                 &inner[p], tp->var[p]->loc);
+        if (!lp)
+            return -1;
+        /* its global value, where something needs it */
+        bool need = t && (tile_mem[target] == DFG_NONE || raw_use(g, tp, pt->body, tp->var[p]));
+        int global = need ? emit_op(L, DFG_ADD, PAT_I32, base[p], lp->counter, DFG_NONE, loc) : lp->counter;
+        L->slot_reg[tp->var[p]->slot] = global;
+        L->tile_local[p] = lp->counter;
+        idx[p] = tile_mem[target] != DFG_NONE ? lp->counter : global;
+        if (g->regs[global].name == NULL)
+            g->regs[global].name = tp->var[p]->name;
+    }
+    int dst = tile_mem[target] != DFG_NONE ? tile_mem[target] : target;
+    int rc = lower_into(L, pt->body, dst, pt->n_idx, idx, INTO_STORE, PAT_RED_ADD);
+    for (int p = pt->n_idx - 1; p >= 0; p--)
+        close_loop(L, &inner[p]);
+    L->tile_mem = NULL;
+    L->tile_dim = NULL;
+    L->split_reduce = NULL;
+    if (rc == 0 && tile_mem[target] != DFG_NONE)
+        rc = tile_copy(L, tp, target, tile_mem[target], base, false, loc);
+    for (int t = n_t - 1; t >= 0; t--)
+        close_loop(L, &saves[t]);
+    return rc || L->failed ? -1 : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -989,6 +1836,10 @@ int dfg_lower(dfg *g, arena *a, const pat_program *p, const fab_fabric *f,
             return diag_error(d, dc->loc, "out of memory while lowering");
         if (dc->kind == PAT_CONST)
             g->mems[k].bytes = g->mems[k].copy_bytes = 0;
+        /* A tensor larger than a PMU stays in DRAM, read and written
+         * through its VAG and tiled where a definition reuses it. */
+        else if (f && !g->opts.no_tiling && g->mems[k].bytes > (int64_t)f->pmu_kib * 1024)
+            g->mems[k].dram = true;
     }
     g->defs = arena_calloc(a, (size_t)(p->n_defs ? p->n_defs : 1), sizeof *g->defs);
     if (!g->defs)
@@ -1010,7 +1861,16 @@ int dfg_lower(dfg *g, arena *a, const pat_program *p, const fab_fabric *f,
         L.cur = &gd->body;
         L.level = NULL;
         L.pred = DFG_NONE;
-        if (lower_into(&L, df->value, df->target->id, 0, NULL, INTO_STORE, PAT_RED_ADD) != 0 || L.failed) {
+        tile_plan tp = {0};
+        tp.dim = arena_calloc(a, (size_t)g->n_mems * PAT_MAX_RANK + 1, sizeof *tp.dim);
+        tp.bad = arena_calloc(a, (size_t)g->n_mems + 1, sizeof *tp.bad);
+        tp.seen = arena_calloc(a, (size_t)g->n_mems + 1, sizeof *tp.seen);
+        if (!tp.dim || !tp.bad || !tp.seen)
+            return diag_error(d, df->loc, "out of memory while lowering");
+        int rc = plan_tiles(&L, df, df->target->id, &tp)
+                     ? lower_tiled(&L, df, df->target->id, &tp)
+                     : lower_into(&L, df->value, df->target->id, 0, NULL, INTO_STORE, PAT_RED_ADD);
+        if (rc != 0 || L.failed) {
             if (!diag_has_errors(d))
                 diag_error(d, df->loc, "cannot lower the definition of '%s'", df->target->name);
             return -1;

@@ -4,8 +4,10 @@
  * A definition's outermost loop is a parallel map when its iterations are
  * independent: a static trip count, no reduction carried, no guard, and
  * every write inside it either to a scratch tile (private to an
- * iteration) or a plain store into a program tensor at row `i` (the loop's
- * own counter).  Such a loop gets P = --par replicas, each running a
+ * iteration: nothing outside the loop touches it) or a plain store into a
+ * program tensor at row `i` (the loop's own counter), or it is the
+ * outermost tile loop of a tiled map (dfg_loop.disjoint), whose every
+ * tile stores its own block of the target.  Such a loop gets P = --par replicas, each running a
  * contiguous chunk of the iterations on its own copies of the loop's
  * pipelines:
  *
@@ -67,12 +69,32 @@ static bool eligible(const dfg *g, dfg_loop *lp, dfg_loop **loop_of)
         const dfg_op *op = g->ops[k];
         if (!inside(loop_of[k], lp) || (op->code != DFG_STORE && op->code != DFG_RMW))
             continue;
-        if (g->mems[op->mem].kind == DFG_MEM_SCRATCH)
+        if (g->mems[op->mem].kind == DFG_MEM_SCRATCH) {
+            /* private to an iteration only if nothing outside the loop
+             * touches it (a tile of partial sums accumulates across the
+             * iterations of its loop, lower.c) */
+            for (int q = 0; q < g->n_ops; q++)
+                if (g->ops[q]->mem == op->mem && !inside(loop_of[q], lp))
+                    return false;
             continue;
+        }
+        if (lp->disjoint && op->code == DFG_STORE)
+            continue;  /* a tile loop: each iteration stores its own block */
         if (op->code != DFG_STORE || op->n_idx == 0 || op->idx[0] != lp->counter)
             return false;
     }
     return true;
+}
+
+/* Does a VPCU run inside lp?  A loop whose work is all in PMUs (a group-by's
+ * identity fill) has nothing to replicate: its replicas would be contexts
+ * of the same PMUs, so it is not parallelised (nor counted as such). */
+static bool has_pipeline(const dfg *g, const dfg_loop *lp)
+{
+    for (int u = 0; u < g->n_units; u++)
+        if (g->units[u].kind == DFG_VPCU && inside(g->units[u].loop, lp))
+            return true;
+    return false;
 }
 
 int dfg_parallelise(dfg *g, diag_list *d)
@@ -98,7 +120,7 @@ int dfg_parallelise(dfg *g, diag_list *d)
     for (int k = 0; k < g->n_defs; k++) {
         const dfg_block *b = &g->defs[k].body;
         for (int q = 0; q < b->n; q++)
-            if (b->s[q].is_loop && eligible(g, b->s[q].loop, loop_of)) {
+            if (b->s[q].is_loop && eligible(g, b->s[q].loop, loop_of) && has_pipeline(g, b->s[q].loop)) {
                 dfg_loop *lp = b->s[q].loop;
                 lp->par = P;
                 /* Replica r runs the contiguous chunk [chunk[2r], chunk[2r+1])
@@ -178,6 +200,8 @@ int dfg_parallelise(dfg *g, diag_list *d)
             copies = g->mems[un.mem].copies;
         else if (un.kind == DFG_VAG && un.store && g->mems[un.mem].partitioned)
             copies = P;  /* each partition stores through its own AGCU */
+        else if (un.kind == DFG_VAG && g->mems[un.mem].dram && touched[un.mem])
+            copies = P;  /* a DRAM-resident tensor read or written in parallel: an AGCU per replica */
         for (int r = 1; r < copies; r++) {
             const char *name = arena_printf(g->a, "%s/%c%d", un.name,
                                             un.kind == DFG_VPMU && g->mems[un.mem].partitioned ? 'p' : 'r', r);
@@ -208,7 +232,23 @@ int dfg_parallelise(dfg *g, diag_list *d)
         /* A unit outside the parallel loops reads one full copy of a
          * replicated tensor, not all of them. */
         const dfg_unit *su = &g->units[st.src];
-        if (cs > 1 && cd == 1 && su->kind == DFG_VPMU && !g->mems[su->mem].partitioned)
+        /* A value computed outside the parallel loops is sent by the
+         * original unit alone (its replicas do not compute it), to every
+         * replica of the consumer: a multicast.  A value computed inside
+         * them is used inside them only, so every replica sends its own,
+         * also to a consumer that is not replicated (a tensor every replica
+         * writes), which then gathers them. */
+        if (cs > 1 && st.reg != DFG_NONE) {
+            const dfg_reg *rg = &g->regs[st.reg];
+            dfg_loop *at = rg->def_op != DFG_NONE ? loop_of[rg->def_op] : rg->level;
+            if (!par_root(at))
+                cs = 1;
+        }
+        if (cs == 1 && cd == 1)
+            continue;
+        /* The drain of a replicated tensor: one copy is enough. */
+        if (cs > 1 && cd == 1 && st.reg == DFG_NONE &&
+            ((su->kind == DFG_VPMU && !g->mems[su->mem].partitioned) || (su->kind == DFG_VAG && g->mems[su->mem].dram)))
             continue;
         for (int r = 1; r < P; r++) {
             int src = cs > 1 ? first[st.src] + r - 1 : st.src;

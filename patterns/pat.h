@@ -220,6 +220,9 @@ int pat_interpret(const pat_program *p, pat_values *vals, diag_list *d);
 /* Iterations the reference may run unless --max-work says otherwise:
  * about ten seconds of interpretation (docs/reference.md). */
 #define PAT_DEFAULT_MAX_WORK INT64_C(10000000000)
+/* The tensor data a program may hold when it is interpreted or simulated
+ * (pat_check_work): 4 GiB, held twice (reference and simulator). */
+#define PAT_MAX_DATA_BYTES (INT64_C(4) << 30)
 
 typedef struct pat_interp_opts {
     int64_t max_work;      /* iterations allowed in all; <= 0: PAT_DEFAULT_MAX_WORK */

@@ -100,6 +100,31 @@ int pat_check_work(const pat_program *p, int64_t max_work, diag_list *d)
 {
     if (max_work <= 0)
         max_work = PAT_DEFAULT_MAX_WORK;
+    /* Data: every tensor is held in host memory by the reference and again
+     * by the simulator (DRAM image or PMUs), so the data a program may
+     * have is bounded apart from its iterations. */
+    int64_t bytes = 0;
+    const pat_decl *largest = NULL;
+    for (int k = 0; k < p->n_decls; k++) {
+        const pat_decl *dc = p->decls[k];
+        if (dc->kind == PAT_CONST)
+            continue;
+        int64_t b = pat_work_mul(pat_type_count(&dc->type), 4);
+        bytes = pat_work_add(bytes, b);
+        if (!largest || b > pat_work_mul(pat_type_count(&largest->type), 4))
+            largest = dc;
+    }
+    if (bytes > PAT_MAX_DATA_BYTES && largest) {
+        char t[96];
+        return diag_error(d, largest->loc,
+                          "the program's tensors hold %lld MiB ('%s', %s, alone %lld MiB), past the %lld MiB of "
+                          "data rdumap simulates (the reference and the simulator each keep a copy in host "
+                          "memory): refused before running; --map-only maps it without data",
+                          (long long)((bytes + (1 << 20) - 1) >> 20), largest->name,
+                          pat_type_str(&largest->type, t, sizeof t),
+                          (long long)((pat_work_mul(pat_type_count(&largest->type), 4) + (1 << 20) - 1) >> 20),
+                          (long long)(PAT_MAX_DATA_BYTES >> 20));
+    }
     int64_t total = pat_static_work(p);
     if (total <= max_work)
         return 0;

@@ -10,8 +10,9 @@ no sanitizer report (leaks included: the suite runs under ASan), and no file
 left behind in its directory, not even a temporary.
 
 The runs: a .pat program with --out, --json, --svg and --dump-dfg; a --dfg
-import with --json and --svg; an --interpret run with --out; a --place ilp
---map-only run (annealing and the ILP).  All on fabric/tiny.cfg.
+import with --json and --svg; an --interpret run with --out; a tiled gemm
+whose tensors stay in DRAM (on tests/data/plasticine-1k.cfg); a --place ilp
+--map-only run (annealing and the ILP).  The others on fabric/tiny.cfg.
 
   fault.py RDUMAP SOURCE_ROOT [--stride K] [--all]
 
@@ -36,6 +37,10 @@ def runs(root):
         ('dfg', ['--dfg', dot, '--fabric', tiny, '--place', 'greedy', '--json', 'r.json',
                  '--svg', 'r.svg', '-q']),
         ('interpret', [pat, '--interpret', '--out', 'out', '-q']),
+        # tensors in DRAM, a tiled map and a reduction split across tiles
+        ('tiled', [os.path.join(root, 'tests', 'fault', 'gemm_tiled.pat'), '--fabric',
+                   os.path.join(root, 'tests', 'data', 'plasticine-1k.cfg'), '--place', 'greedy', '--out', 'out',
+                   '--json', 'r.json', '-q']),
         # the annealer and the ILP (its warm start) and their placement problem;
         # a run costs a second or more, so it is sampled 4 times more thinly
         ('ilp', [pat, '--fabric', tiny, '--place', 'ilp', '--effort', '0.05', '--map-only', '--json', 'r.json',

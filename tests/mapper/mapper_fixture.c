@@ -15,6 +15,8 @@ const char *fixture_fabric_text =
     "[network]\nvector_links = 4\nscalar_links = 4\n"
     "[dram]\nagcus = 8\ngbps = 32\n";
 
+bool fixture_no_tiling;
+
 int fixture_map(fixture *fx, const char *src, const char *fabric_text, bool metapipe)
 {
     return fixture_map_par(fx, src, fabric_text, metapipe, 1);
@@ -31,7 +33,7 @@ int fixture_map_par(fixture *fx, const char *src, const char *fabric_text, bool 
     if (!fx->prog)
         return 0;
     fx->stage = 1;
-    dfg_opts o = {.metapipe = metapipe, .lanes = fx->fab.lanes, .par = par};
+    dfg_opts o = {.metapipe = metapipe, .lanes = fx->fab.lanes, .par = par, .no_tiling = fixture_no_tiling};
     if (dfg_lower(&fx->g, &fx->a, fx->prog, &fx->fab, &o, &fx->d) != 0)
         return fx->stage;
     fx->stage = 2;

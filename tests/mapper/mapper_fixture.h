@@ -25,6 +25,9 @@ typedef struct fixture {
     int stage;          /* how far it got: 1 parsed, 2 lowered, 3 built, 4 checked */
 } fixture;
 
+/* --no-tiling for the next fixture_map (false by default). */
+extern bool fixture_no_tiling;
+
 /* Parse `src` and map it onto the fabric `fabric_text` (NULL: the fixture
  * fabric) up to the check.  Returns the stage reached. */
 int fixture_map(fixture *fx, const char *src, const char *fabric_text, bool metapipe);

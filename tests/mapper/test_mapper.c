@@ -125,16 +125,149 @@ static void counter_chain_bounds_take_scalar_ports(void **state)
     fixture_free(&fx);
 }
 
-static void a_tensor_larger_than_a_pmu_does_not_fit(void **state)
+static void a_tensor_larger_than_a_pmu_does_not_fit_without_tiling(void **state)
 {
     (void)state;
     /* 128 x 256 f32 = 128 KiB against 64 KiB PMUs */
     const char *src = "input A : f32[128][256]\noutput s : f32\n"
                       "s = reduce (i: 128, j: 256) + { A[i][j] }\n";
     fixture fx;
-    assert_int_equal(fixture_map(&fx, src, NULL, true), 3);
+    fixture_no_tiling = true;
+    int stage = fixture_map(&fx, src, NULL, true);
+    fixture_no_tiling = false;
+    assert_int_equal(stage, 3);
     assert_true(fx.not_fit);
     assert_true(diag_mentions(&fx.d, "tile 'A' (f32[128][256]) of 128 KiB exceeds a 64 KiB PMU"));
+    fixture_free(&fx);
+}
+
+/* With tiling (the default) the same tensor stays in DRAM: its VAG runs
+ * the loads, and the sum is streamed straight from DRAM. */
+static void a_tensor_larger_than_a_pmu_stays_in_dram(void **state)
+{
+    (void)state;
+    const char *src = "input A : f32[128][256]\noutput s : f32\n"
+                      "s = reduce (i: 128, j: 256) + { A[i][j] }\n";
+    fixture fx;
+    assert_int_equal(fixture_map(&fx, src, NULL, true), 4);
+    const dfg_mem *a = &fx.g.mems[0];  /* A: the first declaration */
+    assert_true(a->dram);
+    assert_int_equal(a->vpmu, DFG_NONE);
+    int load = dfg_find_op(&fx.g, "s", DFG_LOAD);
+    assert_int_equal(fx.g.ops[load]->unit, a->vag);
+    assert_int_equal(fx.g.defs[0].n_tile, 0);  /* a reduce is not tiled: nothing is reused */
+    long long cycles = 0;
+    assert_int_equal(fixture_compare(&fx, &cycles), 0);
+    /* 128 KiB at 32 GB/s (32 bytes a cycle): the stream takes 4096 cycles at least */
+    assert_true(cycles >= 4096);
+    fixture_free(&fx);
+}
+
+/* gemm 64^3 on PMUs of 8 KiB: A, B and C (16 KiB each) stay in DRAM; the
+ * map is strip-mined over i and j into tiles of 16 that fit a PMU twice,
+ * loaded, computed and stored in a meta-pipeline, and verifies. */
+static const char *gemm64_src = "const M = 64\nconst K = 64\nconst N = 64\n"
+                                "input A : f32[M][K]\ninput B : f32[K][N]\noutput C : f32[M][N]\n"
+                                "C = map (i: M, j: N) { reduce (k: K) + { A[i][k] * B[k][j] } }\n";
+static const char *small_pmu_fabric =
+    "[fabric]\nname = small\nrows = 8\ncols = 8\nclock_mhz = 1000\n"
+    "[pcu]\nlanes = 16\nstages = 6\n"
+    "[pmu]\nkib = 8\nbanks = 16\n"
+    "[network]\nvector_links = 4\nscalar_links = 4\n"
+    "[dram]\nagcus = 8\ngbps = 32\n";
+
+static int mem_named(const dfg *g, const char *name)
+{
+    for (int m = 0; m < g->n_mems; m++)
+        if (!strcmp(g->mems[m].name, name))
+            return m;
+    return -1;
+}
+
+static void gemm_is_tiled_through_dram(void **state)
+{
+    (void)state;
+    fixture fx;
+    assert_int_equal(fixture_map(&fx, gemm64_src, small_pmu_fabric, true), 4);
+    /* i and j are strip-mined and the reduction over k is split across
+     * tiles: every tile fits a PMU twice, the partial sums three times; the
+     * sizes are the model's choice (docs/mapping.md) */
+    const dfg_def *d = &fx.g.defs[0];
+    assert_int_equal(d->n_tile, 3);
+    assert_string_equal(d->tile[0].var, "i");
+    assert_string_equal(d->tile[1].var, "j");
+    assert_string_equal(d->tile[2].var, "k");
+    int ti = d->tile[0].size, tj = d->tile[1].size, tk = d->tile[2].size;
+    assert_int_equal(ti, 32);
+    assert_int_equal(tj, 16);
+    assert_int_equal(tk, 32);
+    assert_true(d->tile_est_cycles > 0 && d->tile_est_traffic > 0);
+    int at = mem_named(&fx.g, "A.tile"), bt = mem_named(&fx.g, "B.tile"), ct = mem_named(&fx.g, "C.tile");
+    int acc = mem_named(&fx.g, "C.acc");
+    assert_true(at >= 0 && bt >= 0 && ct >= 0 && acc >= 0);
+    /* A's tile follows i and k, B's k and j, C's and the partial sums i and j */
+    assert_int_equal(fx.g.mems[at].type.dims[0], ti);
+    assert_int_equal(fx.g.mems[at].type.dims[1], tk);
+    assert_int_equal(fx.g.mems[bt].type.dims[0], tk);
+    assert_int_equal(fx.g.mems[bt].type.dims[1], tj);
+    assert_int_equal(fx.g.mems[ct].type.dims[0] * fx.g.mems[ct].type.dims[1], ti * tj);
+    assert_int_equal(fx.g.mems[acc].type.dims[0] * fx.g.mems[acc].type.dims[1], ti * tj);
+    /* double-buffered: loaded one stage before it is read; the partial
+     * sums are filled, accumulated and read in three stages */
+    assert_int_equal(fx.g.mems[at].depth, 2);
+    assert_int_equal(fx.g.mems[bt].depth, 2);
+    assert_int_equal(fx.g.mems[ct].depth, 2);
+    assert_int_equal(fx.g.mems[acc].depth, 3);
+    int64_t pmu = 8 * 1024;
+    for (int m = 0; m < fx.g.n_mems; m++)
+        if (fx.g.mems[m].vpmu != DFG_NONE)
+            assert_true(fx.g.mems[m].bytes * fx.g.mems[m].depth <= pmu);
+    assert_true(fx.g.mems[mem_named(&fx.g, "A")].dram);
+    assert_true(fx.g.mems[mem_named(&fx.g, "B")].dram);
+    assert_true(fx.g.mems[mem_named(&fx.g, "C")].dram);
+    assert_int_equal(fixture_compare(&fx, NULL), 0);
+    fixture_free(&fx);
+}
+
+/* Without the need to split (a reduction short enough for whole rows),
+ * the reduction reads whole rows of its tiles: gemm 64^3 on 64 KiB PMUs
+ * keeps K whole. */
+static void a_short_reduction_is_not_split(void **state)
+{
+    (void)state;
+    fixture fx;
+    const char *src = "const M = 256\nconst K = 64\nconst N = 256\n"
+                      "input A : f32[M][K]\ninput B : f32[K][N]\noutput C : f32[M][N]\n"
+                      "C = map (i: M, j: N) { reduce (k: K) + { A[i][k] * B[k][j] } }\n";
+    assert_int_equal(fixture_map(&fx, src, NULL, true), 4);
+    const dfg_def *d = &fx.g.defs[0];
+    assert_true(d->n_tile >= 1);
+    for (int t = 0; t < d->n_tile; t++)
+        assert_string_not_equal(d->tile[t].var, "k");
+    assert_int_equal(mem_named(&fx.g, "C.acc"), -1);
+    assert_int_equal(fixture_compare(&fx, NULL), 0);
+    fixture_free(&fx);
+}
+
+/* A wrong tiling is a wrong output: the tile of B rotated one iteration
+ * early (its loader overwrites the copy being read) and a corrupted
+ * multiply are both caught. */
+static void a_wrong_tiled_mapping_fails_verification(void **state)
+{
+    (void)state;
+    fixture fx;
+    assert_int_equal(fixture_map(&fx, gemm64_src, small_pmu_fabric, true), 4);
+    assert_int_equal(dfg_mutate(&fx.g, "buffer:B.tile", &fx.d), 0);
+    assert_true(fixture_compare(&fx, NULL) > 0);
+    fixture_free(&fx);
+    assert_int_equal(fixture_map(&fx, gemm64_src, small_pmu_fabric, true), 4);
+    int mul = dfg_find_op(&fx.g, "C", DFG_MUL);
+    /* the first multiply is a tile base (i.tile * 16); corrupt the product */
+    for (int k = 0; k < fx.g.n_ops; k++)
+        if (fx.g.ops[k]->code == DFG_MUL && fx.g.ops[k]->type == PAT_F32)
+            mul = k;
+    assert_int_equal(dfg_mutate_op(&fx.g, mul, &fx.d), 0);
+    assert_true(fixture_compare(&fx, NULL) > 0);
     fixture_free(&fx);
 }
 
@@ -301,8 +434,9 @@ static void par_replicates_pipelines_and_splits_tensors(void **state)
 static void par_leaves_dependent_loops_alone(void **state)
 {
     (void)state;
-    /* A reduction and a scatter carry values across iterations: not split
-     * (the group-by's identity fill is a map, and may be). */
+    /* A reduction and a scatter carry values across iterations: not split.
+     * The group-by's identity fill is a map whose work is all in the PMU
+     * (no pipeline to replicate): not split either, nor counted. */
     const char *src = "input x : f32[64]\ninput k : i32[64] in 0 .. 8\noutput s : f32\noutput h : f32[8]\n"
                       "s = reduce (i: 64) + { x[i] }\nh = groupby (i: 64) + key k[i] into 8 { x[i] }\n";
     fixture fx;
@@ -314,7 +448,9 @@ static void par_leaves_dependent_loops_alone(void **state)
             scatters |= !lp->body.s[q].is_loop && lp->body.s[q].op->code == DFG_RMW;
         if (lp->n_acc || scatters)
             assert_int_equal(lp->par, 1);
+        assert_int_equal(lp->par, 1);
     }
+    assert_int_equal(fx.g.n_par_loops, 0);
     assert_int_equal(fixture_compare(&fx, NULL), 0);
     fixture_free(&fx);
 }
@@ -365,10 +501,14 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gemm_lowers_to_one_reducing_pipeline),
+        cmocka_unit_test(a_tensor_larger_than_a_pmu_stays_in_dram),
+        cmocka_unit_test(gemm_is_tiled_through_dram),
+        cmocka_unit_test(a_short_reduction_is_not_split),
+        cmocka_unit_test(a_wrong_tiled_mapping_fails_verification),
         cmocka_unit_test(long_pipelines_are_cut_by_stages),
         cmocka_unit_test(an_operation_wider_than_the_ports_does_not_fit),
         cmocka_unit_test(counter_chain_bounds_take_scalar_ports),
-        cmocka_unit_test(a_tensor_larger_than_a_pmu_does_not_fit),
+        cmocka_unit_test(a_tensor_larger_than_a_pmu_does_not_fit_without_tiling),
         cmocka_unit_test(more_pipelines_than_pcus_does_not_fit),
         cmocka_unit_test(checker_finds_a_type_error),
         cmocka_unit_test(checker_finds_a_use_outside_its_loop),
