@@ -98,6 +98,8 @@ typedef struct cli_job {
     bool verified;
     const pat_bounds *bounds;  /* the reordering bound of every reference element */
     char *refused;             /* the reason a program that does not fit was refused */
+    char *par_bound;           /* --par auto: why more replicas were not taken, or NULL */
+    bool par_trial;            /* --par auto is trying a count: one placement attempt */
     double t_lower;
     /* --gains: cycles of each variant over the cycles of this design */
     bool have_gains;

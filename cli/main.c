@@ -346,7 +346,12 @@ static int route_streams(cli_job *job, diag_list *d)
         }
         n_nets++;
     }
-    int r = route_run(job->fab, nets, n_nets, &job->opts->route, &job->route, d);
+    /* --par auto's trial counts negotiate for at most 8 iterations: a
+     * design that needs more is congested enough to take fewer replicas */
+    route_opts ro = job->opts->route;
+    if (job->par_trial && ro.max_iters > 8)
+        ro.max_iters = 8;
+    int r = route_run(job->fab, nets, n_nets, &ro, &job->route, d);
     job->routed = true;
     if (r != 0)
         goto out;
@@ -631,6 +636,29 @@ static void reset_mapping(cli_job *job, place_kind **kinds, const char ***names,
 static int place_and_route(cli_job *job, place_kind **kinds, const char ***names, place_net **nets,
                            diag_list *d);
 
+/* --par auto: why `par` replicas were not taken (what bounded the count),
+ * kept for the report: the first error of its attempt, or that no loop is
+ * long enough to split so many ways. */
+static void note_par_bound(cli_job *job, int par, int status, const diag_list *md)
+{
+    const char *why = NULL;
+    for (int k = 0; k < md->n && !why; k++)
+        if (md->items[k].sev == DIAG_ERROR)
+            why = md->items[k].msg;
+    char buf[512], *s = NULL;
+    if (status != EXIT_OK && why) {
+        snprintf(buf, sizeof buf, "%d replicas: %s", par, why);
+        s = xstrdup(buf);
+    } else if (status == EXIT_OK && job->g->n_par_loops == 0) {
+        snprintf(buf, sizeof buf, "%d replicas: no loop to split %d ways (none is independent and that long)", par, par);
+        s = xstrdup(buf);
+    }
+    if (s) {
+        free(job->par_bound);
+        job->par_bound = s;
+    }
+}
+
 /* Lower the program with `par` replicas, form and check its units, and
  * (unless check_only) place and route them.  Returns EXIT_OK, EXIT_NOFIT (does not fit, or cannot be
  * routed), EXIT_INPUT or EXIT_USAGE. */
@@ -682,7 +710,9 @@ static int place_and_route(cli_job *job, place_kind **kinds, const char ***names
     diag_list rd;
     diag_init(&rd);
     int routed = route_streams(job, &rd);
-    bool retry = !o->placement_in && o->place.strategy != PLACE_GREEDY;
+    /* (--par auto tries a count that may not route once: a smaller count
+     * is the cheaper answer than three more placements of this one) */
+    bool retry = !o->placement_in && o->place.strategy != PLACE_GREEDY && !job->par_trial;
     /* Out of memory is not congestion: placing again would make the
      * result depend on memory pressure. */
     while (routed != 0 && retry && job->place_attempts < PLACE_ATTEMPTS && alloc_failures() == 0) {
@@ -788,6 +818,7 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
             diag_list md;
             diag_init(&md);
             status = map_job(&job, &a, auto_par[t], true, &kinds, &names, &nets, &md);
+            note_par_bound(&job, auto_par[t], status, &md);
             diag_free(&md);
             /* (a loop shorter than the count is not parallelised at it) */
             if (status == EXIT_OK && g.n_par_loops > 0) {
@@ -804,6 +835,10 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
         diag_list md;
         diag_init(&md);
         reset_mapping(&job, &kinds, &names, &nets);
+        /* every count but the last is a trial: placed once, and a count
+         * that does not route is followed by about half of it (the list
+         * alternates halves), not by the next */
+        job.par_trial = o->par == 0 && t < n_try - 1;
         status = map_job(&job, &a, par, false, &kinds, &names, &nets, &md);
         /* a replica count that parallelises nothing is no answer for auto */
         bool idle = o->par == 0 && par > 1 && status == EXIT_OK && g.n_par_loops == 0;
@@ -811,8 +846,15 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
             move_diags(d, &md);
             break;
         }
+        if (o->par == 0)
+            note_par_bound(&job, par, status, &md);
         diag_free(&md);
+        if (o->par == 0 && status == EXIT_NOFIT && job.placed && t + 2 < n_try)
+            t++;  /* placed but not routed: skip to about half */
     }
+    job.par_trial = false;
+    if (o->par == 0 && status == EXIT_OK && g.opts.par == auto_par[0] && !job.par_bound)
+        job.par_bound = xstrdup("64 replicas are the most --par auto tries");
     if (status == EXIT_NOFIT && job.placed && job.routed && job.route.overused_links > 0) {
         /* The report of a congested mapping is what the user needs to see
          * why: write it (without emulation) before failing. */
@@ -942,6 +984,7 @@ done:
     free(site_col);
     free(stream_net);
     free(job.refused);
+    free(job.par_bound);
     free(kinds);
     free(names);
     free(nets);

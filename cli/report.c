@@ -96,6 +96,19 @@ static void print_units(FILE *out, const cli_job *job)
  * 256 KiB x2, ...); in DRAM: A, B, C". */
 static void report_tiling(FILE *out, const dfg *g)
 {
+    /* tensors over several PMUs (--par): partitions by rows, or copies */
+    bool any = false;
+    for (int m = 0; m < g->n_mems; m++) {
+        const dfg_mem *mm = &g->mems[m];
+        if (mm->copies <= 1 || mm->vpmu == DFG_NONE || !mm->decl)
+            continue;
+        fprintf(out, "%s %s %s", any ? "," : "across PMUs ", mm->name,
+                mm->partitioned ? "rows" : "copies");
+        fprintf(out, " x%d", mm->copies);
+        any = true;
+    }
+    if (any)
+        fputs(" (program tensors split by rows over the replicas' PMUs, or copied to each)\n", out);
     int n_dram = 0;
     for (int m = 0; m < g->n_mems; m++)
         n_dram += g->mems[m].dram;
@@ -142,6 +155,9 @@ void cli_report_text(FILE *out, const cli_job *job)
     if (g->n_par_loops)
         fprintf(out, "; %d loop%s replicated %d ways", g->n_par_loops, g->n_par_loops == 1 ? "" : "s", g->opts.par);
     fputc('\n', out);
+    if (job->par_bound)
+        fprintf(out, "par auto     %d replica%s; not more: %s\n", g->opts.par, g->opts.par == 1 ? "" : "s",
+                job->par_bound);
     report_tiling(out, g);
     if (job->placed) {
         if (job->opts->placement_in)
@@ -268,8 +284,17 @@ static json_t *tiling_json(jbuild *b, const dfg *g)
         push(b, defs, json_pack("{s:s, s:o, s:f, s:f}", "name", gd->target->name, "indices", ix ? ix : json_null(),
                                 "model_cycles", gd->tile_est_cycles, "model_dram_bytes", gd->tile_est_traffic));
     }
-    return chk(b, json_pack("{s:o, s:o, s:o}", "dram", dram ? dram : json_null(), "definitions",
-                            defs ? defs : json_null(), "tiles", tiles ? tiles : json_null()));
+    json_t *split = chk(b, json_array());
+    for (int m = 0; split && m < g->n_mems; m++) {
+        const dfg_mem *mm = &g->mems[m];
+        if (mm->copies > 1 && mm->vpmu != DFG_NONE && mm->decl)
+            push(b, split, json_pack("{s:s, s:i, s:s, s:I}", "name", mm->name, "pmus", mm->copies, "how",
+                                     mm->partitioned ? "rows" : "copies", "bytes_per_pmu",
+                                     (json_int_t)mm->copy_bytes));
+    }
+    return chk(b, json_pack("{s:o, s:o, s:o, s:o}", "dram", dram ? dram : json_null(), "definitions",
+                            defs ? defs : json_null(), "tiles", tiles ? tiles : json_null(), "across_pmus",
+                            split ? split : json_null()));
 }
 
 
@@ -355,6 +380,9 @@ json_t *cli_report_json(const cli_job *job, diag_list *d)
         o->place.effort, "dense", o->dense, "kernel_baseline", o->kernel_baseline, "par", o->par,
         "dfg", "pcus", g->n_pcus, "pmus", g->n_pmus, "ags", g->n_ags, "streams", g->n_streams, "loops",
         g->n_loops, "operations", g->n_ops, "par", g->opts.par, "par_loops", g->n_par_loops));
+    if (root)
+        put(b, json_object_get(root, "dfg"), "par_bound",
+            job->par_bound ? json_string(job->par_bound) : json_null());
     json_t *place = chk(b, json_pack("{s:i, s:s, s:f, s:o, s:f, s:b, s:o}", "attempts", job->place_attempts,
                                      "strategy", o->placement_in ? "replayed" : place_strategy_name(o->place.strategy),
                                      "cost", job->place.cost, "bound",

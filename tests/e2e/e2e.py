@@ -62,6 +62,14 @@ def nofit():
     rc, out, err = run(path("examples", "gemm.pat"), "--fabric", tiny, "--no-tiling")
     check(rc == 2 and "gemm.pat:11:8: error:" in err and "exceeds a 16 KiB PMU" in err,
           f"gemm on tiny.cfg --no-tiling is refused at the tensor: exit {rc} {err[:200]}")
+    # --par auto says which resource bounded the count it took
+    with tempfile.TemporaryDirectory() as d:
+        j = os.path.join(d, "p.json")
+        rc, out, err = run(path("examples", "blackscholes.pat"), "--par", "auto", "--map-only", "--json", j)
+        bound = json.load(open(j))["dfg"].get("par_bound") if rc == 0 else None
+        check(rc == 0 and "par auto     32 replicas; not more: 48 replicas: needs 816 PCUs, the fabric has 640" in out
+              and bound == "48 replicas: needs 816 PCUs, the fabric has 640",
+              f"--par auto states what bounded it: exit {rc} {bound} {out[:400]}")
     for name in ("attention.pat", "blackscholes.pat"):
         rc, out, err = run(path("examples", name), "--fabric", tiny)
         check(rc == 2, f"{name} on tiny.cfg exits 2 (got {rc})")
