@@ -1088,7 +1088,12 @@ int prog_build(emu_sim *S)
                 if (st->reg != r)
                     continue;
                 int ch = unit_chunk(S, st->src);
-                if (ch >= 0 && c->replica >= 0 && ch != c->replica)
+                /* a replica receives from its own copy of a replicated
+                 * unit, or from the original when the value is computed
+                 * outside the parallel loops (a multicast, par.c) */
+                if (ch >= 0 && c->replica >= 0 && ch != c->replica &&
+                    !(ch == 0 && producer(&P, st->src, st->src_reg, -1) >= 0 &&
+                      S->ctx[producer(&P, st->src, st->src_reg, -1)].replica < 0))
                     continue;
                 int p = producer(&P, st->src, st->src_reg, c->replica >= 0 ? c->replica : ch);
                 if (stream >= 0 && p >= 0 && prod >= 0) {
