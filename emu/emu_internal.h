@@ -101,9 +101,11 @@ static inline uint32_t emu_lane_value(const dfg_op *op, bool fa, uint32_t a, uin
     }
 }
 
+/* pcu.c: a reduction operator on two words. */
+uint32_t pcu_combine(pat_redop op, pat_elem t, uint32_t a, uint32_t b);
+
 /* One lane of a memory operation on its word: a load into *dst, a store of
  * val, or a read-modify-write (a group-by's combine, counted as work). */
-uint32_t pcu_combine(pat_redop op, pat_elem t, uint32_t a, uint32_t b);
 static inline void emu_mem_word(emu_result *res, const dfg_op *op, pat_elem el, uint32_t *word, uint32_t *dst,
                                 uint32_t val)
 {
@@ -445,7 +447,6 @@ void pcu_lane(emu_sim *S, emu_ctx *c, const emu_mu *m, int n, bool masked);
 void pcu_acc_init(emu_ctx *c, const emu_acc *a);
 void pcu_acc_step(emu_sim *S, emu_ctx *c, const emu_acc *a, int n, bool masked);
 uint32_t pcu_identity(pat_redop op, pat_elem t);
-uint32_t pcu_combine(pat_redop op, pat_elem t, uint32_t a, uint32_t b);
 
 /* pmu.c */
 int pmu_build(emu_sim *S);

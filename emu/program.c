@@ -396,6 +396,22 @@ static int controller_of(const emitter *E, const dfg_loop *lp)
 
 static int emit_block(emitter *E, const dfg_block *b, const dfg_loop *lp, int parent, int ctl);
 
+/* A micro-op's operation, its destination and operand slots, and whether
+ * each operand is per-lane or broadcast. */
+static void set_operands(emitter *E, emu_mu *m, const dfg_op *op)
+{
+    const dfg *g = E->P->g;
+    m->op = op;
+    m->dst = slot(E, op->dst);
+    m->a = slot(E, op->a);
+    m->b = slot(E, op->b);
+    m->c = slot(E, op->c);
+    m->sa = vec_reg(g, op->a);
+    m->sb = vec_reg(g, op->b);
+    m->sc = vec_reg(g, op->c);
+}
+
+
 static void emit_loop(emitter *E, blk *B, const dfg_loop *K)
 {
     pb *P = E->P;
@@ -447,14 +463,7 @@ static void emit_loop(emitter *E, blk *B, const dfg_loop *K)
             emu_mu *m = new_mu(E, MU_LANE);
             if (!m)
                 return;
-            m->op = op;
-            m->dst = slot(E, op->dst);
-            m->a = slot(E, op->a);
-            m->b = slot(E, op->b);
-            m->c = slot(E, op->c);
-            m->sa = vec_reg(g, op->a);
-            m->sb = vec_reg(g, op->b);
-            m->sc = vec_reg(g, op->c);
+            set_operands(E, m, op);
             m->sg = 2;  /* the counter chain's evaluation: not counted as work */
         }
         E->c->node[n].guard = slot(E, gr);
@@ -493,15 +502,8 @@ static void emit_op(emitter *E, blk *B, const dfg_op *op)
     emu_mu *m = new_mu(E, mem ? MU_MEM : op->code == DFG_CHECK ? MU_CHECK : MU_LANE);
     if (n < 0 || !m)
         return;
-    m->op = op;
-    m->dst = slot(E, op->dst);
-    m->a = slot(E, op->a);
-    m->b = slot(E, op->b);
-    m->c = slot(E, op->c);
+    set_operands(E, m, op);
     m->pred = slot(E, op->pred);
-    m->sa = vec_reg(g, op->a);
-    m->sb = vec_reg(g, op->b);
-    m->sc = vec_reg(g, op->c);
     m->sp = vec_reg(g, op->pred);
     m->guard = op->guard != DFG_NONE && E->slot_of[op->guard] >= 0 ? E->slot_of[op->guard] : -1;
     m->sg = vec_reg(g, op->guard);

@@ -1611,6 +1611,29 @@ static int load_tiles(lower *L, const tile_plan *tp, const int *tile_mem, int n_
     return L->failed ? -1 : 0;
 }
 
+/* Open the loop of position p over one tile (its tile size when the
+ * index is tiled, else its whole extent) and bind its variable: within the
+ * tile, the loop's counter (L->tile_local, what tiles are indexed by);
+ * globally, the tile's base plus the counter where `need_global` (an ADD),
+ * else the counter itself.  Returns the loop (NULL on failure) and sets
+ * *global. */
+static dfg_loop *open_in_tile(lower *L, const tile_plan *tp, int p, bool tiled, bool need_global, const int *base,
+                              saved_level *save, int *global, diag_loc loc)
+{
+    int32_t n = tiled ? tp->size[p] : tp->extent[p];
+    dfg_loop *lp = open_loop(L, emit_const_i(L, 0, loc), emit_const_i(L, n, loc), n, tp->var[p]->name, save,
+                             tp->var[p]->loc);
+    if (!lp)
+        return NULL;
+    *global = tiled && need_global ? emit_op(L, DFG_ADD, PAT_I32, base[p], lp->counter, DFG_NONE, loc)
+                                   : lp->counter;
+    L->slot_reg[tp->var[p]->slot] = *global;
+    L->tile_local[p] = lp->counter;
+    if (*global != DFG_NONE && L->g->regs[*global].name == NULL)
+        L->g->regs[*global].name = tp->var[p]->name;
+    return lp;
+}
+
 /* A reduction split across the tiles of its index k: a tile of partial
  * results, one per element of the map's tile, is filled with the
  * operator's identity; a loop over k's tiles loads the tiles that follow
@@ -1647,30 +1670,18 @@ static int split_partials(lower *L, const pat_def *df, const tile_plan *tp, cons
     base[ps] = emit_op(L, DFG_MUL, PAT_I32, kl->counter, emit_const_i(L, tp->size[ps], loc), DFG_NONE, loc);
     if (load_tiles(L, tp, tile_mem, n_mems, target, level_of, n_t, base, tp->var[ps]->name, loc) != 0)
         return -1;
-    saved_level ms[PAT_MAX_RANK];
+    saved_level ms[PAT_MAX_RANK + 1];
     int idx[PAT_MAX_RANK];
-    for (int p = 0; p < tp->n_var; p++) {
-        bool t = level_of[p] >= 0;
-        int32_t e = t ? tp->size[p] : tp->extent[p];
-        dfg_loop *lp = open_loop(L, emit_const_i(L, 0, loc), emit_const_i(L, e, loc), e, tp->var[p]->name, &ms[p],
-                                 tp->var[p]->loc);
-        if (!lp)
+    for (int p = 0; p <= tp->n_var; p++) {
+        /* the map's indices, then (innermost, lane-parallel) k's */
+        bool need = raw_use(g, tp, rp->body, tp->var[p]) || raw_use(g, tp, rp->where, tp->var[p]);
+        int global;
+        if (!open_in_tile(L, tp, p, p == ps || level_of[p] >= 0, need, base, &ms[p], &global, loc))
             return -1;
-        bool need = t && (raw_use(g, tp, rp->body, tp->var[p]) || raw_use(g, tp, rp->where, tp->var[p]));
-        int global = need ? emit_op(L, DFG_ADD, PAT_I32, base[p], lp->counter, DFG_NONE, loc) : lp->counter;
-        L->slot_reg[tp->var[p]->slot] = global;
-        L->tile_local[p] = lp->counter;
-        idx[p] = lp->counter;
+        if (p < ps)
+            idx[p] = L->tile_local[p];
     }
-    saved_level kk;
-    dfg_loop *il = open_loop(L, emit_const_i(L, 0, loc), emit_const_i(L, tp->size[ps], loc), tp->size[ps],
-                             tp->var[ps]->name, &kk, tp->var[ps]->loc);
-    if (!il)
-        return -1;
-    bool need = raw_use(g, tp, rp->body, tp->var[ps]) || raw_use(g, tp, rp->where, tp->var[ps]);
-    L->slot_reg[tp->var[ps]->slot] =
-        need ? emit_op(L, DFG_ADD, PAT_I32, base[ps], il->counter, DFG_NONE, loc) : il->counter;
-    L->tile_local[ps] = il->counter;
+    dfg_loop *il = L->level;
     int guard = DFG_NONE;
     if (rp->where) {
         guard = truth(L, lower_scalar(L, rp->where), rp->where->loc);
@@ -1678,7 +1689,7 @@ static int split_partials(lower *L, const pat_def *df, const tile_plan *tp, cons
     }
     int val = lower_scalar(L, rp->body);
     L->pred = DFG_NONE;
-    close_loop(L, &kk);
+    close_loop(L, &ms[ps]);
     int part = add_acc(L, il, val, guard, rp->op, red->type.elem);
     if (put(L, acc, tp->n_var, idx, part, INTO_COMBINE, rp->op, loc) != 0)
         return -1;
@@ -1778,20 +1789,12 @@ static int lower_tiled(lower *L, const pat_def *df, int target, tile_plan *tp)
     saved_level inner[PAT_MAX_RANK];
     int idx[PAT_MAX_RANK];
     for (int p = 0; p < pt->n_idx; p++) {
-        bool t = level_of[p] >= 0;
-        int32_t n = t ? tp->size[p] : tp->extent[p];
-        dfg_loop *lp = open_loop(L, emit_const_i(L, 0, loc), emit_const_i(L, n, loc), n, tp->var[p]->name,
-                                 &inner[p], tp->var[p]->loc);
-        if (!lp)
-            return -1;
         /* its global value, where something needs it */
-        bool need = t && (tile_mem[target] == DFG_NONE || raw_use(g, tp, pt->body, tp->var[p]));
-        int global = need ? emit_op(L, DFG_ADD, PAT_I32, base[p], lp->counter, DFG_NONE, loc) : lp->counter;
-        L->slot_reg[tp->var[p]->slot] = global;
-        L->tile_local[p] = lp->counter;
-        idx[p] = tile_mem[target] != DFG_NONE ? lp->counter : global;
-        if (g->regs[global].name == NULL)
-            g->regs[global].name = tp->var[p]->name;
+        bool need = tile_mem[target] == DFG_NONE || raw_use(g, tp, pt->body, tp->var[p]);
+        int global;
+        if (!open_in_tile(L, tp, p, level_of[p] >= 0, need, base, &inner[p], &global, loc))
+            return -1;
+        idx[p] = tile_mem[target] != DFG_NONE ? L->tile_local[p] : global;
     }
     int dst = tile_mem[target] != DFG_NONE ? tile_mem[target] : target;
     int rc = lower_into(L, pt->body, dst, pt->n_idx, idx, INTO_STORE, PAT_RED_ADD);
