@@ -672,7 +672,35 @@ static int map_job(cli_job *job, arena *a, int par, bool check_only, place_kind 
     if (dfg_lower(g, a, job->prog, fab, &dop, d) != 0)
         return EXIT_INPUT;
     bool not_fit = false;
-    if (dfg_build_units(g, d) != 0 || dfg_check(g, &not_fit, d) != 0) {
+    diag_list fd;
+    diag_init(&fd);
+    bool bad = dfg_build_units(g, &fd) != 0 || dfg_check(g, &not_fit, &fd) != 0;
+    int scans = 0;
+    for (int l = 0; l < g->n_loops; l++)
+        scans += g->loops[l]->scan != DFG_NONE;
+    free(job->scan_off);
+    job->scan_off = NULL;
+    if (bad && scans > 0) {
+        /* A scan mask is one more scalar input of every unit under its
+         * loop: where the graph does not fit, try it guarded lane by lane
+         * (and say why in the report). */
+        job->scan_off = xstrdup(fd.n > 0 ? fd.items[0].msg : "the graph does not fit with them");
+        diag_free(&fd);
+        diag_init(&fd);
+        dop.no_scan = true;
+        not_fit = false;
+        if (dfg_lower(g, a, job->prog, fab, &dop, d) != 0) {
+            diag_free(&fd);
+            return EXIT_INPUT;
+        }
+        bad = dfg_build_units(g, &fd) != 0 || dfg_check(g, &not_fit, &fd) != 0;
+        if (bad) {
+            free(job->scan_off);
+            job->scan_off = NULL;
+        }
+    }
+    move_diags(d, &fd);
+    if (bad) {
         if (o->dump_dfg && !check_only)
             write_dump(o->dump_dfg, g, job->outs, d);
         return EXIT_NOFIT;
@@ -985,6 +1013,7 @@ done:
     free(stream_net);
     free(job.refused);
     free(job.par_bound);
+    free(job.scan_off);
     free(kinds);
     free(names);
     free(nets);

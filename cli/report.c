@@ -158,6 +158,8 @@ void cli_report_text(FILE *out, const cli_job *job)
     if (job->par_bound)
         fprintf(out, "par auto     %d replica%s; not more: %s\n", g->opts.par, g->opts.par == 1 ? "" : "s",
                 job->par_bound);
+    if (job->scan_off)
+        fprintf(out, "scans        off (each block guard evaluated in its iteration): with them, %s\n", job->scan_off);
     report_tiling(out, g);
     if (job->placed) {
         if (job->opts->placement_in)
@@ -199,6 +201,8 @@ void cli_report_text(FILE *out, const cli_job *job)
             wb, (long long)e->vectors);
     if (e->skipped_vectors)
         fprintf(out, " (%lld fully masked vectors skipped)", (long long)e->skipped_vectors);
+    if (e->skipped_iterations)
+        fprintf(out, " (%lld guarded iterations skipped by scan)", (long long)e->skipped_iterations);
     fprintf(out, ", %lld bank-conflict stalls\n", (long long)e->conflict_cycles);
     fprintf(out, "roofline     compute bound %.0f cycles, memory bound %.0f cycles: %.2f%% of the roofline",
             e->compute_bound_cycles, e->memory_bound_cycles, 100.0 * e->roofline_fraction);
@@ -380,9 +384,12 @@ json_t *cli_report_json(const cli_job *job, diag_list *d)
         o->place.effort, "dense", o->dense, "kernel_baseline", o->kernel_baseline, "par", o->par,
         "dfg", "pcus", g->n_pcus, "pmus", g->n_pmus, "ags", g->n_ags, "streams", g->n_streams, "loops",
         g->n_loops, "operations", g->n_ops, "par", g->opts.par, "par_loops", g->n_par_loops));
-    if (root)
+    if (root) {
         put(b, json_object_get(root, "dfg"), "par_bound",
             job->par_bound ? json_string(job->par_bound) : json_null());
+        put(b, json_object_get(root, "dfg"), "scan_off",
+            job->scan_off ? json_string(job->scan_off) : json_null());
+    }
     json_t *place = chk(b, json_pack("{s:i, s:s, s:f, s:o, s:f, s:b, s:o}", "attempts", job->place_attempts,
                                      "strategy", o->placement_in ? "replayed" : place_strategy_name(o->place.strategy),
                                      "cost", job->place.cost, "bound",
@@ -396,7 +403,7 @@ json_t *cli_report_json(const cli_job *job, diag_list *d)
                                      "nets", routes_json(b, job)));
     json_t *emu = NULL, *verify = NULL;
     if (job->emulated) {
-        emu = chk(b, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:I, s:I, "
+        emu = chk(b, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, "
                                "s:o, s:o, s:o, s:{s:I, s:o}}",
                                "reconfig_cycles", (json_int_t)e->reconfig_cycles, "cycles", (json_int_t)e->cycles,
                                "flops", (json_int_t)e->flops, "int_ops", (json_int_t)e->int_ops, "lane_ops",
@@ -407,6 +414,7 @@ json_t *cli_report_json(const cli_job *job, diag_list *d)
                                e->compute_bound_cycles, "memory_bound_cycles", e->memory_bound_cycles,
                                "roofline_fraction", e->roofline_fraction, "host_seconds", e->host_seconds, "vectors",
                                (json_int_t)e->vectors, "skipped_vectors", (json_int_t)e->skipped_vectors,
+                               "skipped_iterations", (json_int_t)e->skipped_iterations,
                                "bank_conflict_cycles", (json_int_t)e->conflict_cycles, "units", units, "links", links,
                                "streams", streams, "dram_bandwidth", "window_cycles", (json_int_t)e->dram_window,
                                "bytes", bw));

@@ -77,6 +77,7 @@ typedef struct emu_result {
     int64_t dram_busy_cycles;      /* cycles in which some AGCU had a transfer waiting for DRAM */
     int64_t vectors;               /* vector issues of innermost loops */
     int64_t skipped_vectors;       /* fully masked vectors the counter chains skipped */
+    int64_t skipped_iterations;    /* iterations of scan loops whose guard bit was clear */
     int64_t conflict_cycles;       /* stall cycles from bank conflicts */
     int64_t reconfig_cycles;       /* kernel baseline: loading configurations */
     int64_t *def_start, *def_end;  /* per definition: first issue, last completion; malloc'd */

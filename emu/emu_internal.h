@@ -97,6 +97,8 @@ static inline uint32_t emu_lane_value(const dfg_op *op, bool fa, uint32_t a, uin
         return (uint32_t)(int32_t)x;
     }
     case DFG_SELECT: return a != 0 ? b : c;
+    case DFG_SHL: return a << (b & 31u);
+    case DFG_BIT: return (a >> (b & 31u)) & 1u;
     default: return 0;
     }
 }
@@ -227,6 +229,7 @@ typedef struct emu_node {
     const dfg_loop *loop;
     int child;             /* first node of its body, or -1 */
     int ctr, lo, hi, pred; /* slots (-1: none) */
+    int scan;              /* slot of the loop's scan mask (dfg_loop.scan), or -1 */
     bool vector;
     int first_acc, n_acc;  /* the reductions this context finishes */
     bool chunked;          /* a parallel loop: this context runs [chunk_lo, chunk_hi) */
@@ -248,6 +251,9 @@ typedef struct emu_node {
 typedef struct emu_frame {
     int node;              /* LOOP node */
     int32_t it, hi;        /* current counter (first lane of the vector), end */
+    int32_t lo;            /* first iteration: bit 0 of the scan mask */
+    uint32_t mask;         /* scanning (a scan loop, not --dense): the iterations that run */
+    bool scan;
     int n;                 /* active lanes of the current vector */
     bool masked;           /* --dense: a loop under a false guard runs with every lane off */
 } emu_frame;

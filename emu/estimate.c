@@ -476,7 +476,12 @@ static int64_t exec_loop_body(emu *E, const dfg_loop *lp, int32_t lo, int32_t hi
     }
     uint32_t *ctr = wr(E, lp->counter);
     int64_t seq = 0, max_lat = 0;
+    /* a scan loop runs only the iterations whose guard bit is set */
+    bool scan = lp->scan != DFG_NONE && !E->opts.dense && !E->masked;
+    uint32_t mask = scan ? E->regs[(size_t)lp->scan * (size_t)L] : 0;
     for (int32_t it = lo; it < hi && !E->failed; it++) {
+        if (scan && !((mask >> (uint32_t)(it - lo)) & 1u))
+            continue;
         ctr[0] = (uint32_t)it;
         int ns = 0;
         int64_t lat = 0;

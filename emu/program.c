@@ -206,7 +206,7 @@ static int new_node(emitter *E, emu_node_kind kind, int parent)
     n->next = -1;
     n->parent = parent;
     n->child = -1;
-    n->ctr = n->lo = n->hi = n->pred = n->guard = -1;
+    n->ctr = n->lo = n->hi = n->pred = n->scan = n->guard = -1;
     n->store = -1;
     return c->n_node++;
 }
@@ -427,6 +427,7 @@ static void emit_loop(emitter *E, blk *B, const dfg_loop *K)
     nd->lo = slot(E, K->lo);
     nd->hi = slot(E, K->hi);
     nd->pred = slot(E, K->pred);
+    nd->scan = slot(E, K->scan);
     nd->vector = K->innermost;
     if (K->par > 1 && K->chunk && E->replica >= 0) {
         nd->chunked = true;
@@ -634,8 +635,8 @@ static void needs(pb *P, emitter *E, const dfg_block *b, bool *need)
             const dfg_loop *K = b->s[k].loop;
             if (!P->walk[K->id])
                 continue;
-            int rs[3] = {K->lo, K->hi, K->pred};
-            for (int q = 0; q < 3; q++)
+            int rs[DFG_LOOP_CTL];
+            for (int q = 0; q < dfg_loop_ctl(K, rs); q++)
                 if (rs[q] != DFG_NONE)
                     need[rs[q]] = true;
             if (P->mark_acc[K->id])

@@ -315,6 +315,14 @@ static bool begin_iteration(emu_sim *S, emu_ctx *c, emu_frame *fr)
     int L = S->lanes;
     uint32_t *ctr = c->reg + (size_t)nd->ctr * (size_t)L;
     for (;;) {
+        if (fr->scan) {
+            /* the counter chain steps to the next set bit of the mask */
+            int32_t from = fr->it;
+            while (fr->it < fr->hi && !((fr->mask >> (uint32_t)(fr->it - fr->lo)) & 1u))
+                fr->it++;
+            if (nd->n_acc)
+                S->res->skipped_iterations += fr->it - from;
+        }
         if (fr->it >= fr->hi)
             return false;
         if (!nd->vector) {
@@ -380,7 +388,11 @@ static void enter_loop(emu_sim *S, emu_ctx *c, int ni)
     }
     bool outer_masked = masked_now(c);
     emu_frame *fr = &c->stack[c->sp++];
-    *fr = (emu_frame){.node = ni, .it = lo, .hi = hi, .masked = masked || outer_masked};
+    *fr = (emu_frame){.node = ni, .it = lo, .hi = hi, .lo = lo, .masked = masked || outer_masked};
+    if (nd->scan >= 0 && !S->o.dense && !fr->masked) {
+        fr->scan = true;
+        fr->mask = c->reg[(size_t)nd->scan * (size_t)L];
+    }
     if (!begin_iteration(S, c, fr)) {
         c->sp--;
         c->pc = nd->next;

@@ -170,9 +170,7 @@ static int dep_max(const builder *B, const pipeline *pl, int r, int *memo, int d
         }
     } else if (B->loop_of_reg[r] >= 0 && g->loops[B->loop_of_reg[r]]->counter != r) {
         const dfg_loop *K = g->loops[B->loop_of_reg[r]];
-        rs[n++] = K->lo;
-        rs[n++] = K->hi;
-        rs[n++] = K->pred;
+        n += dfg_loop_ctl(K, rs + n);
         for (int a = 0; a < K->n_acc && n < 4 + PAT_MAX_RANK + 14; a++) {
             rs[n++] = K->acc[a].val;
             rs[n++] = K->acc[a].pred;
@@ -267,8 +265,8 @@ static int form_vpcu(builder *B, dfg_loop *lp, dfg_block *b, const char *def_nam
     }
     for (int l = 0; l < g->n_loops; l++) {
         const dfg_loop *o = g->loops[l];
-        int rs[3] = {o->lo, o->hi, o->pred};
-        for (int q = 0; q < 3; q++)
+        int rs[DFG_LOOP_CTL];
+        for (int q = 0; q < dfg_loop_ctl(o, rs); q++)
             if (rs[q] != DFG_NONE)
                 pl.used_outside[rs[q]] = true;
         if (o != lp)
@@ -282,16 +280,16 @@ static int form_vpcu(builder *B, dfg_loop *lp, dfg_block *b, const char *def_nam
     /* The counter chain: bounds and guards streamed in (as uses_to_streams
      * derives them), the same for every PCU of this pipeline. */
     {
-        int seen[3 * 64], n_seen = 0;
+        int seen[DFG_LOOP_CTL * 64], n_seen = 0;
         for (const dfg_loop *o = lp; o; o = o->parent) {
-            int rs[3] = {o->lo, o->hi, o->pred};
-            for (int q = 0; q < 3; q++) {
+            int rs[DFG_LOOP_CTL];
+            for (int q = 0; q < dfg_loop_ctl(o, rs); q++) {
                 if (!needs_stream(g, rs[q]))
                     continue;
                 bool dup = false;
                 for (int k = 0; k < n_seen && !dup; k++)
                     dup = seen[k] == rs[q];
-                if (!dup && n_seen < 3 * 64)
+                if (!dup && n_seen < DFG_LOOP_CTL * 64)
                     seen[n_seen++] = rs[q];
             }
         }
@@ -486,11 +484,12 @@ static int uses_to_streams(builder *B, const dfg_block *b, dfg_loop *lp)
                 for (int u = 0; u < g->n_units; u++)
                     if (g->units[u].loop == in && g->units[u].reduces)
                         mark[u] = true;
-            int ctl[3] = {in->lo, in->hi, in->pred};
+            int ctl[DFG_LOOP_CTL];
+            dfg_loop_ctl(in, ctl);
             for (int u = 0; u < g->n_units; u++) {
                 if (!mark[u])
                     continue;
-                for (int c = 0; c < 3; c++)
+                for (int c = 0; c < DFG_LOOP_CTL; c++)
                     if (ctl[c] != DFG_NONE &&
                         add_stream(B, producer_unit(g, ctl[c], B->acc_unit), u, ctl[c], false) != 0) {
                         free(mark);
@@ -642,6 +641,7 @@ static int find_address_ops(builder *B)
         USE(lp->lo, -2);
         USE(lp->hi, -2);
         USE(lp->pred, -2);
+        USE(lp->scan, -2);
         for (int a = 0; a < lp->n_acc; a++) {
             USE(lp->acc[a].val, -2);
             USE(lp->acc[a].pred, -2);

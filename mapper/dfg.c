@@ -110,7 +110,7 @@ static const char *const op_names[DFG_N_OPCODES] = {
     "const", "copy", "add", "sub", "mul", "div", "mod", "neg",
     "lt", "le", "gt", "ge", "eq", "ne", "land", "lnot",
     "exp", "log", "sqrt", "tanh", "abs", "max", "min",
-    "tof32", "toi32", "select", "load", "store", "rmw", "check",
+    "tof32", "toi32", "select", "shl", "bit", "load", "store", "rmw", "check",
 };
 
 const char *dfg_op_name(dfg_opcode c)
@@ -177,6 +177,8 @@ int dfg_mutate_op(dfg *g, int id, diag_list *d)
     case DFG_LE: op->code = DFG_GT; return 0;
     case DFG_EQ: op->code = DFG_NE; return 0;
     case DFG_NE: op->code = DFG_EQ; return 0;
+    case DFG_SHL: op->code = DFG_BIT; return 0;
+    case DFG_BIT: op->code = DFG_SHL; return 0;
     case DFG_CONST:
         if (op->type == PAT_F32)
             op->imm.f += 1.0f;

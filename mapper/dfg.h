@@ -62,6 +62,8 @@ typedef enum dfg_opcode {
     DFG_TOF32,      /* i32 -> f32 */
     DFG_TOI32,      /* f32 -> i32, toward zero */
     DFG_SELECT,     /* dst = a != 0 ? b : c */
+    DFG_SHL,        /* dst = a << (b & 31), on i32: a predicate as a bit of a mask */
+    DFG_BIT,        /* dst = (a >> (b & 31)) & 1, on i32: bit b of mask a */
     DFG_LOAD,       /* dst = mem[idx...]            (runs in the PMU) */
     DFG_STORE,      /* mem[idx...] = a              (runs in the PMU) */
     DFG_RMW,        /* mem[idx...] = mem[idx...] redop a  (group-by scatter) */
@@ -124,6 +126,10 @@ struct dfg_loop {
     int lo, hi;            /* registers of the enclosing level: [lo, hi) */
     int32_t trip;          /* static trip count, or -1 when the bounds are dynamic */
     int pred;              /* the loop runs only where pred != 0 (enclosing level) */
+    int scan;              /* a register of the enclosing level, or DFG_NONE: a bit mask of the
+                            * iterations that run (bit b: iteration lo + b), computed before the
+                            * loop from its guard, which the body still applies; the counter
+                            * chain steps from set bit to set bit (--dense runs them all) */
     dfg_block body;
     int n_acc;
     dfg_acc *acc;
@@ -138,6 +144,19 @@ struct dfg_loop {
     int32_t *chunk;        /* par > 1: replica r runs iterations lo + [chunk[2r], chunk[2r+1]) */
     const char *label;     /* the source index name, for dumps */
 };
+
+/* The registers a loop's counter chain reads from the enclosing level
+ * (bounds, predicate, scan mask), DFG_NONE where absent; returns how many
+ * slots it filled (always DFG_LOOP_CTL). */
+enum { DFG_LOOP_CTL = 4 };
+static inline int dfg_loop_ctl(const dfg_loop *lp, int rs[DFG_LOOP_CTL])
+{
+    rs[0] = lp->lo;
+    rs[1] = lp->hi;
+    rs[2] = lp->pred;
+    rs[3] = lp->scan;
+    return DFG_LOOP_CTL;
+}
 
 /* ------------------------------------------------------------------ */
 /* Registers and memories                                              */
@@ -243,6 +262,7 @@ typedef struct dfg_opts {
     int lanes;             /* from the fabric */
     int par;               /* --par: replicas of each definition's outer map loop (1: none) */
     bool no_tiling;        /* --no-tiling: keep every tensor in PMUs (refused when one does not fit) */
+    bool no_scan;          /* guard block loops by lane instead of scanning a mask (lower.c) */
 } dfg_opts;
 
 typedef struct dfg {

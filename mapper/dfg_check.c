@@ -84,6 +84,8 @@ static void check_op(checker *C, const dfg_op *op, const dfg_loop *at)
             expect_type(C, op, op->b, g->regs[op->a].type, "operand b");
         break;
     case DFG_LAND:
+    case DFG_SHL:
+    case DFG_BIT:
         expect_type(C, op, op->b, PAT_I32, "operand b");
         /* fall through */
     case DFG_LNOT:
@@ -156,6 +158,12 @@ static void check_block(checker *C, const dfg_block *b, const dfg_loop *at)
         check_use(C, &fake, at, lp->lo, "loop bound");
         check_use(C, &fake, at, lp->hi, "loop bound");
         check_use(C, &fake, at, lp->pred, "loop predicate");
+        check_use(C, &fake, at, lp->scan, "loop scan mask");
+        if (lp->scan != DFG_NONE && (lp->trip < 1 || lp->trip > 32 || lp->innermost)) {
+            C->errors++;
+            diag_error(C->d, diag_at_file("dfg"), "internal: loop %d scans a mask over %d iterations", lp->id,
+                       lp->trip);
+        }
         if (lp->parent != at) {
             C->errors++;
             diag_error(C->d, diag_at_file("dfg"), "internal: loop %d has the wrong parent", lp->id);

@@ -76,6 +76,10 @@ static void dump_block(FILE *out, const dfg *g, const dfg_block *b, int indent)
                 fputs(" if ", out);
                 reg_str(out, g, lp->pred);
             }
+            if (lp->scan != DFG_NONE) {
+                fputs(" scan ", out);
+                reg_str(out, g, lp->scan);
+            }
             fprintf(out, "%s%s", lp->innermost ? " vector" : "", lp->metapipe ? " metapipe" : "");
             if (lp->par > 1)
                 fprintf(out, " par %d", lp->par);

@@ -184,6 +184,7 @@ static dfg_loop *open_loop(lower *L, int lo, int hi, int32_t trip, const char *l
     lp->hi = hi;
     lp->trip = trip;
     lp->pred = L->pred;
+    lp->scan = DFG_NONE;
     lp->parent = L->level;
     lp->depth = L->level ? L->level->depth + 1 : 1;
     lp->innermost = true;
@@ -838,6 +839,46 @@ static bool hoistable_guard(const pat_pattern *pt)
     return !uses_pattern_indices(pt->where, pt);
 }
 
+static bool has_pattern(const pat_expr *e);
+
+/* A `where` on a reduction whose body is itself a loop nest (the blocks of
+ * a block-sparse product) is evaluated for every iteration at once, a lane
+ * each, before the loop, and packed into a bit mask; the loop's counter
+ * chain then steps from set bit to set bit, so an iteration whose guard is
+ * false costs nothing, where a scalar guard would cost an issue per
+ * iteration (the loop is not innermost, so no lane mask can skip it).
+ * Only for one static index of at most 32 iterations (a mask word), whose
+ * guard the reference evaluates at every iteration anyway (so no fault
+ * moves) and which holds no loop itself.  Inside, the guard is the
+ * iteration's bit of the mask (no second evaluation): --dense runs every
+ * iteration under it, and a scan that visited the wrong iterations would
+ * drop blocks, which verification sees. */
+static bool scannable_guard(const pat_pattern *pt)
+{
+    return pt->where && pt->n_idx == 1 && !pt->idx[0].lo && pt->idx[0].extent <= 32 &&
+           uses_pattern_indices(pt->where, pt) && !has_pattern(pt->where) && has_pattern(pt->body);
+}
+
+/* The mask of scannable_guard: bit b set where the guard holds at
+ * iteration b, from one vector loop over the index. */
+static int scan_mask(lower *L, const pat_pattern *pt, diag_loc loc)
+{
+    const pat_index *ix = &pt->idx[0];
+    saved_level save;
+    int lo = emit_const_i(L, 0, loc), hi = emit_const_i(L, ix->extent, loc);
+    const char *label = arena_printf(L->g->a, "%s/mask", ix->var->name);
+    dfg_loop *ml = label ? open_loop(L, lo, hi, ix->extent, label, &save, ix->var->loc) : NULL;
+    if (!ml) {
+        L->failed = 1;
+        return DFG_NONE;
+    }
+    L->slot_reg[ix->var->slot] = ml->counter;
+    int p = truth(L, lower_scalar(L, pt->where), pt->where->loc);
+    int bit = emit_op(L, DFG_SHL, PAT_I32, p, ml->counter, DFG_NONE, pt->where->loc);
+    close_loop(L, &save);
+    return add_acc(L, ml, bit, DFG_NONE, PAT_RED_ADD, PAT_I32);
+}
+
 static int lower_reduce_scalar(lower *L, const pat_expr *e)
 {
     const pat_pattern *pt = &e->u.pat;
@@ -849,10 +890,17 @@ static int lower_reduce_scalar(lower *L, const pat_expr *e)
     bool hoist = hoistable_guard(pt);
     if (hoist)
         L->pred = and_pred(L, L->pred, truth(L, lower_scalar(L, pt->where), pt->where->loc), pt->where->loc);
+    int mask = !hoist && !L->g->opts.no_scan && scannable_guard(pt) ? scan_mask(L, pt, e->loc) : DFG_NONE;
     if (open_pattern_loops(L, pt, loops, saves, e->loc) != 0)
         return DFG_NONE;
+    loops[0]->scan = mask;
     int guard = DFG_NONE;
-    if (pt->where && !hoist) {
+    if (mask != DFG_NONE) {
+        /* the guard is the iteration's bit of the mask: --dense runs every
+         * iteration, and this masks the ones the scan skips */
+        guard = emit_op(L, DFG_BIT, PAT_I32, mask, loops[0]->counter, DFG_NONE, pt->where->loc);
+        L->pred = guard;
+    } else if (pt->where && !hoist) {
         guard = truth(L, lower_scalar(L, pt->where), pt->where->loc);
         L->pred = guard;
     }

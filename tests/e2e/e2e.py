@@ -282,6 +282,17 @@ def report():
         g = json.load(open(jg))["gains"] if rc == 0 else {}
         check(rc == 0 and g["sparsity"] > 2.0, f"skipping rows a guard rules out pays: {g} {err[:200]}")
         check(gains["mlp"]["spatial"] > 1.0, f"keeping mlp's hidden layer on chip pays: {gains['mlp']}")
+        # blocksparse's block guard is scanned: the kept blocks only, and it pays
+        jb = os.path.join(d, "b.json")
+        rc, out, err = run(path("examples", "blocksparse.pat"), "--json", jb, "--dump-dfg", "-", "--map-only")
+        check(rc == 0 and re.search(r"loop L\d+ kb = \[r\d+, r\d+\) scan r\d+", out),
+              f"blocksparse's block loop scans a mask: {out[-300:]} {err[:200]}")
+        check(gains["blocksparse"]["sparsity"] > 1.2, f"scanning blocksparse's mask pays: {gains['blocksparse']}")
+        rc, out, err = run(path("examples", "blocksparse.pat"), "--json", jb)
+        skipped = json.load(open(jb))["emu"]["skipped_iterations"] if rc == 0 else None
+        # 128 x 256 columns x 16 blocks, 5 kept in every column of blocks
+        check(skipped == 128 * 256 * 11 and "guarded iterations skipped by scan" in out,
+              f"blocksparse skips 11 of 16 blocks per column: {skipped}")
         for name, g in gains.items():
             check(all(v >= 1.0 for k, v in g.items() if k in ("metapipe", "sparsity", "spatial")),
                   f"no feature makes {name} slower: {g}")
