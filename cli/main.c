@@ -675,19 +675,20 @@ static int map_job(cli_job *job, arena *a, int par, bool check_only, place_kind 
     diag_list fd;
     diag_init(&fd);
     bool bad = dfg_build_units(g, &fd) != 0 || dfg_check(g, &not_fit, &fd) != 0;
-    int scans = 0;
+    int guarded = 0;
     for (int l = 0; l < g->n_loops; l++)
-        scans += g->loops[l]->scan != DFG_NONE;
+        guarded += g->loops[l]->scan != DFG_NONE || g->loops[l]->bounded;
     free(job->scan_off);
     job->scan_off = NULL;
-    if (bad && scans > 0) {
-        /* A scan mask is one more scalar input of every unit under its
-         * loop: where the graph does not fit, try it guarded lane by lane
-         * (and say why in the report). */
+    if (bad && guarded > 0) {
+        /* A scan mask or a bound from a guard is one more scalar input of
+         * every unit under its loop: where the graph does not fit, try it
+         * with the guards evaluated in each iteration (and say why in the
+         * report). */
         job->scan_off = xstrdup(fd.n > 0 ? fd.items[0].msg : "the graph does not fit with them");
         diag_free(&fd);
         diag_init(&fd);
-        dop.no_scan = true;
+        dop.no_scan = dop.no_bounds = true;
         not_fit = false;
         if (dfg_lower(g, a, job->prog, fab, &dop, d) != 0) {
             diag_free(&fd);

@@ -159,7 +159,7 @@ void cli_report_text(FILE *out, const cli_job *job)
         fprintf(out, "par auto     %d replica%s; not more: %s\n", g->opts.par, g->opts.par == 1 ? "" : "s",
                 job->par_bound);
     if (job->scan_off)
-        fprintf(out, "scans        off (each block guard evaluated in its iteration): with them, %s\n", job->scan_off);
+        fprintf(out, "guards       neither scanned nor loop bounds (evaluated in each iteration): with them, %s\n", job->scan_off);
     report_tiling(out, g);
     if (job->placed) {
         if (job->opts->placement_in)

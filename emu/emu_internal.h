@@ -251,8 +251,8 @@ typedef struct emu_node {
 typedef struct emu_frame {
     int node;              /* LOOP node */
     int32_t it, hi;        /* current counter (first lane of the vector), end */
-    int32_t lo;            /* first iteration: bit 0 of the scan mask */
-    uint32_t mask;         /* scanning (a scan loop, not --dense): the iterations that run */
+    uint32_t mask;         /* scanning (a scan loop, not --dense): bit b set when iteration b
+                            * runs (a scan loop's static range is within [0, 32)) */
     bool scan;
     int n;                 /* active lanes of the current vector */
     bool masked;           /* --dense: a loop under a false guard runs with every lane off */

@@ -379,6 +379,10 @@ static int64_t exec_loop(emu *E, const dfg_loop *lp, int64_t *lat_out)
     for (int a = 0; a < lp->n_acc; a++)
         wr(E, lp->acc[a].reg)[0] = pcu_identity(lp->acc[a].op, lp->acc[a].type);
     *lat_out = 0;
+    if (lp->bounded && E->opts.dense) {
+        lo = 0;
+        hi = lp->trip;
+    }
     if (off && E->opts.dense && lp->trip >= 0) {
         /* Dense: the skipped loop runs anyway, masked, at full cost. */
         E->masked++;
@@ -480,7 +484,7 @@ static int64_t exec_loop_body(emu *E, const dfg_loop *lp, int32_t lo, int32_t hi
     bool scan = lp->scan != DFG_NONE && !E->opts.dense && !E->masked;
     uint32_t mask = scan ? E->regs[(size_t)lp->scan * (size_t)L] : 0;
     for (int32_t it = lo; it < hi && !E->failed; it++) {
-        if (scan && !((mask >> (uint32_t)(it - lo)) & 1u))
+        if (scan && !((mask >> ((uint32_t)it & 31u)) & 1u))
             continue;
         ctr[0] = (uint32_t)it;
         int ns = 0;

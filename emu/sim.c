@@ -318,7 +318,7 @@ static bool begin_iteration(emu_sim *S, emu_ctx *c, emu_frame *fr)
         if (fr->scan) {
             /* the counter chain steps to the next set bit of the mask */
             int32_t from = fr->it;
-            while (fr->it < fr->hi && !((fr->mask >> (uint32_t)(fr->it - fr->lo)) & 1u))
+            while (fr->it < fr->hi && !((fr->mask >> ((uint32_t)fr->it & 31u)) & 1u))
                 fr->it++;
             if (nd->n_acc)
                 S->res->skipped_iterations += fr->it - from;
@@ -364,6 +364,11 @@ static void enter_loop(emu_sim *S, emu_ctx *c, int ni)
         const emu_acc *ea = &c->acc[nd->first_acc + a];
         c->reg[(size_t)ea->reg * (size_t)L] = pcu_identity(ea->src->op, ea->src->type);
     }
+    if (nd->loop->bounded && S->o.dense) {
+        /* --dense: the whole static range, under the guard */
+        lo = 0;
+        hi = nd->loop->trip;
+    }
     if (nd->chunked) {
         int32_t base = lo;
         lo = base + nd->chunk_lo;
@@ -388,7 +393,7 @@ static void enter_loop(emu_sim *S, emu_ctx *c, int ni)
     }
     bool outer_masked = masked_now(c);
     emu_frame *fr = &c->stack[c->sp++];
-    *fr = (emu_frame){.node = ni, .it = lo, .hi = hi, .lo = lo, .masked = masked || outer_masked};
+    *fr = (emu_frame){.node = ni, .it = lo, .hi = hi, .masked = masked || outer_masked};
     if (nd->scan >= 0 && !S->o.dense && !fr->masked) {
         fr->scan = true;
         fr->mask = c->reg[(size_t)nd->scan * (size_t)L];

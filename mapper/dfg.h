@@ -125,9 +125,12 @@ struct dfg_loop {
     int counter;           /* register holding the index in each iteration */
     int lo, hi;            /* registers of the enclosing level: [lo, hi) */
     int32_t trip;          /* static trip count, or -1 when the bounds are dynamic */
+    bool bounded;          /* [lo, hi) narrows a static [0, trip) to where the leading conjuncts
+                            * of its `where` hold (lower.c, guard_bounds); the body still applies
+                            * the whole guard, and --dense runs [0, trip) under it */
     int pred;              /* the loop runs only where pred != 0 (enclosing level) */
     int scan;              /* a register of the enclosing level, or DFG_NONE: a bit mask of the
-                            * iterations that run (bit b: iteration lo + b), computed before the
+                            * iterations that run (bit b: iteration b), computed before the
                             * loop from its guard, which the body still applies; the counter
                             * chain steps from set bit to set bit (--dense runs them all) */
     dfg_block body;
@@ -263,6 +266,7 @@ typedef struct dfg_opts {
     int par;               /* --par: replicas of each definition's outer map loop (1: none) */
     bool no_tiling;        /* --no-tiling: keep every tensor in PMUs (refused when one does not fit) */
     bool no_scan;          /* guard block loops by lane instead of scanning a mask (lower.c) */
+    bool no_bounds;        /* keep index guards (`where j <= i`) as guards, not loop bounds */
 } dfg_opts;
 
 typedef struct dfg {

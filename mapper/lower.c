@@ -183,6 +183,7 @@ static dfg_loop *open_loop(lower *L, int lo, int hi, int32_t trip, const char *l
     lp->lo = lo;
     lp->hi = hi;
     lp->trip = trip;
+    lp->bounded = false;
     lp->pred = L->pred;
     lp->scan = DFG_NONE;
     lp->parent = L->level;
@@ -247,6 +248,124 @@ static int open_pattern_loops(lower *L, const pat_pattern *pt, dfg_loop **loops,
 
 static int lower_scalar(lower *L, const pat_expr *e);
 
+static bool uses_indices_from(const pat_expr *e, const pat_pattern *pt, int from);
+static bool has_pattern(const pat_expr *e);
+
+/* The conjuncts of a `where`, left to right (a && b && c). */
+static int conjuncts(const pat_expr *e, const pat_expr **out, int n, int max)
+{
+    if (e->kind == PAT_E_BINARY && e->u.binary.op == PAT_AND) {
+        n = conjuncts(e->u.binary.lhs, out, n, max);
+        return conjuncts(e->u.binary.rhs, out, n, max);
+    }
+    if (n < max)
+        out[n] = e;
+    return n + 1;
+}
+
+/* Can e be evaluated where the reference might not evaluate it: no
+ * memory access, division or call, nothing that can fault? */
+static bool cannot_fault(const pat_expr *e)
+{
+    switch (e->kind) {
+    case PAT_E_INT:
+    case PAT_E_VAR:
+        return true;
+    case PAT_E_UNARY:
+        return cannot_fault(e->u.unary.arg);
+    case PAT_E_BINARY:
+        return e->u.binary.op != PAT_DIV && e->u.binary.op != PAT_MOD && e->u.binary.op != PAT_AND &&
+               e->u.binary.op != PAT_OR && cannot_fault(e->u.binary.lhs) && cannot_fault(e->u.binary.rhs);
+    default:
+        return false;
+    }
+}
+
+/* Is e computed from indices and constants alone (what a counter chain
+ * can evaluate)? */
+static bool counter_only(const pat_expr *e)
+{
+    switch (e->kind) {
+    case PAT_E_INT:
+        return true;
+    case PAT_E_VAR:
+        return e->u.var->is_index;
+    case PAT_E_UNARY:
+        return counter_only(e->u.unary.arg);
+    case PAT_E_BINARY:
+        return counter_only(e->u.binary.lhs) && counter_only(e->u.binary.rhs);
+    default:
+        return false;
+    }
+}
+
+/* Guards as loop bounds: the leading conjuncts of a reduce's or group-by's
+ * `where` that compare index k (static, [0, extent)) with an expression of
+ * outer values (`j <= i`, `j < len[r]`) narrow its loop to where they hold,
+ * so the iterations they rule out are never issued, vectorised or not.
+ * Any of the conjuncts may be applied (outside the bounds the guard is
+ * false), but the first is the only one the reference evaluates at the
+ * loop's first iteration whatever the data (a static space is never
+ * empty): a later one is evaluated only where the earlier hold, so it must
+ * be unable to fault.  The body keeps the whole guard (--dense runs
+ * [0, extent) under it).  Sets *lo and *hi
+ * (registers) and returns whether any conjunct applied. */
+static bool guard_bounds(lower *L, const pat_pattern *pt, int k, int *lo, int *hi, diag_loc loc)
+{
+    const pat_index *ix = &pt->idx[k];
+    if (!pt->where || ix->lo || L->g->opts.no_bounds)
+        return false;
+    const pat_expr *c[16];
+    int n = conjuncts(pt->where, c, 0, 16);
+    if (n > 16)
+        n = 16;
+    bool any = false;
+    for (int q = 0; q < n; q++) {
+        const pat_expr *e = c[q];
+        if (e->kind != PAT_E_BINARY)
+            break;
+        pat_binop op = e->u.binary.op;
+        const pat_expr *a = e->u.binary.lhs, *b = e->u.binary.rhs;
+        if (b->kind == PAT_E_VAR && b->u.var == ix->var) {
+            /* e < j is j > e, and so on */
+            const pat_expr *t = a;
+            a = b;
+            b = t;
+            op = op == PAT_LT ? PAT_GT : op == PAT_LE ? PAT_GE : op == PAT_GT ? PAT_LT : op == PAT_GE ? PAT_LE : op;
+        }
+        bool form = a->kind == PAT_E_VAR && a->u.var == ix->var &&
+                    (op == PAT_LT || op == PAT_LE || op == PAT_GT || op == PAT_GE || op == PAT_EQ) &&
+                    !uses_indices_from(b, pt, k) && !has_pattern(b) && (q == 0 || cannot_fault(b));
+        if (!form)
+            continue;  /* the body's guard applies it */
+        if (k == pt->n_idx - 1 && !has_pattern(pt->body) && counter_only(b))
+            continue;  /* a vector loop: its counter chains skip the vectors it rules out (emu) */
+        int v = lower_scalar(L, b);
+        if (op == PAT_LT || op == PAT_LE || op == PAT_EQ) {
+            /* j < v: hi = min(hi, v);  j <= v: hi = min(hi, min(v, extent - 1) + 1) */
+            int bound = v;
+            if (op != PAT_LT) {
+                int last = emit_const_i(L, ix->extent - 1, loc);
+                bound = emit_op(L, DFG_ADD, PAT_I32, emit_op(L, DFG_MIN, PAT_I32, v, last, DFG_NONE, loc),
+                                emit_const_i(L, 1, loc), DFG_NONE, loc);
+            }
+            *hi = emit_op(L, DFG_MIN, PAT_I32, *hi, bound, DFG_NONE, loc);
+        }
+        if (op == PAT_GT || op == PAT_GE || op == PAT_EQ) {
+            /* j >= v: lo = max(lo, v);  j > v: lo = max(lo, max(v, -1) + 1) */
+            int bound = v;
+            if (op == PAT_GT) {
+                int before = emit_const_i(L, -1, loc);
+                bound = emit_op(L, DFG_ADD, PAT_I32, emit_op(L, DFG_MAX, PAT_I32, v, before, DFG_NONE, loc),
+                                emit_const_i(L, 1, loc), DFG_NONE, loc);
+            }
+            *lo = emit_op(L, DFG_MAX, PAT_I32, *lo, bound, DFG_NONE, loc);
+        }
+        any = true;
+    }
+    return any;
+}
+
 static int open_pattern_loops(lower *L, const pat_pattern *pt, dfg_loop **loops,
                               saved_level *saves, diag_loc loc)
 {
@@ -254,6 +373,7 @@ static int open_pattern_loops(lower *L, const pat_pattern *pt, dfg_loop **loops,
         const pat_index *ix = &pt->idx[k];
         int lo, hi;
         int32_t trip;
+        bool bounded = false;
         if (ix->lo) {
             lo = lower_scalar(L, ix->lo);
             hi = lower_scalar(L, ix->hi);
@@ -262,10 +382,12 @@ static int open_pattern_loops(lower *L, const pat_pattern *pt, dfg_loop **loops,
             lo = emit_const_i(L, 0, loc);
             hi = emit_const_i(L, ix->extent, loc);
             trip = ix->extent;
+            bounded = guard_bounds(L, pt, k, &lo, &hi, pt->where ? pt->where->loc : loc);
         }
         loops[k] = open_loop(L, lo, hi, trip, ix->var->name, &saves[k], ix->var->loc);
         if (!loops[k])
             return -1;
+        loops[k]->bounded = bounded;
         L->slot_reg[ix->var->slot] = loops[k]->counter;
         L->g->regs[loops[k]->counter].name = ix->var->name;
     }
@@ -824,6 +946,15 @@ static bool uses_pattern_indices(const pat_expr *e, const pat_pattern *pt)
     }
 }
 
+/* Does e read index k or a later one of pattern pt? */
+static bool uses_indices_from(const pat_expr *e, const pat_pattern *pt, int from)
+{
+    pat_pattern tail = *pt;
+    tail.idx = pt->idx + from;
+    tail.n_idx = pt->n_idx - from;
+    return uses_pattern_indices(e, &tail);
+}
+
 /* A `where` that does not depend on the reduction's own indices decides
  * for the whole loop: evaluated once before it, it predicates the loop, so
  * the work is skipped instead of masked lane by lane.  Only for static
@@ -838,8 +969,6 @@ static bool hoistable_guard(const pat_pattern *pt)
             return false;
     return !uses_pattern_indices(pt->where, pt);
 }
-
-static bool has_pattern(const pat_expr *e);
 
 /* A `where` on a reduction whose body is itself a loop nest (the blocks of
  * a block-sparse product) is evaluated for every iteration at once, a lane

@@ -63,7 +63,7 @@ static dfg_loop *par_root(dfg_loop *lp)
 
 static bool eligible(const dfg *g, dfg_loop *lp, dfg_loop **loop_of)
 {
-    if (lp->trip < g->opts.par || lp->n_acc || lp->pred != DFG_NONE)
+    if (lp->trip < g->opts.par || lp->n_acc || lp->pred != DFG_NONE || lp->bounded)
         return false;
     for (int k = 0; k < g->n_ops; k++) {
         const dfg_op *op = g->ops[k];

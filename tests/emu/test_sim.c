@@ -345,6 +345,39 @@ static void a_block_guard_is_scanned(void **state)
     emu_result_free(&bad.res);
 }
 
+static void an_index_guard_becomes_a_loop_bound(void **state)
+{
+    (void)state;
+    /* where j <= i on a loop whose body is a loop: the bound narrows the
+     * j loop to 0 .. i, so row i runs i + 1 inner loops (--dense: all 32,
+     * masked); same FLOPs.  And a data-dependent bound (j < len[r]) on a
+     * vector loop issues only the vectors below it. */
+    const char *tri = "input A : f32[32][32]\ninput B : f32[32][32][16]\noutput s : f32[32]\n"
+                      "s = map (i: 32) { reduce (j: 32) + where j <= i { reduce (k: 16) + { A[i][j] * B[i][j][k] } } }\n";
+    emu_opts dense = {.dense = true};
+    run_out sparse = simulate(tri, NULL, 1, true, NULL, NULL, NULL);
+    run_out full = simulate(tri, NULL, 1, true, NULL, NULL, &dense);
+    assert_int_equal(sparse.rc + full.rc, 0);
+    assert_int_equal(sparse.bad + full.bad, 0);
+    /* one k vector per (i, j) on the fixture's 16 lanes: the rows' upper
+     * triangles are the difference */
+    assert_int_equal(full.res.vectors - sparse.res.vectors, 32 * 32 - 32 * 33 / 2);
+    assert_true(sparse.res.cycles < full.res.cycles);
+    assert_int_equal(sparse.res.flops, full.res.flops);
+    const char *len = "input A : f32[8][256]\ninput len : i32[8] in 0 .. 256\noutput s : f32[8]\n"
+                      "s = map (r: 8) { reduce (j: 256) + where j < len[r] { A[r][j] * 2.0 } }\n";
+    run_out lsparse = simulate(len, NULL, 1, true, NULL, NULL, NULL);
+    run_out lfull = simulate(len, NULL, 1, true, NULL, NULL, &dense);
+    assert_int_equal(lsparse.rc + lfull.rc, 0);
+    assert_int_equal(lsparse.bad + lfull.bad, 0);
+    assert_true(lsparse.res.vectors < lfull.res.vectors);
+    assert_int_equal(lsparse.res.flops, lfull.res.flops);
+    emu_result_free(&sparse.res);
+    emu_result_free(&full.res);
+    emu_result_free(&lsparse.res);
+    emu_result_free(&lfull.res);
+}
+
 static void the_estimate_agrees_on_a_dense_kernel(void **state)
 {
     (void)state;
@@ -499,6 +532,7 @@ int main(void)
         cmocka_unit_test(a_buffer_depth_of_one_serialises_a_metapipeline),
         cmocka_unit_test(a_fully_masked_vector_is_not_issued),
         cmocka_unit_test(a_block_guard_is_scanned),
+        cmocka_unit_test(an_index_guard_becomes_a_loop_bound),
         cmocka_unit_test(the_estimate_agrees_on_a_dense_kernel),
         cmocka_unit_test(every_mutation_class_is_caught),
         cmocka_unit_test(a_deadlock_names_who_waits_for_what),
