@@ -99,7 +99,7 @@ typedef struct cli_job {
     const pat_bounds *bounds;  /* the reordering bound of every reference element */
     char *refused;             /* the reason a program that does not fit was refused */
     char *par_bound;           /* --par auto: why more replicas were not taken, or NULL */
-    char *scan_off;            /* why guards are not scanned nor loop bounds (lower.c), or NULL */
+    char *guards_off;          /* why guards are not scanned nor loop bounds (lower.c), or NULL */
     bool par_trial;            /* --par auto is trying a count: one placement attempt */
     double t_lower;
     /* --gains: cycles of each variant over the cycles of this design */

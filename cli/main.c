@@ -659,6 +659,15 @@ static void note_par_bound(cli_job *job, int par, int status, const diag_list *m
     }
 }
 
+/* Has the lowering turned a guard into a scan mask or loop bounds? */
+static bool has_guard_loops(const dfg *g)
+{
+    for (int l = 0; l < g->n_loops; l++)
+        if (g->loops[l]->scan != DFG_NONE || g->loops[l]->bounded)
+            return true;
+    return false;
+}
+
 /* Lower the program with `par` replicas, form and check its units, and
  * (unless check_only) place and route them.  Returns EXIT_OK, EXIT_NOFIT (does not fit, or cannot be
  * routed), EXIT_INPUT or EXIT_USAGE. */
@@ -675,17 +684,14 @@ static int map_job(cli_job *job, arena *a, int par, bool check_only, place_kind 
     diag_list fd;
     diag_init(&fd);
     bool bad = dfg_build_units(g, &fd) != 0 || dfg_check(g, &not_fit, &fd) != 0;
-    int guarded = 0;
-    for (int l = 0; l < g->n_loops; l++)
-        guarded += g->loops[l]->scan != DFG_NONE || g->loops[l]->bounded;
-    free(job->scan_off);
-    job->scan_off = NULL;
-    if (bad && guarded > 0) {
+    free(job->guards_off);
+    job->guards_off = NULL;
+    if (bad && has_guard_loops(g)) {
         /* A scan mask or a bound from a guard is one more scalar input of
          * every unit under its loop: where the graph does not fit, try it
          * with the guards evaluated in each iteration (and say why in the
          * report). */
-        job->scan_off = xstrdup(fd.n > 0 ? fd.items[0].msg : "the graph does not fit with them");
+        job->guards_off = xstrdup(fd.n > 0 ? fd.items[0].msg : "the graph does not fit with them");
         diag_free(&fd);
         diag_init(&fd);
         dop.no_scan = dop.no_bounds = true;
@@ -696,8 +702,8 @@ static int map_job(cli_job *job, arena *a, int par, bool check_only, place_kind 
         }
         bad = dfg_build_units(g, &fd) != 0 || dfg_check(g, &not_fit, &fd) != 0;
         if (bad) {
-            free(job->scan_off);
-            job->scan_off = NULL;
+            free(job->guards_off);
+            job->guards_off = NULL;
         }
     }
     move_diags(d, &fd);
@@ -1014,7 +1020,7 @@ done:
     free(stream_net);
     free(job.refused);
     free(job.par_bound);
-    free(job.scan_off);
+    free(job.guards_off);
     free(kinds);
     free(names);
     free(nets);

@@ -158,8 +158,9 @@ void cli_report_text(FILE *out, const cli_job *job)
     if (job->par_bound)
         fprintf(out, "par auto     %d replica%s; not more: %s\n", g->opts.par, g->opts.par == 1 ? "" : "s",
                 job->par_bound);
-    if (job->scan_off)
-        fprintf(out, "guards       neither scanned nor loop bounds (evaluated in each iteration): with them, %s\n", job->scan_off);
+    if (job->guards_off)
+        fprintf(out, "guards       neither scanned nor loop bounds (evaluated in each iteration): with them, %s\n",
+                job->guards_off);
     report_tiling(out, g);
     if (job->placed) {
         if (job->opts->placement_in)
@@ -388,7 +389,7 @@ json_t *cli_report_json(const cli_job *job, diag_list *d)
         put(b, json_object_get(root, "dfg"), "par_bound",
             job->par_bound ? json_string(job->par_bound) : json_null());
         put(b, json_object_get(root, "dfg"), "scan_off",
-            job->scan_off ? json_string(job->scan_off) : json_null());
+            job->guards_off ? json_string(job->guards_off) : json_null());
     }
     json_t *place = chk(b, json_pack("{s:i, s:s, s:f, s:o, s:f, s:b, s:o}", "attempts", job->place_attempts,
                                      "strategy", o->placement_in ? "replayed" : place_strategy_name(o->place.strategy),

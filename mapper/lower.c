@@ -251,7 +251,8 @@ static int lower_scalar(lower *L, const pat_expr *e);
 static bool uses_indices_from(const pat_expr *e, const pat_pattern *pt, int from);
 static bool has_pattern(const pat_expr *e);
 
-/* The conjuncts of a `where`, left to right (a && b && c). */
+/* The first max conjuncts of a `where`, left to right (a && b && c);
+ * returns how many it stored. */
 static int conjuncts(const pat_expr *e, const pat_expr **out, int n, int max)
 {
     if (e->kind == PAT_E_BINARY && e->u.binary.op == PAT_AND) {
@@ -259,8 +260,8 @@ static int conjuncts(const pat_expr *e, const pat_expr **out, int n, int max)
         return conjuncts(e->u.binary.rhs, out, n, max);
     }
     if (n < max)
-        out[n] = e;
-    return n + 1;
+        out[n++] = e;
+    return n;
 }
 
 /* Can e be evaluated where the reference might not evaluate it: no
@@ -299,16 +300,16 @@ static bool counter_only(const pat_expr *e)
     }
 }
 
-/* Guards as loop bounds: the leading conjuncts of a reduce's or group-by's
- * `where` that compare index k (static, [0, extent)) with an expression of
- * outer values (`j <= i`, `j < len[r]`) narrow its loop to where they hold,
- * so the iterations they rule out are never issued, vectorised or not.
- * Any of the conjuncts may be applied (outside the bounds the guard is
- * false), but the first is the only one the reference evaluates at the
- * loop's first iteration whatever the data (a static space is never
- * empty): a later one is evaluated only where the earlier hold, so it must
- * be unable to fault.  The body keeps the whole guard (--dense runs
- * [0, extent) under it).  Sets *lo and *hi
+/* Guards as loop bounds: the conjuncts of a reduce's or group-by's `where`
+ * (up to the first that is not a binary operation) that compare index k
+ * (static, [0, extent)) with an expression of outer values (`j <= i`,
+ * `j < len[r]`) narrow its loop to where they hold, so the iterations they
+ * rule out are never issued, vectorised or not.  Any such conjunct may be
+ * applied (outside the bounds the guard is false), but the first is the
+ * only one the reference evaluates at the loop's first iteration whatever
+ * the data (a static space is never empty): a later one is evaluated only
+ * where the earlier hold, so it must be unable to fault.  The body keeps
+ * the whole guard (--dense runs [0, extent) under it).  Sets *lo and *hi
  * (registers) and returns whether any conjunct applied. */
 static bool guard_bounds(lower *L, const pat_pattern *pt, int k, int *lo, int *hi, diag_loc loc)
 {
@@ -317,8 +318,6 @@ static bool guard_bounds(lower *L, const pat_pattern *pt, int k, int *lo, int *h
         return false;
     const pat_expr *c[16];
     int n = conjuncts(pt->where, c, 0, 16);
-    if (n > 16)
-        n = 16;
     bool any = false;
     for (int q = 0; q < n; q++) {
         const pat_expr *e = c[q];
