@@ -48,6 +48,7 @@ typedef struct cli_opts {
     bool kernel_baseline;      /* --baseline kernel */
     bool gains;                /* --gains: emulate the variants and report the ratios */
     bool metapipe;
+    bool no_fusion;            /* --no-fusion: every buffer computed by its own definition */
     bool no_tiling;            /* --no-tiling: no tensor in DRAM, so none larger than a PMU */
     int par;                   /* --par N */
     const char *mutate;        /* --mutate SPEC: a fault injected in the mapping (testing aid), or NULL */
@@ -99,13 +100,17 @@ typedef struct cli_job {
     const pat_bounds *bounds;  /* the reordering bound of every reference element */
     char *refused;             /* the reason a program that does not fit was refused */
     char *par_bound;           /* --par auto: why more replicas were not taken, or NULL */
+    char *fusion_off;          /* why the buffers are not fused after all (fuse.c), or NULL */
     char *guards_off;          /* why guards are not scanned nor loop bounds (lower.c), or NULL */
     bool par_trial;            /* --par auto is trying a count: one placement attempt */
     double t_lower;
     /* --gains: cycles of each variant over the cycles of this design */
     bool have_gains;
     double gain_metapipe, gain_sparsity, gain_spatial;
-    int64_t cycles_no_metapipe, cycles_dense, cycles_kernel;
+    double gain_fusion;               /* cycles_no_fusion over the design's, when have_no_fusion */
+    bool have_no_fusion;              /* cycles_no_fusion measured */
+    char *no_fusion_off;              /* why the variant without fusion does not map, or NULL */
+    int64_t cycles_no_metapipe, cycles_dense, cycles_kernel, cycles_no_fusion;
     int64_t cycles_kernel_reconfig;   /* of cycles_kernel: reconfiguring between kernels */
 } cli_job;
 

@@ -50,6 +50,8 @@ static void usage(FILE *out)
           "  --effort E          sa effort multiplier (default 1)\n"
           "  --route-iters N     PathFinder iterations (default 50)\n"
           "  --no-metapipe       run the stages of outer loops one after another\n"
+          "  --no-fusion         compute every buffer in its own definition, held in PMUs, instead\n"
+          "                      of fusing it into the definition that reads it\n"
           "  --no-tiling         keep every tensor in PMUs: refuse one larger than a PMU instead of\n"
           "                      keeping it in DRAM and tiling the definitions that read it\n"
           "  --par N|auto        replicate each definition's outer map loop N ways (default 1);\n"
@@ -160,6 +162,7 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         else if (!strcmp(a, "--strict")) o->strict = true;
         else if (!strcmp(a, "--no-metapipe")) o->metapipe = false;
         else if (!strcmp(a, "--no-tiling")) o->no_tiling = true;
+        else if (!strcmp(a, "--no-fusion")) o->no_fusion = true;
         else if (!strcmp(a, "--map-only")) o->map_only = true;
         else if (!strcmp(a, "--dense")) o->dense = true;
         else if (!strcmp(a, "--par")) {
@@ -472,6 +475,29 @@ static int write_svg(const cli_job *job, diag_list *d)
     return rc;
 }
 
+/* The emulator's view of a placed and routed job: each unit's site and
+ * each stream's net, in arrays the caller frees. */
+static int emu_placement(const cli_job *job, emu_opts *eo, int **site_row, int **site_col, int **stream_net)
+{
+    const dfg *g = job->g;
+    *site_row = xmalloc(((size_t)g->n_units + 1) * sizeof **site_row);
+    *site_col = xmalloc(((size_t)g->n_units + 1) * sizeof **site_col);
+    *stream_net = xmalloc(((size_t)g->n_streams + 1) * sizeof **stream_net);
+    if (!*site_row || !*site_col || !*stream_net)
+        return -1;
+    for (int u = 0; u < g->n_units; u++) {
+        (*site_row)[u] = job->sites.site[job->place.site[u]].row;
+        (*site_col)[u] = job->sites.site[job->place.site[u]].col;
+    }
+    for (int s = 0; s < g->n_streams; s++)
+        (*stream_net)[s] = g->streams[s].net;
+    eo->site_row = *site_row;
+    eo->site_col = *site_col;
+    eo->route = &job->route;
+    eo->stream_net = *stream_net;
+    return 0;
+}
+
 /* One variant of the design: emulate it and check it computes the same. */
 static int variant_cycles(cli_job *job, const pat_values *ref, const emu_opts *eo, const char *what,
                           int64_t *cycles, int64_t *reconfig, diag_list *d)
@@ -494,8 +520,79 @@ static int variant_cycles(cli_job *job, const pat_values *ref, const emu_opts *e
     return rc;
 }
 
-/* --gains: what meta-pipelining, sparsity and spatial execution buy, each a
- * ratio of emulated cycles on the same graph, fabric and data. */
+static int map_job(cli_job *job, arena *a, int par, bool check_only, place_kind **kinds, const char ***names,
+                   place_net **nets, diag_list *d);
+static void reset_mapping(cli_job *job, place_kind **kinds, const char ***names, place_net **nets);
+static bool fused_any(const dfg *g);
+
+/* --gains without fusion: the program mapped again with every buffer in
+ * its own definition (its own lowering, placement and routing, at the
+ * design's replica count), emulated as a design (cycles_no_fusion) and as
+ * kernels (the baseline, one kernel per definition of the program).  When
+ * it does not map, the fusion gain is not measured and the report says
+ * why; the baseline is then the design's graph as kernels. */
+static int unfused_variant(cli_job *job, const pat_values *ref, const emu_opts *base, diag_list *d)
+{
+    arena a;
+    arena_init(&a);
+    dfg g2;
+    cli_opts o2 = *job->opts;
+    o2.no_fusion = true;
+    o2.dump_dfg = o2.svg = o2.json = o2.trace = o2.placement_in = o2.mutate = NULL;
+    cli_job sub = {.opts = &o2, .fab = job->fab, .g = &g2, .outs = job->outs, .prog = job->prog,
+                   .bounds = job->bounds};
+    place_kind *kinds = NULL;
+    const char **names = NULL;
+    place_net *nets = NULL;
+    int *site_row = NULL, *site_col = NULL, *stream_net = NULL;
+    int rc = 0;
+    diag_list md;
+    diag_init(&md);
+    if (place_sites_init(&sub.sites, job->fab) != 0) {
+        rc = diag_error(d, diag_at_file(job->fab->source), "out of memory");
+        goto out;
+    }
+    int st = map_job(&sub, &a, job->g->opts.par, false, &kinds, &names, &nets, &md);
+    if (st != EXIT_OK) {
+        const char *why = "it does not map";
+        for (int k = 0; k < md.n; k++)
+            if (md.items[k].sev == DIAG_ERROR) {
+                why = md.items[k].msg;
+                break;
+            }
+        job->no_fusion_off = xstrdup(why);
+        rc = alloc_failures() > 0 ? diag_error(d, diag_at_file(job->prog->file), "out of memory") : 0;
+        goto out;
+    }
+    emu_opts eo = *base;
+    eo.trace = NULL;
+    if (emu_placement(&sub, &eo, &site_row, &site_col, &stream_net) != 0) {
+        rc = diag_error(d, diag_at_file(job->prog->file), "out of memory");
+        goto out;
+    }
+    rc = variant_cycles(&sub, ref, &eo, "--no-fusion", &job->cycles_no_fusion, NULL, d);
+    eo.kernel_baseline = true;
+    if (rc == 0)
+        rc = variant_cycles(&sub, ref, &eo, "--baseline kernel", &job->cycles_kernel, &job->cycles_kernel_reconfig,
+                            d);
+    job->have_no_fusion = rc == 0;
+out:
+    diag_free(&md);
+    free(site_row);
+    free(site_col);
+    free(stream_net);
+    reset_mapping(&sub, &kinds, &names, &nets);
+    if (sub.sites.site)
+        place_sites_free(&sub.sites);
+    free(sub.guards_off);
+    free(sub.fusion_off);
+    free(sub.par_bound);
+    arena_destroy(&a);
+    return rc;
+}
+
+/* --gains: what meta-pipelining, sparsity, fusion and spatial execution
+ * buy, each a ratio of emulated cycles on the same fabric and data. */
 static int measure_gains(cli_job *job, const pat_values *ref, const emu_opts *base, diag_list *d)
 {
     dfg *g = job->g;
@@ -519,14 +616,26 @@ static int measure_gains(cli_job *job, const pat_values *ref, const emu_opts *ba
     kernel.kernel_baseline = true;
     if (rc == 0)
         rc = variant_cycles(job, ref, &dense, "--dense", &job->cycles_dense, NULL, d);
-    if (rc == 0)
-        rc = variant_cycles(job, ref, &kernel, "--baseline kernel", &job->cycles_kernel, &job->cycles_kernel_reconfig, d);
+    /* Fused, the baseline's kernels are the program's definitions, which
+     * only the unfused mapping has. */
+    bool unfused = rc == 0 && fused_any(g);
+    if (unfused)
+        rc = unfused_variant(job, ref, base, d);
+    else if (rc == 0 && !job->fusion_off && !g->opts.no_fusion && job->prog->n_defs > 1) {
+        /* nothing fused: the design is its own variant without fusion */
+        job->cycles_no_fusion = job->emu.cycles;
+        job->have_no_fusion = true;
+    }
+    if (rc == 0 && !(unfused && job->have_no_fusion))
+        rc = variant_cycles(job, ref, &kernel, "--baseline kernel", &job->cycles_kernel, &job->cycles_kernel_reconfig,
+                            d);
     if (rc != 0 || cyc <= 0)
         return rc;
     job->have_gains = true;
     job->gain_metapipe = (double)job->cycles_no_metapipe / cyc;
     job->gain_sparsity = (double)job->cycles_dense / cyc;
     job->gain_spatial = (double)job->cycles_kernel / cyc;
+    job->gain_fusion = job->have_no_fusion ? (double)job->cycles_no_fusion / cyc : 0.0;
     return 0;
 }
 
@@ -668,6 +777,27 @@ static bool has_guard_loops(const dfg *g)
     return false;
 }
 
+/* Lower, form units and check: 0 when the graph fits, 1 when it does
+ * not, -1 when the program cannot be lowered; diagnostics in fd. */
+static int lower_and_check(cli_job *job, arena *a, const dfg_opts *dop, diag_list *fd)
+{
+    bool not_fit = false;
+    if (dfg_lower(job->g, a, job->prog, job->fab, dop, fd) != 0)
+        return -1;
+    if (dfg_build_units(job->g, fd) != 0 || dfg_check(job->g, &not_fit, fd) != 0)
+        return 1;
+    return 0;
+}
+
+/* Has the lowering fused a buffer into the definition reading it? */
+static bool fused_any(const dfg *g)
+{
+    for (int k = 0; k < g->n_fusion; k++)
+        if (g->fusion[k].into)
+            return true;
+    return false;
+}
+
 /* Lower the program with `par` replicas, form and check its units, and
  * (unless check_only) place and route them.  Returns EXIT_OK, EXIT_NOFIT (does not fit, or cannot be
  * routed), EXIT_INPUT or EXIT_USAGE. */
@@ -677,36 +807,44 @@ static int map_job(cli_job *job, arena *a, int par, bool check_only, place_kind 
     const cli_opts *o = job->opts;
     const fab_fabric *fab = job->fab;
     dfg *g = job->g;
-    dfg_opts dop = {.metapipe = o->metapipe, .lanes = fab->lanes, .par = par, .no_tiling = o->no_tiling};
-    if (dfg_lower(g, a, job->prog, fab, &dop, d) != 0)
-        return EXIT_INPUT;
-    bool not_fit = false;
+    /* The kernel baseline is kernel by kernel: one per definition. */
+    dfg_opts dop = {.metapipe = o->metapipe, .lanes = fab->lanes, .par = par, .no_tiling = o->no_tiling,
+                    .no_fusion = o->no_fusion || o->kernel_baseline};
+    free(job->guards_off);
+    free(job->fusion_off);
+    job->guards_off = job->fusion_off = NULL;
     diag_list fd;
     diag_init(&fd);
-    bool bad = dfg_build_units(g, &fd) != 0 || dfg_check(g, &not_fit, &fd) != 0;
-    free(job->guards_off);
-    job->guards_off = NULL;
-    if (bad && has_guard_loops(g)) {
+    int rc = lower_and_check(job, a, &dop, &fd);
+    /* Fusion and guards turned into loop control are the lowering's
+     * choices, not the program's: where the graph cannot be lowered or
+     * does not fit with them, try it without, fusion first, and say why
+     * in the report. */
+    if (rc != 0 && fused_any(g)) {
+        job->fusion_off = xstrdup(fd.n > 0 ? fd.items[0].msg : "the graph does not fit with it");
+        diag_free(&fd);
+        diag_init(&fd);
+        dop.no_fusion = true;
+        rc = lower_and_check(job, a, &dop, &fd);
+    }
+    if (rc > 0 && has_guard_loops(g)) {
         /* A scan mask or a bound from a guard is one more scalar input of
-         * every unit under its loop: where the graph does not fit, try it
-         * with the guards evaluated in each iteration (and say why in the
-         * report). */
+         * every unit under its loop. */
         job->guards_off = xstrdup(fd.n > 0 ? fd.items[0].msg : "the graph does not fit with them");
         diag_free(&fd);
         diag_init(&fd);
         dop.no_scan = dop.no_bounds = true;
-        not_fit = false;
-        if (dfg_lower(g, a, job->prog, fab, &dop, d) != 0) {
-            diag_free(&fd);
-            return EXIT_INPUT;
-        }
-        bad = dfg_build_units(g, &fd) != 0 || dfg_check(g, &not_fit, &fd) != 0;
-        if (bad) {
-            free(job->guards_off);
-            job->guards_off = NULL;
-        }
+        rc = lower_and_check(job, a, &dop, &fd);
+    }
+    if (rc != 0) {
+        free(job->guards_off);
+        free(job->fusion_off);
+        job->guards_off = job->fusion_off = NULL;
     }
     move_diags(d, &fd);
+    if (rc < 0)
+        return EXIT_INPUT;
+    bool bad = rc > 0;
     if (bad) {
         if (o->dump_dfg && !check_only)
             write_dump(o->dump_dfg, g, job->outs, d);
@@ -926,23 +1064,10 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
     /* 6. Emulate and verify. */
     status = EXIT_INPUT;
     emu_opts eo = {.dense = o->dense, .kernel_baseline = o->kernel_baseline};
-    site_row = xmalloc(((size_t)g.n_units + 1) * sizeof *site_row);
-    site_col = xmalloc(((size_t)g.n_units + 1) * sizeof *site_col);
-    stream_net = xmalloc(((size_t)g.n_streams + 1) * sizeof *stream_net);
-    if (!site_row || !site_col || !stream_net) {
+    if (emu_placement(&job, &eo, &site_row, &site_col, &stream_net) != 0) {
         diag_error(d, diag_at_file(p->file), "out of memory");
         goto done;
     }
-    for (int u = 0; u < g.n_units; u++) {
-        site_row[u] = job.sites.site[job.place.site[u]].row;
-        site_col[u] = job.sites.site[job.place.site[u]].col;
-    }
-    for (int s = 0; s < g.n_streams; s++)
-        stream_net[s] = g.streams[s].net;
-    eo.site_row = site_row;
-    eo.site_col = site_col;
-    eo.route = &job.route;
-    eo.stream_net = stream_net;
     if (o->trace) {
         /* Kept in memory, then joins the run's outputs (all written or none). */
         eo.trace = open_memstream(&trace_buf, &trace_len);
@@ -1021,6 +1146,8 @@ done:
     free(job.refused);
     free(job.par_bound);
     free(job.guards_off);
+    free(job.fusion_off);
+    free(job.no_fusion_off);
     free(kinds);
     free(names);
     free(nets);

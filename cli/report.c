@@ -143,6 +143,61 @@ static void report_tiling(FILE *out, const dfg *g)
     fputs(" (larger than a PMU; read and written by their VAGs)\n", out);
 }
 
+/* The bytes of the buffers fused away, and in *part those of one
+ * iteration's part of each (a register's word, or a tile). */
+static int64_t fused_bytes(const dfg *g, int64_t *part)
+{
+    int64_t whole = 0;
+    if (part)
+        *part = 0;
+    for (int k = 0; k < g->n_fusion && !g->opts.no_fusion; k++) {
+        const dfg_fusion *fu = &g->fusion[k];
+        if (!fu->into)
+            continue;
+        whole += 4 * pat_type_count(&fu->buffer->type);
+        if (part)
+            *part += 4 * pat_type_count(&fu->part);
+    }
+    return whole;
+}
+
+/* fuse.c's choices: each buffer fused into its consumer (by which shared
+ * indices, and what one iteration of them holds) or why not. */
+static void report_fusion(FILE *out, const cli_job *job)
+{
+    const dfg *g = job->g;
+    if (job->fusion_off) {
+        fprintf(out, "fusion       none (every buffer in its own definition): with it, %s\n", job->fusion_off);
+        return;
+    }
+    if (g->opts.no_fusion) {
+        bool any = false;
+        for (int k = 0; k < g->prog->n_defs; k++)
+            any |= g->prog->defs[k]->target->kind == PAT_BUFFER;
+        if (any)
+            fprintf(out, "fusion       none (%s): every buffer in its own definition\n",
+                    job->opts->kernel_baseline ? "--baseline kernel" : "--no-fusion");
+        return;
+    }
+    for (int k = 0; k < g->n_fusion; k++) {
+        const dfg_fusion *fu = &g->fusion[k];
+        fprintf(out, k ? "             %s " : "fusion       %s ", fu->buffer->name);
+        if (!fu->into) {
+            fprintf(out, "not fused: %s\n", fu->why);
+            continue;
+        }
+        fprintf(out, "into %s by (", fu->into->name);
+        for (int j = 0; j < fu->depth; j++)
+            fprintf(out, "%s%s", j ? ", " : "", fu->shared[j]);
+        char ty[64];
+        if (fu->part.rank == 0)
+            fputs("): one element an iteration, in a register (no PMU)\n", out);
+        else
+            fprintf(out, "): a %s tile an iteration, in a PMU the meta-pipeline buffers\n",
+                    pat_type_str(&fu->part, ty, sizeof ty));
+    }
+}
+
 void cli_report_text(FILE *out, const cli_job *job)
 {
     const fab_fabric *f = job->fab;
@@ -161,6 +216,7 @@ void cli_report_text(FILE *out, const cli_job *job)
     if (job->guards_off)
         fprintf(out, "guards       neither scanned nor loop bounds (evaluated in each iteration): with them, %s\n",
                 job->guards_off);
+    report_fusion(out, job);
     report_tiling(out, g);
     if (job->placed) {
         if (job->opts->placement_in)
@@ -220,8 +276,24 @@ void cli_report_text(FILE *out, const cli_job *job)
                      "kernel: %s)\n",
                 job->g->n_defs, (long long)e->reconfig_cycles, (long long)job->fab->reconfig_cycles, reconfig_src);
     if (job->have_gains) {
-        fprintf(out, "gains        meta-pipelining %.2fx, sparsity %.2fx, spatial vs kernel-by-kernel %.2fx\n",
-                job->gain_metapipe, job->gain_sparsity, job->gain_spatial);
+        fprintf(out, "gains        meta-pipelining %.2fx, sparsity %.2fx, ", job->gain_metapipe, job->gain_sparsity);
+        if (job->have_no_fusion)
+            fprintf(out, "fusion %.2fx%s, ", job->gain_fusion, fused_bytes(g, NULL) ? "" : " (nothing fused)");
+        else if (g->prog->n_defs > 1)
+            fputs("fusion not measured, ", out);
+        fprintf(out, "spatial vs kernel-by-kernel %.2fx\n", job->gain_spatial);
+        if (job->have_no_fusion && fused_bytes(g, NULL)) {
+            int64_t part = 0, whole = fused_bytes(g, &part);
+            fprintf(out, "             without fusion: %lld cycles (mapped on its own); fused, %lld KiB of buffers are "
+                         "never held whole (%lld KiB of tiles an iteration instead)\n",
+                    (long long)job->cycles_no_fusion, (long long)(whole / 1024), (long long)((part + 1023) / 1024));
+        } else if (job->no_fusion_off)
+            fprintf(out, "             fusion not measured: without it the program does not map: %s\n",
+                    job->no_fusion_off);
+        else if (!job->have_no_fusion && g->prog->n_defs > 1)
+            fprintf(out, "             fusion not measured: %s\n",
+                    job->fusion_off ? "nothing is fused (see the fusion line)"
+                                    : g->opts.no_fusion ? "fusion is off" : "nothing to fuse");
         if (job->cycles_kernel_reconfig > 0 && e->cycles > 0)
             fprintf(out, "             kernel-by-kernel: %lld cycles, %lld of them reconfiguring (%lld per kernel: "
                          "%s); without them %.2fx\n",
@@ -260,6 +332,25 @@ static void push(jbuild *b, json_t *arr, json_t *v)
 {
     if (json_array_append_new(arr, v) != 0)
         b->ok = false;
+}
+
+/* The same for the JSON report. */
+static json_t *fusion_json(jbuild *b, const cli_job *job)
+{
+    const dfg *g = job->g;
+    json_t *arr = chk(b, json_array());
+    for (int k = 0; arr && k < g->n_fusion && !g->opts.no_fusion; k++) {
+        const dfg_fusion *fu = &g->fusion[k];
+        json_t *shared = chk(b, json_array());
+        for (int j = 0; shared && j < fu->depth; j++)
+            push(b, shared, json_string(fu->shared[j]));
+        char ty[64];
+        push(b, arr, json_pack("{s:s, s:o, s:o, s:o, s:o}", "buffer", fu->buffer->name, "into",
+                               fu->into ? json_string(fu->into->name) : json_null(), "shared", shared, "part",
+                               fu->into ? json_string(pat_type_str(&fu->part, ty, sizeof ty)) : json_null(),
+                               "why", fu->why ? json_string(fu->why) : json_null()));
+    }
+    return arr;
 }
 
 static json_t *tiling_json(jbuild *b, const dfg *g)
@@ -374,7 +465,7 @@ json_t *cli_report_json(const cli_job *job, diag_list *d)
         push(b, bw, json_integer((json_int_t)e->dram_window_bytes[w]));
     json_t *root = chk(b, json_pack(
         "{s:s, s:{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f}, "
-        "s:{s:I, s:s, s:b, s:i, s:f, s:f, s:b, s:b, s:i}, "
+        "s:{s:I, s:s, s:b, s:i, s:f, s:f, s:b, s:b, s:i, s:b}, "
         "s:{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}}",
         "program", job->prog->file,
         "fabric", "name", f->name, "source", f->source, "rows", f->rows, "cols", f->cols, "pcus", f->n_pcus,
@@ -383,6 +474,7 @@ json_t *cli_report_json(const cli_job *job, diag_list *d)
         "options", "seed", (json_int_t)o->seed, "place", place_strategy_name(o->place.strategy), "metapipe",
         o->metapipe, "route_iters", o->route.max_iters, "time_limit", o->place.time_limit, "effort",
         o->place.effort, "dense", o->dense, "kernel_baseline", o->kernel_baseline, "par", o->par,
+        "no_fusion", o->no_fusion,
         "dfg", "pcus", g->n_pcus, "pmus", g->n_pmus, "ags", g->n_ags, "streams", g->n_streams, "loops",
         g->n_loops, "operations", g->n_ops, "par", g->opts.par, "par_loops", g->n_par_loops));
     if (root) {
@@ -390,6 +482,9 @@ json_t *cli_report_json(const cli_job *job, diag_list *d)
             job->par_bound ? json_string(job->par_bound) : json_null());
         put(b, json_object_get(root, "dfg"), "scan_off",
             job->guards_off ? json_string(job->guards_off) : json_null());
+        put(b, json_object_get(root, "dfg"), "fusion", fusion_json(b, job));
+        put(b, json_object_get(root, "dfg"), "fusion_off",
+            job->fusion_off ? json_string(job->fusion_off) : json_null());
     }
     json_t *place = chk(b, json_pack("{s:i, s:s, s:f, s:o, s:f, s:b, s:o}", "attempts", job->place_attempts,
                                      "strategy", o->placement_in ? "replayed" : place_strategy_name(o->place.strategy),
@@ -442,17 +537,20 @@ json_t *cli_report_json(const cli_job *job, diag_list *d)
     json_decref(verdicts);
     if (job->have_gains)
         put(b, root, "gains",
-            json_pack("{s:f, s:f, s:f, s:f, s:n, s:{s:I, s:I, s:I, s:I}, s:{s:I, s:b}}", "metapipe",
+            json_pack("{s:f, s:f, s:f, s:f, s:o, s:{s:I, s:o, s:I, s:I, s:I}, s:{s:I, s:b}, s:o}", "metapipe",
                       job->gain_metapipe, "sparsity", job->gain_sparsity, "spatial", job->gain_spatial,
                       "spatial_without_reconfig",
                       job->emu.cycles > 0 ? (double)(job->cycles_kernel - job->cycles_kernel_reconfig) /
                                                 (double)job->emu.cycles
                                           : 0.0,
-                      "fusion", "variant_cycles", "no_metapipe", (json_int_t)job->cycles_no_metapipe, "dense",
+                      "fusion", job->have_no_fusion ? json_real(job->gain_fusion) : json_null(), "variant_cycles", "no_metapipe",
+                      (json_int_t)job->cycles_no_metapipe, "no_fusion",
+                      job->have_no_fusion ? json_integer((json_int_t)job->cycles_no_fusion) : json_null(), "dense",
                       (json_int_t)job->cycles_dense, "kernel_baseline", (json_int_t)job->cycles_kernel,
                       "kernel_baseline_reconfig", (json_int_t)job->cycles_kernel_reconfig, "reconfig",
                       "cycles_per_kernel", (json_int_t)job->fab->reconfig_cycles, "assumed",
-                      !job->fab->reconfig_given));
+                      !job->fab->reconfig_given, "no_fusion_off",
+                      job->no_fusion_off ? json_string(job->no_fusion_off) : json_null()));
     put(b, root, "tiling", tiling_json(b, g));
     put(b, root, "refused",
         job->refused ? json_pack("{s:i, s:s}", "exit", EXIT_NOFIT, "reason", job->refused) : json_null());

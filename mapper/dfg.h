@@ -260,6 +260,16 @@ typedef struct dfg_def {
     double tile_est_traffic; /* ... and its DRAM bytes */
 } dfg_def;
 
+/* A buffer and its fusion into the next definition (fuse.c), or why not. */
+typedef struct dfg_fusion {
+    const pat_decl *buffer;
+    const pat_decl *into;  /* the definition that computes it now, or NULL when not fused */
+    int depth;             /* the leading map indices producer and consumer share */
+    const char *shared[PAT_MAX_RANK];  /* their names (the consumer's) */
+    pat_type part;         /* what one iteration of them computes: a scalar, or a tile */
+    const char *why;       /* not fused: the reason */
+} dfg_fusion;
+
 typedef struct dfg_opts {
     bool metapipe;         /* overlap the child loops of an outer loop (default on) */
     int lanes;             /* from the fabric */
@@ -267,6 +277,7 @@ typedef struct dfg_opts {
     bool no_tiling;        /* --no-tiling: keep every tensor in PMUs (refused when one does not fit) */
     bool no_scan;          /* guard block loops by lane instead of scanning a mask (lower.c) */
     bool no_bounds;        /* keep index guards (`where j <= i`) as guards, not loop bounds */
+    bool no_fusion;        /* --no-fusion: every definition its own pipelines, buffers in PMUs */
 } dfg_opts;
 
 typedef struct dfg {
@@ -284,7 +295,9 @@ typedef struct dfg {
     int n_mems, cap_mems;
     dfg_mem *mems;
     int n_defs;
-    dfg_def *defs;
+    dfg_def *defs;         /* the definitions as lowered: after fusion, fewer than the program's */
+    int n_fusion;
+    dfg_fusion *fusion;    /* every buffer: fused into its consumer or why not */
 
     int n_units, cap_units;
     dfg_unit *units;
@@ -293,6 +306,11 @@ typedef struct dfg {
     int n_pcus, n_pmus, n_ags;   /* units by kind */
     int n_par_loops;             /* loops replicated by --par */
 } dfg;
+
+/* Fusion (fuse.c): p with every buffer that can be computed inside the
+ * definition reading it moved there; p itself when none can; NULL when
+ * out of memory.  *fu lists every buffer (fused or why not). */
+const pat_program *dfg_fuse(const pat_program *p, arena *a, int64_t pmu_bytes, dfg_fusion **fu, int *n_fu);
 
 /* Lower a checked program into the loop program and its memories.
  * Returns 0, or -1 with a diagnostic for a construct it cannot lower

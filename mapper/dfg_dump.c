@@ -146,6 +146,20 @@ void dfg_dump_text(FILE *out, const dfg *g)
             continue;
         char t[96];
         static const char *const kinds[] = {"input", "output", "buffer", "scratch"};
+        const dfg_fusion *fu = NULL;
+        for (int k = 0; k < g->n_fusion && mm->decl && !g->opts.no_fusion; k++)
+            if (g->fusion[k].buffer == mm->decl && g->fusion[k].into)
+                fu = &g->fusion[k];
+        if (fu) {
+            char p[96];
+            fprintf(out, "mem buffer %s %s fused into %s by (", mm->name, pat_type_str(&mm->type, t, sizeof t),
+                    fu->into->name);
+            for (int j = 0; j < fu->depth; j++)
+                fprintf(out, "%s%s", j ? ", " : "", fu->shared[j]);
+            fprintf(out, "): no memory of its own, %s an iteration\n",
+                    fu->part.rank ? pat_type_str(&fu->part, p, sizeof p) : "a register");
+            continue;
+        }
         if (mm->dram) {
             fprintf(out, "mem %s %s %s in DRAM (%lld KiB: larger than a PMU), accessed by its VAG\n",
                     kinds[mm->kind], mm->name, pat_type_str(&mm->type, t, sizeof t),

@@ -2020,6 +2020,13 @@ int dfg_lower(dfg *g, arena *a, const pat_program *p, const fab_fabric *f,
         else if (f && !g->opts.no_tiling && g->mems[k].bytes > (int64_t)f->pmu_kib * 1024)
             g->mems[k].dram = true;
     }
+    /* Fusion first: the definitions lowered are the fused ones; the
+     * declarations (and so the memories) stay the program's. */
+    if (!g->opts.no_fusion) {
+        p = dfg_fuse(p, a, f ? (int64_t)f->pmu_kib * 1024 : 0, &g->fusion, &g->n_fusion);
+        if (!p)
+            return diag_error(d, diag_at_file(g->prog->file), "out of memory while fusing");
+    }
     g->defs = arena_calloc(a, (size_t)(p->n_defs ? p->n_defs : 1), sizeof *g->defs);
     if (!g->defs)
         return diag_error(d, diag_at_file(p->file), "out of memory while lowering");

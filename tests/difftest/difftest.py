@@ -5,7 +5,7 @@ interpreter by `rdumap P.pat --fabric F --seed S`, and the outcome classed.
 
 usage: difftest.py RDUMAP FABRIC SEEDS [--jobs N] [--bugs DIR] [--minimise]
                    [--min-tries N] [--timeout S] [--verbose] [--self-check]
-                   [--avoid-tiny] [--as-bug CLASS] [--pass ARG]...
+                   [--avoid-tiny] [--fusion] [--as-bug CLASS] [--pass ARG]...
   SEEDS   a range A..B (B exclusive), a comma list, or @FILE (one seed a line,
           '#' comments)
 
@@ -36,6 +36,8 @@ takes seconds per program under the sanitizers).
 
 --as-bug CLASS treats CLASS (nofit, near-miss, ref-error) as a BUG, e.g. to
 minimise a program that does not fit.
+
+--fusion generates chains of buffers that rdumap fuses (progfuzz.py).
 
 --avoid-tiny generates programs without tiny tiles inside loops (see
 progfuzz.generate), to look past that known bug.
@@ -147,15 +149,15 @@ def signature(cls, detail):
 
 
 class Case:
-    def __init__(self, seed, avoid_tiny=False):
+    def __init__(self, seed, avoid_tiny=False, fusion=False):
         self.seed = seed
-        self.prog = progfuzz.generate(seed, avoid_tiny)
+        self.prog = progfuzz.generate(seed, avoid_tiny, fusion)
         self.text = self.prog.render()
         self.meta = self.prog.meta()
 
 
 def run_case(args, seed, workdir):
-    c = Case(seed, args.avoid_tiny)
+    c = Case(seed, args.avoid_tiny, args.fusion)
     cls, detail = outcome(args, c.text, seed, c.meta, workdir)
     return seed, cls, detail, c
 
@@ -387,6 +389,7 @@ def parse_args(argv):
     a.jobs, a.bugs, a.minimise, a.timeout, a.verbose, a.min_tries = 2, None, False, 60.0, False, 300
     a.self_check = False
     a.avoid_tiny = False
+    a.fusion = False
     a.as_bug = []
     i = 0
     while i < len(argv):
@@ -409,6 +412,8 @@ def parse_args(argv):
             a.as_bug.append(argv[i + 1]); i += 1
         elif x == '--avoid-tiny':
             a.avoid_tiny = True
+        elif x == '--fusion':
+            a.fusion = True
         elif x == '--self-check':
             a.self_check = True
         else:

@@ -2,7 +2,7 @@
 """progfuzz.py — random, well-typed, valid `.pat` programs for differential
 testing of rdumap (reference interpreter vs emulated mapped graph).
 
-usage: progfuzz.py SEED [--avoid-tiny] [--meta]
+usage: progfuzz.py SEED [--avoid-tiny] [--fusion] [--meta]
   prints the program of SEED (with --meta: with its metadata, as JSON);
   --avoid-tiny: see generate()
 
@@ -166,9 +166,11 @@ class Ctx:
 # ---------------------------------------------------------------- generator
 
 class Gen:
-    def __init__(self, seed, avoid_tiny=False):
+    def __init__(self, seed, avoid_tiny=False, fusion=False):
         self.seed = seed
         self.avoid_tiny = avoid_tiny
+        self.fusion = fusion
+        self.hint = None        # fusion: {'buf', 'dims', 'vars'} of the buffer the next map reads
         self.r = random.Random(seed)
         self.tensors = []       # inputs and definitions so far
         self.consts = []        # (name, value)
@@ -376,14 +378,26 @@ class Gen:
             return Node(['((', v, ' %% %d + %d) %% %d)' % (d, d, d)], I32, (), (0, d - 1))
         return Node(['min(max(', v, ', 0), %d)' % (d - 1)], I32, (), (max(0, min(lo, d - 1)), max(0, min(hi, d - 1))))
 
+    def hinted(self, t):
+        return self.hint is not None and t['name'] == self.hint['buf']
+
     def access(self, t, ctx, depth=2):
         """Read one element of tensor t (indices in bounds)."""
         if not t['shape']:
             n = Node([t['name']], t['elem'], (), t['ival'], t['exact'], 'tensor')
         else:
             parts = [t['name']]
-            for d in t['shape']:
-                parts += ['[', self.gen_index(d, ctx, depth), ']']
+            # fusion: read the buffer at the consumer's own leading indices
+            lead = []
+            if self.hinted(t) and self.chance(0.85):
+                for v in self.hint['vars']:
+                    if ctx.lookup(v) is None or ctx.lookup(v)['kind'] != 'idx':
+                        break
+                    lead.append(v)
+                if lead and self.chance(0.3):
+                    lead = lead[:self.r.randint(1, len(lead))]
+            for q, d in enumerate(t['shape']):
+                parts += ['[', lead[q] if q < len(lead) else self.gen_index(d, ctx, depth), ']']
             n = Node(parts, t['elem'], (), t['ival'], t['exact'], 'access')
         if t['elem'] == F32:
             n = self.cap(n, ctx)
@@ -510,7 +524,7 @@ class Gen:
                 opts.append(('cast', e))
         for t in ctx.tensors():
             if t['elem'] == F32 and (t['exact'] or not exact):
-                opts += [('acc', t)] * 3
+                opts += [('acc', t)] * (12 if self.hinted(t) else 3)
         opts.append(('lit',))
         c = self.pick(opts)
         if c[0] == 'let':
@@ -646,7 +660,7 @@ class Gen:
                 opts.append(('letrow', e))
         for t in ctx.tensors():
             if t['elem'] == I32:
-                opts += [('acc', t)] * 2
+                opts += [('acc', t)] * (8 if self.hinted(t) else 2)
         opts.append(('lit',))
         c = self.pick(opts)
         if c[0] == 'var':
@@ -995,8 +1009,16 @@ class Gen:
         if ctx.iters * n > BUDGET:
             return None
         parts, entries = [], []
+        # fusion: the consumer's map; its leading indices matching the
+        # buffer's dimensions are the ones its reads use
+        claim = self.hint is not None and self.hint['vars'] is None and ctx.iters == 1
+        if claim:
+            self.hint['vars'] = []
         for d in outer:
             name = self.fresh(self.pick(['i', 'j', 'k', 'r', 'c']))
+            if claim and len(self.hint['vars']) < len(self.hint['dims']) and \
+                    self.hint['dims'][len(self.hint['vars'])] == d and len(self.hint['vars']) == len(entries):
+                self.hint['vars'].append(name)
             if parts:
                 parts.append(', ')
             parts.append('%s: %s' % (name, self.dim_text(d)))
@@ -1101,17 +1123,26 @@ class Gen:
     # -- program
     def make_defs(self):
         r = self.r
-        ndefs = self.pick([1, 2, 2, 3, 3, 4])
+        ndefs = self.pick([2, 3, 3, 4]) if self.fusion else self.pick([1, 2, 2, 3, 3, 4])
+        prev = None
         for i in range(ndefs):
             last = i == ndefs - 1
             elem = F32 if self.chance(0.7) else I32
-            rank = self.pick([0, 1, 1, 2, 2, 3])
+            rank = self.pick([1, 1, 2, 2, 3]) if self.fusion else self.pick([0, 1, 1, 2, 2, 3])
             shape = tuple(self.small_dim(24 if rank < 3 else 8) for _ in range(rank))
-            kind = 'output' if last or self.chance(0.6) else 'buffer'
+            kind = 'output' if last or self.chance(0.3 if self.fusion else 0.6) else 'buffer'
             name = self.fresh('Y' if kind == 'output' else 'B')
             ctx = Ctx(self, [], 1, self.pick([2, 3, 3, 4]), MAG)
+            allow = None
+            if self.fusion:
+                # a map after a map-defined buffer, over its first dimension
+                self.hint = None
+                if prev is not None:
+                    shape = (prev['shape'][0],) + shape[1:]
+                    self.hint = {'buf': prev['name'], 'dims': prev['shape'], 'vars': None}
+                allow = ('map',)
             if shape:
-                node = self.gen_value(elem, shape, ctx, False)
+                node = self.gen_value(elem, shape, ctx, False, allow)
             else:
                 # a scalar definition: mostly a reduction
                 node = None
@@ -1123,6 +1154,7 @@ class Gen:
                 if node is None:
                     node = self.gen_scalar(elem, ctx, False)
             self.defs.append({'name': name, 'kind': kind, 'elem': elem, 'shape': shape, 'node': node})
+            prev = {'name': name, 'shape': shape} if self.fusion and kind == 'buffer' and shape else None
             self.tensors.append({'name': name, 'elem': elem, 'shape': shape, 'ival': node.ival,
                                  'exact': node.exact, 'input': False})
 
@@ -1180,19 +1212,22 @@ class Program:
                             for d in self.defs if d['kind'] == 'output'}}
 
 
-def generate(seed, avoid_tiny=False):
+def generate(seed, avoid_tiny=False, fusion=False):
     """The program of seed.  avoid_tiny keeps every tensor materialised
     inside a loop (a row `let`, an indexed pattern) above 8 elements: it
     steers around a known rdumap bug (tiny unrolled tiles shared by the
-    lanes) to look for others; the seeds then give other programs."""
-    return Gen(seed, avoid_tiny).generate()
+    lanes) to look for others; the seeds then give other programs.
+    fusion makes chains of map-defined buffers, each read by the next
+    definition, a map, mostly at its own leading indices (what fuse.c
+    fuses); the seeds then give other programs."""
+    return Gen(seed, avoid_tiny, fusion).generate()
 
 
 def main(argv):
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
         return 4
-    p = generate(int(argv[1]), '--avoid-tiny' in argv)
+    p = generate(int(argv[1]), '--avoid-tiny' in argv, '--fusion' in argv)
     if '--meta' in argv:
         print(json.dumps({'program': p.render(), **p.meta()}, indent=1))
     else:

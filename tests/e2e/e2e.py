@@ -8,6 +8,7 @@ usage: e2e.py RDUMAP SOURCE_ROOT GROUP [FABRIC]
   GROUP nofit            programs too big for tiny.cfg exit 2 with the reason
   GROUP tiling           every example on 8 KiB PMUs (tensors in DRAM, tiled), four
                          in every mode; the tiling in the report, the JSON, the dump
+  GROUP fusion           fusion across definitions: the report, the gain, --no-fusion, every mode
   GROUP errors           bad input of every kind: message, exit code, no output
   GROUP report           the JSON contract, determinism, --out, --mutate
   GROUP sim              the cycle-level simulation: --trace, every --mutate class caught
@@ -533,7 +534,60 @@ def reference():
         check(same_data and pa != pb, "--seed-place changes the placement, not the data")
 
 
+def fusion():
+    """Fusion across definitions: what is fused and why not, the gain, the
+    switch, and every mode on the examples that fuse."""
+    fused = {"mlp.pat": "Hd into Y by (b)", "attention.pat": "S into O by (i)",
+             "blocksparse.pat": "XU into Y by (m)"}
+    with tempfile.TemporaryDirectory() as d:
+        for fab in ("sn10.cfg", "plasticine.cfg"):
+            for name, line in fused.items():
+                j = os.path.join(d, "f.json")
+                rc, out, err = run(path("examples", name), "--fabric", path("fabric", fab), "--gains", "--json", j,
+                                   "--place", "greedy")
+                r = json.load(open(j)) if rc == 0 else {}
+                g = r.get("gains") or {}
+                check(rc == 0 and " " + line + ": a f32[" in out and "mapped and verified" in out,
+                      f"{name} on {fab}: {line}: exit {rc} {err[:300]}")
+                into = [f for f in r.get("dfg", {}).get("fusion", []) if f["into"]]
+                check(len(into) == 1 and (g.get("fusion") or 0) > 1.0 and
+                      g["variant_cycles"]["no_fusion"] > r["emu"]["cycles"] and
+                      "without fusion: %d cycles" % g["variant_cycles"]["no_fusion"] in out,
+                      f"{name} on {fab}: the fusion gain is measured: {g.get('fusion')} {into}")
+        # what is not fused says why
+        rc, out, err = run(path("examples", "logreg.pat"), "--map-only")
+        check(rc == 0 and "fusion       p not fused: 'gbias' reads it as well as 'grad'" in out,
+              f"logreg's p is not fused, and the report says why: {out[:500]}")
+        rc, out, err = run(path("examples", "model", "ffn_1024.pat"), "--map-only", "--place", "greedy")
+        check(rc == 0 and "H not fused: 'W1' is larger than a PMU and kept in DRAM" in out,
+              f"a definition tiled through DRAM is not fused: {out[:500]}")
+        # the dump: the buffer has no memory, its row is a double-buffered tile
+        rc, out, err = run(path("examples", "mlp.pat"), "--map-only", "--dump-dfg", "-", "--place", "greedy")
+        m = re.search(r"mem scratch (Y\.Hd@\d+:\d+) f32\[256\] depth 2", out)
+        check(rc == 0 and "mem buffer Hd f32[64][256] fused into Y by (b): no memory of its own" in out and m,
+              f"--dump-dfg shows the fused buffer and its tile: {out[:700]}")
+        # the tile rotated early is a wrong output
+        if m:
+            rc, out, err = run(path("examples", "mlp.pat"), "--mutate", "buffer:" + m.group(1), "--place", "greedy")
+            check(rc == 3 and "VERIFICATION FAILED" in out, f"--mutate buffer:{m.group(1)} is caught: exit {rc}")
+        # --no-fusion: every buffer in its own definition, in a PMU
+        j = os.path.join(d, "n.json")
+        rc, out, err = run(path("examples", "mlp.pat"), "--no-fusion", "--json", j, "--place", "greedy")
+        r = json.load(open(j)) if rc == 0 else {}
+        check(rc == 0 and "fusion       none (--no-fusion)" in out and r["dfg"]["fusion"] == []
+              and r["options"]["no_fusion"] is True and "mapped and verified" in out,
+              f"--no-fusion keeps Hd in its own definition: exit {rc} {out[:300]}")
+    # every mode, fused and not, on the examples that fuse
+    modes = (["--par", "4"], ["--no-metapipe"], ["--dense"], ["--baseline", "kernel"], ["--no-fusion", "--par", "2"],
+             ["--no-fusion", "--no-metapipe"], ["--no-fusion", "--dense"])
+    for fab in ("sn10.cfg", "plasticine.cfg"):
+        for name in fused:
+            for mode in modes:
+                rc, out, err = run(path("examples", name), "--fabric", path("fabric", fab), "--place", "greedy", *mode)
+                check(rc == 0 and "mapped and verified" in out, f"{name} on {fab} {' '.join(mode)}: exit {rc} {err[:300]}")
+
+
 {"examples": lambda: examples(sys.argv[4]), "sim": sim, "par": lambda: examples(sys.argv[4], "--par", "4", "--place", "greedy"), "strategies": lambda: strategies(sys.argv[4]), "nofit": nofit, "tiling": tiling, "errors": errors, "report": report,
- "reference": reference}[GROUP]()
+ "reference": reference, "fusion": fusion}[GROUP]()
 print(f"{len(FAILS)} failed")
 sys.exit(1 if FAILS else 0)

@@ -16,6 +16,7 @@ const char *fixture_fabric_text =
     "[dram]\nagcus = 8\ngbps = 32\n";
 
 bool fixture_no_tiling;
+bool fixture_no_fusion;
 
 int fixture_map(fixture *fx, const char *src, const char *fabric_text, bool metapipe)
 {
@@ -33,7 +34,8 @@ int fixture_map_par(fixture *fx, const char *src, const char *fabric_text, bool 
     if (!fx->prog)
         return 0;
     fx->stage = 1;
-    dfg_opts o = {.metapipe = metapipe, .lanes = fx->fab.lanes, .par = par, .no_tiling = fixture_no_tiling};
+    dfg_opts o = {.metapipe = metapipe, .lanes = fx->fab.lanes, .par = par, .no_tiling = fixture_no_tiling,
+                  .no_fusion = fixture_no_fusion};
     if (dfg_lower(&fx->g, &fx->a, fx->prog, &fx->fab, &o, &fx->d) != 0)
         return fx->stage;
     fx->stage = 2;

@@ -27,6 +27,8 @@ typedef struct fixture {
 
 /* --no-tiling for the next fixture_map (false by default). */
 extern bool fixture_no_tiling;
+/* --no-fusion for the next fixture_map (false by default). */
+extern bool fixture_no_fusion;
 
 /* Parse `src` and map it onto the fabric `fabric_text` (NULL: the fixture
  * fabric) up to the check.  Returns the stage reached. */

@@ -271,6 +271,102 @@ static void a_wrong_tiled_mapping_fails_verification(void **state)
     fixture_free(&fx);
 }
 
+/* The memory of declaration `name`. */
+static const dfg_mem *decl_mem(const fixture *fx, const char *name)
+{
+    for (int m = 0; m < fx->g.n_mems; m++)
+        if (fx->g.mems[m].decl && !strcmp(fx->g.mems[m].decl->name, name))
+            return &fx->g.mems[m];
+    return NULL;
+}
+
+/* The fusion record of buffer `name`. */
+static const dfg_fusion *fusion_of(const fixture *fx, const char *name)
+{
+    for (int k = 0; k < fx->g.n_fusion; k++)
+        if (!strcmp(fx->g.fusion[k].buffer->name, name))
+            return &fx->g.fusion[k];
+    return NULL;
+}
+
+static void an_element_wise_chain_fuses_into_registers(void **state)
+{
+    (void)state;
+    const char *src = "const N = 64\ninput x : f32[N]\nbuffer a : f32[N]\nbuffer b : i32[N]\noutput y : f32[N]\n"
+                      "a = map (i: N) { exp(x[i]) }\nb = map (i: N) { i32(a[i] * 4.0) }\n"
+                      "y = map (i: N) { f32(b[i]) + a[i] * 0.5 }\n";
+    fixture fx;
+    /* a is read by y as well as b: it stays; b fuses into y */
+    assert_int_equal(fixture_map(&fx, src, NULL, true), 4);
+    assert_int_equal(fx.g.n_defs, 2);
+    const dfg_fusion *fa = fusion_of(&fx, "a"), *fb = fusion_of(&fx, "b");
+    assert_non_null(fa);
+    assert_null(fa->into);
+    assert_non_null(strstr(fa->why, "'y' reads it as well as 'b'"));
+    assert_non_null(fb);
+    assert_string_equal(fb->into->name, "y");
+    assert_int_equal(fb->depth, 1);
+    assert_int_equal(fb->part.rank, 0);
+    assert_int_equal(decl_mem(&fx, "b")->vpmu, DFG_NONE);
+    assert_true(decl_mem(&fx, "a")->vpmu != DFG_NONE);
+    assert_int_equal(fixture_compare(&fx, NULL), 0);
+    int pmus = fx.g.n_pmus;
+    fixture_free(&fx);
+    fixture_no_fusion = true;
+    assert_int_equal(fixture_map(&fx, src, NULL, true), 4);
+    fixture_no_fusion = false;
+    assert_int_equal(fx.g.n_defs, 3);
+    assert_int_equal(fx.g.n_fusion, 0);
+    assert_true(decl_mem(&fx, "b")->vpmu != DFG_NONE);
+    assert_int_equal(fx.g.n_pmus, pmus + 1);
+    assert_int_equal(fixture_compare(&fx, NULL), 0);
+    fixture_free(&fx);
+}
+
+static void a_row_fusion_double_buffers_its_tile(void **state)
+{
+    (void)state;
+    const char *src = "input X : f32[16][32]\ninput W1 : f32[32][32]\ninput W2 : f32[32][16]\n"
+                      "buffer H : f32[16][32]\noutput Y : f32[16][16]\n"
+                      "H = map (b: 16, h: 32) { max(reduce (i: 32) + { X[b][i] * W1[i][h] }, 0.0) }\n"
+                      "Y = map (b: 16, o: 16) { reduce (h: 32) + { H[b][h] * W2[h][o] } }\n";
+    fixture fx;
+    assert_int_equal(fixture_map(&fx, src, NULL, true), 4);
+    const dfg_fusion *fh = fusion_of(&fx, "H");
+    assert_non_null(fh);
+    assert_string_equal(fh->into->name, "Y");
+    assert_int_equal(fh->depth, 1);
+    assert_string_equal(fh->shared[0], "b");
+    assert_int_equal(fh->part.rank, 1);
+    assert_int_equal(fh->part.dims[0], 32);
+    assert_int_equal(decl_mem(&fx, "H")->vpmu, DFG_NONE);
+    /* H's row lives in a scratch tile that the meta-pipeline over b
+     * double-buffers: written in one stage, read in the next */
+    const dfg_mem *tile = NULL;
+    for (int m = 0; m < fx.g.n_mems; m++)
+        if (fx.g.mems[m].kind == DFG_MEM_SCRATCH && !strncmp(fx.g.mems[m].name, "Y.H@", 4))
+            tile = &fx.g.mems[m];
+    assert_non_null(tile);
+    assert_int_equal(tile->type.rank, 1);
+    assert_int_equal(tile->depth, 2);
+    long long fused = 0, unfused = 0;
+    assert_int_equal(fixture_compare(&fx, &fused), 0);
+    /* rotated early, the tile is overwritten before it is read: caught */
+    char spec[128];
+    snprintf(spec, sizeof spec, "buffer:%s", tile->name);
+    assert_int_equal(dfg_mutate(&fx.g, spec, &fx.d), 0);
+    assert_true(fixture_compare(&fx, NULL) > 0);
+    fixture_free(&fx);
+    fixture_no_fusion = true;
+    assert_int_equal(fixture_map(&fx, src, NULL, true), 4);
+    fixture_no_fusion = false;
+    assert_true(decl_mem(&fx, "H")->vpmu != DFG_NONE);
+    assert_int_equal(fixture_compare(&fx, &unfused), 0);
+    /* producer and consumer overlap row by row */
+    assert_true(fused < unfused);
+    fixture_free(&fx);
+}
+
 static void more_pipelines_than_pcus_does_not_fit(void **state)
 {
     (void)state;
@@ -283,10 +379,20 @@ static void more_pipelines_than_pcus_does_not_fit(void **state)
     const char *fab = "[fabric]\nname=t\nrows=2\ncols=2\nclock_mhz=1000\n[pcu]\nlanes=4\nstages=4\n"
                       "[pmu]\nkib=64\nbanks=4\n[network]\nvector_links=4\nscalar_links=4\n[dram]\nagcus=4\ngbps=10\n";
     fixture fx;
+    fixture_no_fusion = true;
     assert_int_equal(fixture_map(&fx, src, fab, true), 3);
+    fixture_no_fusion = false;
     assert_true(fx.not_fit);
     assert_true(diag_mentions(&fx.d, "needs 5 PCUs, the fabric has 2"));
     assert_true(diag_mentions(&fx.d, "needs 6 PMUs, the fabric has 2"));
+    fixture_free(&fx);
+    /* Fused, the chain is one pipeline between x and y (its five
+     * multiplies cut over two 4-stage PCUs): it fits. */
+    assert_int_equal(fixture_map(&fx, src, fab, true), 4);
+    assert_int_equal(fx.g.n_defs, 1);
+    assert_int_equal(fx.g.n_pcus, 2);
+    assert_int_equal(fx.g.n_pmus, 2);
+    assert_int_equal(fixture_compare(&fx, NULL), 0);
     fixture_free(&fx);
 }
 
@@ -510,6 +616,8 @@ int main(void)
         cmocka_unit_test(counter_chain_bounds_take_scalar_ports),
         cmocka_unit_test(a_tensor_larger_than_a_pmu_does_not_fit_without_tiling),
         cmocka_unit_test(more_pipelines_than_pcus_does_not_fit),
+        cmocka_unit_test(an_element_wise_chain_fuses_into_registers),
+        cmocka_unit_test(a_row_fusion_double_buffers_its_tile),
         cmocka_unit_test(checker_finds_a_type_error),
         cmocka_unit_test(checker_finds_a_use_outside_its_loop),
         cmocka_unit_test(checker_finds_a_use_before_definition),
