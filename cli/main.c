@@ -54,8 +54,9 @@ static void usage(FILE *out)
           "                      of fusing it into the definition that reads it\n"
           "  --no-tiling         keep every tensor in PMUs: refuse one larger than a PMU instead of\n"
           "                      keeping it in DRAM and tiling the definitions that read it\n"
-          "  --par N|auto        replicate each definition's outer map loop N ways (default 1);\n"
-          "                      auto: the most replicas (64 down to 1) that fit and route\n"
+          "  --par N|auto        replicate each definition's outer map loop N ways; auto (the default):\n"
+          "                      the most replicas (64 down to 1) that fit and route; --par 1: one pipeline\n"
+          "                      (with --placement, the count the saved report mapped)\n"
           "  --map-only          stop after placement and routing (no emulation)\n"
           "  --dense             run loops under a false guard masked instead of skipping them\n"
           "  --baseline kernel   each definition as its own kernel through DRAM, reconfiguring between\n"
@@ -104,7 +105,8 @@ static int parse_args(int argc, char **argv, cli_opts *o)
     memset(o, 0, sizeof *o);
     o->seed = 1;
     o->metapipe = true;
-    o->par = 1;
+    o->par = 0;     /* auto */
+    bool par_given = false;
     o->max_work = PAT_DEFAULT_MAX_WORK;
     bool seed_place = false;
     place_opts_default(&o->place);
@@ -167,6 +169,7 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         else if (!strcmp(a, "--dense")) o->dense = true;
         else if (!strcmp(a, "--par")) {
             NEED_VALUE();
+            par_given = true;
             if (!strcmp(val, "auto"))
                 o->par = 0;
             else if (parse_number(a, val, 1, 4096, &num))
@@ -230,7 +233,7 @@ static int parse_args(int argc, char **argv, cli_opts *o)
                 "--dump-dfg", "--place", "--time-limit", "--mip-gap", "--effort", "--route-iters", "--no-metapipe", "--no-tiling",
                 "--par", "--map-only", "--dense", "--baseline", "--gains", "--json", "--svg", "--placement",
                 "--mutate", "--dfg", "--quiet", "--help", "--trace", "--seed-place", "--max-work", "--reference",
-                "--save-inputs", "--strict", "--shape", "--emit-pat", "--emit-data"};
+                "--save-inputs", "--strict", "--shape", "--emit-pat", "--emit-data", "--no-fusion"};
             suggest sg;
             suggest_init(&sg, a, strlen(a));
             for (size_t k = 0; k < sizeof known / sizeof *known; k++)
@@ -256,6 +259,9 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         fprintf(stderr, "rdumap: error: give a .pat program or --dfg, not both\n");
         return -1;
     }
+    /* A saved placement is of one replica count: the one it was made at. */
+    if (o->placement_in && !par_given)
+        o->par = placement_saved_par(o->placement_in);
     return 0;
 }
 
@@ -586,6 +592,7 @@ out:
         place_sites_free(&sub.sites);
     free(sub.guards_off);
     free(sub.fusion_off);
+    free(sub.split_off);
     free(sub.par_bound);
     arena_destroy(&a);
     return rc;
@@ -744,6 +751,7 @@ static void reset_mapping(cli_job *job, place_kind **kinds, const char ***names,
 
 static int place_and_route(cli_job *job, place_kind **kinds, const char ***names, place_net **nets,
                            diag_list *d);
+static int place_graph(cli_job *job, place_kind **kinds, const char ***names, place_net **nets, diag_list *d);
 
 /* --par auto: why `par` replicas were not taken (what bounded the count),
  * kept for the report: the first error of its attempt, or that no loop is
@@ -852,19 +860,56 @@ static int map_job(cli_job *job, arena *a, int par, bool check_only, place_kind 
     }
     if (check_only)
         return EXIT_OK;
-    /* Each AGCU serves as many DRAM streams as it must: as many slots per
-     * AGCU as the VAGs need, spread evenly. */
-    int slots = fab->agcus > 0 ? (g->n_ags + fab->agcus - 1) / fab->agcus : 1;
-    place_sites_free(&job->sites);
-    if (place_sites_init_slots(&job->sites, fab, slots < 1 ? 1 : slots) != 0)
-        return diag_error(d, diag_at_file(fab->source), "out of memory"), EXIT_INPUT;
-    if (o->mutate && dfg_mutate(g, o->mutate, d) != 0)
-        return EXIT_USAGE;
-    int status = place_and_route(job, kinds, names, nets, d);
+    diag_list pd;
+    diag_init(&pd);
+    int status = place_graph(job, kinds, names, nets, &pd);
+    free(job->split_off);
+    job->split_off = NULL;
+    if (status == EXIT_NOFIT && g->split.n_split > 0 && !job->par_trial && !o->placement_in &&
+        alloc_failures() == 0) {
+        /* A split reduction's partials converge on one PMU: where that
+         * does not route, try the count without splitting (and say why). */
+        char *why = xstrdup(pd.n > 0 ? pd.items[0].msg : "it does not route");
+        diag_list rd;
+        diag_init(&rd);
+        reset_mapping(job, kinds, names, nets);
+        dop.no_split = true;
+        int rc2 = lower_and_check(job, a, &dop, &rd);
+        if (rc2 == 0) {
+            status = place_graph(job, kinds, names, nets, &rd);
+            if (status == EXIT_OK) {
+                diag_free(&pd);
+                pd = rd;
+                job->split_off = why;
+                why = NULL;
+            } else
+                diag_free(&rd);
+        } else
+            diag_free(&rd);
+        free(why);
+    }
+    move_diags(d, &pd);
     /* Dumped after routing, so that every stream shows its routed hops. */
     if (o->dump_dfg && write_dump(o->dump_dfg, g, job->outs, d) != 0)
         return EXIT_USAGE;
     return status;
+}
+
+/* Place and route the checked graph of map_job, the fault of --mutate
+ * injected first. */
+static int place_graph(cli_job *job, place_kind **kinds, const char ***names, place_net **nets, diag_list *d)
+{
+    const cli_opts *o = job->opts;
+    const fab_fabric *fab = job->fab;
+    /* Each AGCU serves as many DRAM streams as it must: as many slots per
+     * AGCU as the VAGs need, spread evenly. */
+    int slots = fab->agcus > 0 ? (job->g->n_ags + fab->agcus - 1) / fab->agcus : 1;
+    place_sites_free(&job->sites);
+    if (place_sites_init_slots(&job->sites, fab, slots < 1 ? 1 : slots) != 0)
+        return diag_error(d, diag_at_file(fab->source), "out of memory"), EXIT_INPUT;
+    if (o->mutate && dfg_mutate(job->g, o->mutate, d) != 0)
+        return EXIT_USAGE;
+    return place_and_route(job, kinds, names, nets, d);
 }
 
 /* Place and route the checked graph of map_job. */
@@ -1148,6 +1193,7 @@ done:
     free(job.guards_off);
     free(job.fusion_off);
     free(job.no_fusion_off);
+    free(job.split_off);
     free(kinds);
     free(names);
     free(nets);

@@ -351,3 +351,15 @@ done:
     free(unit_on_site);
     return rc;
 }
+
+int placement_saved_par(const char *path)
+{
+    json_error_t err;
+    json_t *root = json_load_file(path, 0, &err);
+    json_t *par = json_is_object(root) ? json_object_get(json_object_get(root, "dfg"), "par") : NULL;
+    int n = json_is_integer(par) && json_integer_value(par) >= 1 && json_integer_value(par) <= 4096
+                ? (int)json_integer_value(par)
+                : 1;
+    json_decref(root);
+    return n;
+}

@@ -40,6 +40,11 @@
 int placement_read(const char *path, const place_problem *p, const place_sites *s,
                    int *site_out, diag_list *d);
 
+/* The replica count of the mapping a saved report placed (its
+ * "dfg"."par"), or 1 when the file does not say (a bare placement, an
+ * import report) or cannot be read: placement_read reports that. */
+int placement_saved_par(const char *path);
+
 /* The same on the len bytes of text (NUL-terminated), named path in the
  * diagnostics (the fuzz target reads from memory). */
 int placement_read_string(const char *path, const char *text, size_t len, const place_problem *p,

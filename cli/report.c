@@ -213,6 +213,20 @@ void cli_report_text(FILE *out, const cli_job *job)
     if (job->par_bound)
         fprintf(out, "par auto     %d replica%s; not more: %s\n", g->opts.par, g->opts.par == 1 ? "" : "s",
                 job->par_bound);
+    for (int k = 0; k < g->n_defs && g->opts.par > 1; k++) {
+        const dfg_def *gd = &g->defs[k];
+        fprintf(out, k ? "             %s: " : "par          %s: ", gd->target->name);
+        const char *split = g->split.what ? g->split.what[k] : NULL;
+        if (gd->par_loop && split)
+            fprintf(out, "%s split %d ways (each replica a chunk, the partials combined after)\n", split,
+                    g->opts.par);
+        else if (gd->par_loop)
+            fprintf(out, "loop %s %d ways\n", gd->par_loop->label, g->opts.par);
+        else
+            fprintf(out, "one pipeline: %s\n", gd->par_why ? gd->par_why : "not replicated");
+    }
+    if (job->split_off)
+        fprintf(out, "split        none (reductions in one pipeline each): with the split, %s\n", job->split_off);
     if (job->guards_off)
         fprintf(out, "guards       neither scanned nor loop bounds (evaluated in each iteration): with them, %s\n",
                 job->guards_off);
@@ -483,6 +497,19 @@ json_t *cli_report_json(const cli_job *job, diag_list *d)
         put(b, json_object_get(root, "dfg"), "scan_off",
             job->guards_off ? json_string(job->guards_off) : json_null());
         put(b, json_object_get(root, "dfg"), "fusion", fusion_json(b, job));
+        json_t *pd = chk(b, json_array());
+        for (int k = 0; pd && k < g->n_defs; k++) {
+            const dfg_def *gd = &g->defs[k];
+            const char *split = g->split.what ? g->split.what[k] : NULL;
+            push(b, pd, json_pack("{s:s, s:o, s:i, s:o, s:o}", "name", gd->target->name, "loop",
+                                  gd->par_loop ? json_string(gd->par_loop->label) : json_null(), "ways",
+                                  gd->par_loop ? g->opts.par : 1, "split",
+                                  split && gd->par_loop ? json_string(split) : json_null(), "why",
+                                  gd->par_why ? json_string(gd->par_why) : json_null()));
+        }
+        put(b, json_object_get(root, "dfg"), "par_definitions", pd);
+        put(b, json_object_get(root, "dfg"), "split_off",
+            job->split_off ? json_string(job->split_off) : json_null());
         put(b, json_object_get(root, "dfg"), "fusion_off",
             job->fusion_off ? json_string(job->fusion_off) : json_null());
     }

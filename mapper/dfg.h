@@ -258,6 +258,8 @@ typedef struct dfg_def {
     dfg_tile_dim tile[PAT_MAX_RANK + 1];
     double tile_est_cycles;  /* the tile model's estimate for the sizes it chose (lower.c) */
     double tile_est_traffic; /* ... and its DRAM bytes */
+    dfg_loop *par_loop;    /* --par: its first loop replicated (par.c), or NULL ... */
+    const char *par_why;   /* ... and then why not (NULL when --par 1) */
 } dfg_def;
 
 /* A buffer and its fusion into the next definition (fuse.c), or why not. */
@@ -270,6 +272,14 @@ typedef struct dfg_fusion {
     const char *why;       /* not fused: the reason */
 } dfg_fusion;
 
+/* Definition-level reductions split across replicas (rsplit.c), by
+ * definition as lowered: what was split, or why not (NULL: nothing to say). */
+typedef struct dfg_split {
+    int n_split;
+    const char **what;
+    const char **why;
+} dfg_split;
+
 typedef struct dfg_opts {
     bool metapipe;         /* overlap the child loops of an outer loop (default on) */
     int lanes;             /* from the fabric */
@@ -278,6 +288,7 @@ typedef struct dfg_opts {
     bool no_scan;          /* guard block loops by lane instead of scanning a mask (lower.c) */
     bool no_bounds;        /* keep index guards (`where j <= i`) as guards, not loop bounds */
     bool no_fusion;        /* --no-fusion: every definition its own pipelines, buffers in PMUs */
+    bool no_split;         /* keep definition-level reductions whole under --par (rsplit.c) */
 } dfg_opts;
 
 typedef struct dfg {
@@ -298,6 +309,7 @@ typedef struct dfg {
     dfg_def *defs;         /* the definitions as lowered: after fusion, fewer than the program's */
     int n_fusion;
     dfg_fusion *fusion;    /* every buffer: fused into its consumer or why not */
+    dfg_split split;       /* --par: reductions split across the replicas */
 
     int n_units, cap_units;
     dfg_unit *units;
@@ -311,6 +323,11 @@ typedef struct dfg {
  * definition reading it moved there; p itself when none can; NULL when
  * out of memory.  *fu lists every buffer (fused or why not). */
 const pat_program *dfg_fuse(const pat_program *p, arena *a, int64_t pmu_bytes, dfg_fusion **fu, int *n_fu);
+
+/* Under --par P: p with every definition-level reduce and group-by of a
+ * long enough static first index split into P partials and their
+ * combination (rsplit.c); NULL when out of memory. */
+const pat_program *dfg_split_reductions(const pat_program *p, arena *a, int P, dfg_split *out);
 
 /* Lower a checked program into the loop program and its memories.
  * Returns 0, or -1 with a diagnostic for a construct it cannot lower

@@ -2027,6 +2027,11 @@ int dfg_lower(dfg *g, arena *a, const pat_program *p, const fab_fabric *f,
         if (!p)
             return diag_error(d, diag_at_file(g->prog->file), "out of memory while fusing");
     }
+    if (g->opts.par > 1 && !g->opts.no_split) {
+        p = dfg_split_reductions(p, a, g->opts.par, &g->split);
+        if (!p)
+            return diag_error(d, diag_at_file(g->prog->file), "out of memory while splitting reductions");
+    }
     g->defs = arena_calloc(a, (size_t)(p->n_defs ? p->n_defs : 1), sizeof *g->defs);
     if (!g->defs)
         return diag_error(d, diag_at_file(p->file), "out of memory while lowering");

@@ -61,29 +61,47 @@ static dfg_loop *par_root(dfg_loop *lp)
     return lp && lp->par > 1 ? lp : NULL;
 }
 
-static bool eligible(const dfg *g, dfg_loop *lp, dfg_loop **loop_of)
+/* Why lp cannot run in parallel (NULL when it can), for the report. */
+static const char *ineligible(const dfg *g, dfg_loop *lp, dfg_loop **loop_of)
 {
-    if (lp->trip < g->opts.par || lp->n_acc || lp->pred != DFG_NONE || lp->bounded)
-        return false;
+    if (lp->trip < g->opts.par)
+        return arena_printf(g->a, "its loop %s has %d iterations, fewer than %d", lp->label, (int)lp->trip,
+                            g->opts.par);
+    if (lp->n_acc)
+        return arena_printf(g->a, "its loop %s carries a reduction", lp->label);
+    if (lp->pred != DFG_NONE || lp->bounded)
+        return arena_printf(g->a, "its loop %s is guarded", lp->label);
     for (int k = 0; k < g->n_ops; k++) {
         const dfg_op *op = g->ops[k];
         if (!inside(loop_of[k], lp) || (op->code != DFG_STORE && op->code != DFG_RMW))
             continue;
         if (g->mems[op->mem].kind == DFG_MEM_SCRATCH) {
-            /* private to an iteration only if nothing outside the loop
-             * touches it (a tile of partial sums accumulates across the
-             * iterations of its loop, lower.c) */
+            /* private to an iteration if nothing outside the loop touches
+             * it; shared with what follows the loop if every write inside
+             * is a store at the loop's own row and outside it is only read
+             * (a split reduction's partials, rsplit.c); not otherwise (a
+             * tile of partial sums accumulates across the iterations of
+             * its loop, lower.c) */
+            bool outside = false, read_only = true;
             for (int q = 0; q < g->n_ops; q++)
-                if (g->ops[q]->mem == op->mem && !inside(loop_of[q], lp))
-                    return false;
+                if (g->ops[q]->mem == op->mem && !inside(loop_of[q], lp)) {
+                    outside = true;
+                    read_only &= g->ops[q]->code == DFG_LOAD;
+                }
+            if (!outside)
+                continue;
+            if (!read_only || op->code != DFG_STORE || op->n_idx == 0 || op->idx[0] != lp->counter)
+                return arena_printf(g->a, "its loop %s accumulates into %s across iterations", lp->label,
+                                    g->mems[op->mem].name);
             continue;
         }
         if (lp->disjoint && op->code == DFG_STORE)
             continue;  /* a tile loop: each iteration stores its own block */
         if (op->code != DFG_STORE || op->n_idx == 0 || op->idx[0] != lp->counter)
-            return false;
+            return arena_printf(g->a, "its loop %s %s %s other than at its own row", lp->label,
+                                op->code == DFG_RMW ? "combines into" : "writes", g->mems[op->mem].name);
     }
-    return true;
+    return NULL;
 }
 
 /* Does a VPCU run inside lp?  A loop whose work is all in PMUs (a group-by's
@@ -106,10 +124,11 @@ int dfg_parallelise(dfg *g, diag_list *d)
     bool *touched = xcalloc((size_t)g->n_mems + 1, sizeof *touched);
     bool *written = xcalloc((size_t)g->n_mems + 1, sizeof *written);
     bool *not_row = xcalloc((size_t)g->n_mems + 1, sizeof *not_row);
+    bool *shared = xcalloc((size_t)g->n_mems + 1, sizeof *shared);  /* accessed outside every parallel loop */
     int *first = xmalloc(((size_t)g->n_units + 1) * sizeof *first);
     int32_t *trip_of = xcalloc((size_t)g->n_mems + 1, sizeof *trip_of);
     int rc = -1;
-    if (!loop_of || !touched || !written || !not_row || !first || !trip_of) {
+    if (!loop_of || !touched || !written || !not_row || !shared || !first || !trip_of) {
         diag_error(d, diag_at_file(g->fab->source), "out of memory");
         goto out;
     }
@@ -118,10 +137,33 @@ int dfg_parallelise(dfg *g, diag_list *d)
 
     /* 1. The parallel loops. */
     for (int k = 0; k < g->n_defs; k++) {
-        const dfg_block *b = &g->defs[k].body;
-        for (int q = 0; q < b->n; q++)
-            if (b->s[q].is_loop && eligible(g, b->s[q].loop, loop_of) && has_pipeline(g, b->s[q].loop)) {
+        dfg_def *gd = &g->defs[k];
+        const dfg_block *b = &gd->body;
+        gd->par_why = "it has no loop";
+        int why_rank = 0;
+        for (int q = 0; q < b->n; q++) {
+            if (!b->s[q].is_loop)
+                continue;
+            /* (the report gives the first reason of the most telling
+             * kind: a loop with a pipeline that cannot be replicated, then
+             * one without, then a loop whose work is all in PMUs) */
+            bool pipe = has_pipeline(g, b->s[q].loop);
+            const char *why = ineligible(g, b->s[q].loop, loop_of);
+            int rank = why ? (pipe ? 3 : 2) : 1;
+            if (!why && !pipe)
+                why = arena_printf(g->a, "its loop %s has all its work in PMUs", b->s[q].loop->label);
+            if (why) {
+                if (!gd->par_loop && rank > why_rank) {
+                    gd->par_why = why;
+                    why_rank = rank;
+                }
+                continue;
+            }
+            {
                 dfg_loop *lp = b->s[q].loop;
+                if (!gd->par_loop)
+                    gd->par_loop = lp;
+                gd->par_why = NULL;
                 lp->par = P;
                 /* Replica r runs the contiguous chunk [chunk[2r], chunk[2r+1])
                  * of the trip count (the bounds are static constants). */
@@ -136,6 +178,7 @@ int dfg_parallelise(dfg *g, diag_list *d)
                 }
                 g->n_par_loops++;
             }
+        }
     }
     if (!g->n_par_loops) {
         rc = 0;
@@ -157,6 +200,7 @@ int dfg_parallelise(dfg *g, diag_list *d)
         if (at_row)
             trip_of[op->mem] = root->trip;
         touched[op->mem] |= root != NULL;
+        shared[op->mem] |= root == NULL;
         written[op->mem] |= root && op->code != DFG_LOAD;
         not_row[op->mem] |= !at_row;
     }
@@ -164,10 +208,11 @@ int dfg_parallelise(dfg *g, diag_list *d)
         dfg_mem *mem = &g->mems[m];
         if (mem->vpmu == DFG_NONE || !touched[m])
             continue;
-        if (mem->kind == DFG_MEM_SCRATCH || !not_row[m] || !written[m]) {
+        bool priv = mem->kind == DFG_MEM_SCRATCH && !shared[m];
+        if (priv || !not_row[m] || !written[m]) {
             /* private tiles, partitions, or read-only replicas */
             mem->copies = P;
-            mem->partitioned = mem->kind != DFG_MEM_SCRATCH && !not_row[m];
+            mem->partitioned = !priv && !not_row[m];
         }
         if (mem->partitioned) {
             /* Copy r holds the rows replica r's chunk indexes; rows past
@@ -265,6 +310,7 @@ out:
     free(touched);
     free(written);
     free(not_row);
+    free(shared);
     free(first);
     free(trip_of);
     return rc;

@@ -367,6 +367,46 @@ static void a_row_fusion_double_buffers_its_tile(void **state)
     fixture_free(&fx);
 }
 
+static void a_reduction_is_split_across_replicas(void **state)
+{
+    (void)state;
+    const char *src = "input x : f32[1024]\ninput k : i32[1024] in 0 .. 4\noutput s : f32\noutput h : f32[4]\n"
+                      "s = reduce (i: 65536) + where k[i % 1024] != 0 { x[i % 1024] * 2.0 } / 3.0\n"
+                      "h = groupby (i: 1024) + key k[i] into 4 { x[i] }\n";
+    fixture fx;
+    long long one = 0, four = 0;
+    assert_int_equal(fixture_map_par(&fx, src, NULL, true, 1), 4);
+    assert_int_equal(fx.g.split.n_split, 0);
+    assert_int_equal(fixture_compare(&fx, &one), 0);
+    fixture_free(&fx);
+    assert_int_equal(fixture_map_par(&fx, src, NULL, true, 4), 4);
+    /* s's reduction: four partials, each replica a chunk of 16384 */
+    assert_int_equal(fx.g.split.n_split, 1);
+    assert_string_equal(fx.g.split.what[0], "reduction over i");
+    assert_non_null(fx.g.defs[0].par_loop);
+    assert_string_equal(fx.g.defs[0].par_loop->label, "split");
+    assert_int_equal(fx.g.defs[0].par_loop->par, 4);
+    assert_int_equal(fx.g.defs[0].par_loop->chunk[2], 1);
+    /* the partials: one PMU that every replica writes its row of and the
+     * combination reads (not a private copy per replica) */
+    const dfg_mem *part = NULL;
+    for (int m = 0; m < fx.g.n_mems; m++)
+        if (!strncmp(fx.g.mems[m].name, "s.part@", 7))
+            part = &fx.g.mems[m];
+    assert_non_null(part);
+    assert_int_equal(part->type.dims[0], 4);
+    assert_int_equal(part->copies, 1);
+    /* the group-by is not split, and says why */
+    assert_null(fx.g.defs[1].par_loop);
+    assert_non_null(strstr(fx.g.split.why[1], "group-by"));
+    assert_int_equal(fixture_compare(&fx, &four), 0);
+    assert_true(four * 2 < one);  /* 4636 -> 1576 cycles */
+    /* a dropped replica leaves its chunk out of the sum: caught */
+    assert_int_equal(dfg_mutate(&fx.g, "replica:2", &fx.d), 0);
+    assert_true(fixture_compare(&fx, NULL) > 0);
+    fixture_free(&fx);
+}
+
 static void more_pipelines_than_pcus_does_not_fit(void **state)
 {
     (void)state;
@@ -540,11 +580,13 @@ static void par_replicates_pipelines_and_splits_tensors(void **state)
 static void par_leaves_dependent_loops_alone(void **state)
 {
     (void)state;
-    /* A reduction and a scatter carry values across iterations: not split.
+    /* A reduction and a scatter carry values across iterations: not split
+     * (a reduction of fewer than 2 iterations a replica is not split by
+     * rsplit.c either).
      * The group-by's identity fill is a map whose work is all in the PMU
      * (no pipeline to replicate): not split either, nor counted. */
     const char *src = "input x : f32[64]\ninput k : i32[64] in 0 .. 8\noutput s : f32\noutput h : f32[8]\n"
-                      "s = reduce (i: 64) + { x[i] }\nh = groupby (i: 64) + key k[i] into 8 { x[i] }\n";
+                      "s = reduce (i: 6) + { x[i] }\nh = groupby (i: 64) + key k[i] into 8 { x[i] }\n";
     fixture fx;
     assert_int_equal(fixture_map_par(&fx, src, NULL, true, 4), 4);
     for (int l = 0; l < fx.g.n_loops; l++) {
@@ -618,6 +660,7 @@ int main(void)
         cmocka_unit_test(more_pipelines_than_pcus_does_not_fit),
         cmocka_unit_test(an_element_wise_chain_fuses_into_registers),
         cmocka_unit_test(a_row_fusion_double_buffers_its_tile),
+        cmocka_unit_test(a_reduction_is_split_across_replicas),
         cmocka_unit_test(checker_finds_a_type_error),
         cmocka_unit_test(checker_finds_a_use_outside_its_loop),
         cmocka_unit_test(checker_finds_a_use_before_definition),
