@@ -77,6 +77,13 @@ typedef struct cli_verdict {
     bool passed;
 } cli_verdict;
 
+/* One kernel of the independent kernel-by-kernel baseline (--gains). */
+typedef struct cli_kernel {
+    const char *name;
+    int par, pcus;
+    int64_t cycles;
+} cli_kernel;
+
 typedef struct cli_job {
     const cli_opts *opts;
     const fab_fabric *fab;
@@ -113,6 +120,9 @@ typedef struct cli_job {
     char *no_fusion_off;              /* why the variant without fusion does not map, or NULL */
     int64_t cycles_no_metapipe, cycles_dense, cycles_kernel, cycles_no_fusion;
     int64_t cycles_kernel_reconfig;   /* of cycles_kernel: reconfiguring between kernels */
+    int n_kernels;                    /* the baseline's kernels, each mapped on its own ... */
+    cli_kernel *kernels;
+    char *kernels_off;                /* ... or why one does not map (no spatial gain) */
 } cli_job;
 
 /* Compare every output of the emulation with the reference (tolerance of

@@ -533,10 +533,8 @@ static bool fused_any(const dfg *g);
 
 /* --gains without fusion: the program mapped again with every buffer in
  * its own definition (its own lowering, placement and routing, at the
- * design's replica count), emulated as a design (cycles_no_fusion) and as
- * kernels (the baseline, one kernel per definition of the program).  When
- * it does not map, the fusion gain is not measured and the report says
- * why; the baseline is then the design's graph as kernels. */
+ * design's replica count) and emulated (cycles_no_fusion).  When it does
+ * not map, the fusion gain is not measured and the report says why. */
 static int unfused_variant(cli_job *job, const pat_values *ref, const emu_opts *base, diag_list *d)
 {
     arena a;
@@ -577,10 +575,6 @@ static int unfused_variant(cli_job *job, const pat_values *ref, const emu_opts *
         goto out;
     }
     rc = variant_cycles(&sub, ref, &eo, "--no-fusion", &job->cycles_no_fusion, NULL, d);
-    eo.kernel_baseline = true;
-    if (rc == 0)
-        rc = variant_cycles(&sub, ref, &eo, "--baseline kernel", &job->cycles_kernel, &job->cycles_kernel_reconfig,
-                            d);
     job->have_no_fusion = rc == 0;
 out:
     diag_free(&md);
@@ -595,6 +589,150 @@ out:
     free(sub.split_off);
     free(sub.par_bound);
     arena_destroy(&a);
+    return rc;
+}
+
+static int map_program(cli_job *job, arena *a, place_kind **kinds, const char ***names, place_net **nets,
+                       diag_list *d);
+
+/* Definition k of p as a program of its own (a kernel): what it reads is
+ * an input (loaded from DRAM), what it defines an output (stored to
+ * DRAM); every other tensor is a buffer nothing touches.  The
+ * declarations keep their ids, so the reference's values feed it. */
+static const pat_program *kernel_program(const pat_program *p, int k, arena *a)
+{
+    pat_program *q = arena_alloc(a, sizeof *q);
+    pat_decl **decls = arena_calloc(a, (size_t)(p->n_decls ? p->n_decls : 1), sizeof *decls);
+    pat_def *df = arena_alloc(a, sizeof *df);
+    pat_def **defs = arena_alloc(a, sizeof *defs);
+    if (!q || !decls || !df || !defs)
+        return NULL;
+    const pat_def *src = p->defs[k];
+    *df = *src;
+    df->index = 0;
+    for (int i = 0; i < p->n_decls; i++) {
+        const pat_decl *dc = p->decls[i];
+        pat_decl *nd = arena_alloc(a, sizeof *nd);
+        if (!nd)
+            return NULL;
+        *nd = *dc;
+        nd->def = NULL;
+        if (dc == src->target) {
+            nd->kind = PAT_OUTPUT;
+            nd->def = df;
+            df->target = nd;
+        } else if (dc->kind != PAT_CONST && dc->kind != PAT_INPUT) {
+            /* defined by an earlier kernel (read here from DRAM) or by a
+             * later one (not touched here) */
+            nd->kind = dc->def && dc->def->index < k ? PAT_INPUT : PAT_BUFFER;
+            nd->has_gen = false;
+        }
+        decls[i] = nd;
+    }
+    *q = *p;
+    q->decls = decls;
+    q->n_defs = 1;
+    defs[0] = df;
+    q->defs = defs;
+    return q;
+}
+
+/* The kernel-by-kernel baseline of --gains, done independently: each
+ * definition mapped as its own program (its own --par choice, placement
+ * and routing), emulated on the reference's values of what it reads
+ * (loaded from DRAM) and verified, its result stored to DRAM; the
+ * baseline is the kernels' cycles in sequence plus the fabric's
+ * reconfiguration between them.  0, or -1 when a kernel computes a
+ * different result; a kernel that does not map leaves the baseline
+ * unmeasured, with the reason. */
+static int independent_kernels(cli_job *job, const pat_values *ref, const emu_opts *base, diag_list *d)
+{
+    const pat_program *p = job->prog;
+    int rc = 0;
+    int64_t total = 0;
+    job->kernels = xcalloc((size_t)p->n_defs + 1, sizeof *job->kernels);
+    if (!job->kernels)
+        return diag_error(d, diag_at_file(p->file), "out of memory");
+    for (int k = 0; k < p->n_defs && rc == 0 && !job->kernels_off; k++) {
+        arena a;
+        arena_init(&a);
+        dfg g2;
+        cli_opts o2 = *job->opts;
+        o2.no_fusion = true;
+        o2.gains = o2.kernel_baseline = false;
+        o2.dump_dfg = o2.svg = o2.json = o2.trace = o2.placement_in = o2.mutate = NULL;
+        const pat_program *kp = kernel_program(p, k, &a);
+        cli_job sub = {.opts = &o2, .fab = job->fab, .g = &g2, .outs = job->outs, .prog = kp,
+                       .bounds = job->bounds};
+        place_kind *kinds = NULL;
+        const char **names = NULL;
+        place_net *nets = NULL;
+        int *site_row = NULL, *site_col = NULL, *stream_net = NULL;
+        pat_values out = {0};
+        emu_result res = {0};
+        bool ran = false;
+        diag_list md;
+        diag_init(&md);
+        if (!kp) {
+            rc = diag_error(d, diag_at_file(p->file), "out of memory");
+            goto next;
+        }
+        int st = map_program(&sub, &a, &kinds, &names, &nets, &md);
+        if (st != EXIT_OK) {
+            const char *why = "it does not map";
+            for (int q = 0; q < md.n; q++)
+                if (md.items[q].sev == DIAG_ERROR) {
+                    why = md.items[q].msg;
+                    break;
+                }
+            char buf[600];
+            snprintf(buf, sizeof buf, "kernel %s does not map on its own: %s", p->defs[k]->target->name, why);
+            job->kernels_off = xstrdup(buf);
+            if (alloc_failures() > 0)
+                rc = diag_error(d, diag_at_file(p->file), "out of memory");
+            goto next;
+        }
+        emu_opts eo = *base;
+        eo.trace = NULL;
+        eo.kernel_baseline = false;
+        if (emu_placement(&sub, &eo, &site_row, &site_col, &stream_net) != 0) {
+            rc = diag_error(d, diag_at_file(p->file), "out of memory");
+            goto next;
+        }
+        rc = emu_run_opts(&g2, ref, &out, &eo, &res, d);
+        ran = true;
+        if (rc == 0) {
+            sub.verdict = NULL;
+            if (cli_verify(&sub, ref, &out) != 0 || !sub.verified)
+                rc = diag_error(d, diag_at_file(p->file), "kernel %s of the baseline computes a different result",
+                                p->defs[k]->target->name);
+            free(sub.verdict);
+            job->kernels[k] = (cli_kernel){.name = p->defs[k]->target->name, .par = g2.opts.par,
+                                           .pcus = g2.n_pcus, .cycles = res.cycles};
+            total += res.cycles;
+        }
+    next:
+        if (ran)
+            emu_result_free(&res);
+        pat_values_free(&out);
+        diag_free(&md);
+        free(site_row);
+        free(site_col);
+        free(stream_net);
+        reset_mapping(&sub, &kinds, &names, &nets);
+        if (sub.sites.site)
+            place_sites_free(&sub.sites);
+        free(sub.guards_off);
+        free(sub.fusion_off);
+        free(sub.split_off);
+        free(sub.par_bound);
+        arena_destroy(&a);
+    }
+    if (rc == 0 && !job->kernels_off) {
+        job->n_kernels = p->n_defs;
+        job->cycles_kernel_reconfig = (int64_t)(p->n_defs - 1) * job->fab->reconfig_cycles;
+        job->cycles_kernel = total + job->cycles_kernel_reconfig;
+    }
     return rc;
 }
 
@@ -625,23 +763,28 @@ static int measure_gains(cli_job *job, const pat_values *ref, const emu_opts *ba
         rc = variant_cycles(job, ref, &dense, "--dense", &job->cycles_dense, NULL, d);
     /* Fused, the baseline's kernels are the program's definitions, which
      * only the unfused mapping has. */
-    bool unfused = rc == 0 && fused_any(g);
-    if (unfused)
+    if (rc == 0 && fused_any(g))
         rc = unfused_variant(job, ref, base, d);
     else if (rc == 0 && !job->fusion_off && !g->opts.no_fusion && job->prog->n_defs > 1) {
         /* nothing fused: the design is its own variant without fusion */
         job->cycles_no_fusion = job->emu.cycles;
         job->have_no_fusion = true;
     }
-    if (rc == 0 && !(unfused && job->have_no_fusion))
-        rc = variant_cycles(job, ref, &kernel, "--baseline kernel", &job->cycles_kernel, &job->cycles_kernel_reconfig,
-                            d);
+    /* The baseline: with one definition it is the design itself (the same
+     * program mapped the same way: one kernel, nothing to reconfigure);
+     * with more, every definition mapped on its own. */
+    (void)kernel;
+    if (rc == 0 && job->prog->n_defs == 1) {
+        job->cycles_kernel = job->emu.cycles;
+        job->cycles_kernel_reconfig = 0;
+    } else if (rc == 0)
+        rc = independent_kernels(job, ref, base, d);
     if (rc != 0 || cyc <= 0)
         return rc;
     job->have_gains = true;
     job->gain_metapipe = (double)job->cycles_no_metapipe / cyc;
     job->gain_sparsity = (double)job->cycles_dense / cyc;
-    job->gain_spatial = (double)job->cycles_kernel / cyc;
+    job->gain_spatial = job->kernels_off ? 0.0 : (double)job->cycles_kernel / cyc;
     job->gain_fusion = job->have_no_fusion ? (double)job->cycles_no_fusion / cyc : 0.0;
     return 0;
 }
@@ -950,6 +1093,71 @@ static int place_and_route(cli_job *job, place_kind **kinds, const char ***names
     return routed == 0 ? EXIT_OK : EXIT_NOFIT;
 }
 
+/* Lower, form units, check, place and route the job's program: once at
+ * --par N, or for --par auto from the most replicas down until one fits
+ * and routes.  Returns an exit status. */
+static int map_program(cli_job *job, arena *a, place_kind **kinds, const char ***names, place_net **nets,
+                       diag_list *d)
+{
+    const cli_opts *o = job->opts;
+    const fab_fabric *fab = job->fab;
+    dfg *g = job->g;
+    int status = EXIT_INPUT;
+    if (place_sites_init(&job->sites, fab) != 0)
+        return diag_error(d, diag_at_file(fab->source), "out of memory"), EXIT_INPUT;
+    static const int auto_par[] = {64, 48, 32, 24, 16, 12, 8, 6, 4, 3, 2, 1};
+    int n_auto = (int)(sizeof auto_par / sizeof *auto_par);
+    /* --par auto: first, without placing, the most replicas whose graph
+     * fits the fabric (units, ports, capacities) and parallelises a loop;
+     * none when no count does.  Then place and route from there down until
+     * one routes: usually the first. */
+    int first = 0;
+    if (o->par == 0) {
+        first = n_auto - 1;
+        for (int t = 0; t < n_auto - 1; t++) {
+            diag_list md;
+            diag_init(&md);
+            status = map_job(job, a, auto_par[t], true, kinds, names, nets, &md);
+            note_par_bound(job, auto_par[t], status, &md);
+            diag_free(&md);
+            /* (a loop shorter than the count is not parallelised at it) */
+            if (status == EXIT_OK && g->n_par_loops > 0) {
+                first = t;
+                break;
+            }
+            if (status != EXIT_OK && status != EXIT_NOFIT)
+                break;
+        }
+    }
+    int n_try = o->par > 0 ? 1 : n_auto;
+    for (int t = o->par > 0 ? 0 : first; t < n_try; t++) {
+        int par = o->par > 0 ? o->par : auto_par[t];
+        diag_list md;
+        diag_init(&md);
+        reset_mapping(job, kinds, names, nets);
+        /* every count but the last is a trial: placed once, and a count
+         * that does not route is followed by about half of it (the list
+         * alternates halves), not by the next */
+        job->par_trial = o->par == 0 && t < n_try - 1;
+        status = map_job(job, a, par, false, kinds, names, nets, &md);
+        /* a replica count that parallelises nothing is no answer for auto */
+        bool idle = o->par == 0 && par > 1 && status == EXIT_OK && g->n_par_loops == 0;
+        if (!idle && (status == EXIT_OK || t == n_try - 1 || status != EXIT_NOFIT)) {
+            move_diags(d, &md);
+            break;
+        }
+        if (o->par == 0)
+            note_par_bound(job, par, status, &md);
+        diag_free(&md);
+        if (o->par == 0 && status == EXIT_NOFIT && job->placed && t + 2 < n_try)
+            t++;  /* placed but not routed: skip to about half */
+    }
+    job->par_trial = false;
+    if (o->par == 0 && status == EXIT_OK && g->opts.par == auto_par[0] && !job->par_bound)
+        job->par_bound = xstrdup("64 replicas are the most --par auto tries");
+    return status;
+}
+
 /* The inputs (read or generated, saved with --save-inputs) and the
  * expected outputs (the interpreter, or --reference DIR) in ref, with the
  * reordering bound of every element in rb.  Returns an exit status. */
@@ -1019,60 +1227,7 @@ static int run_program(const cli_opts *o, const fab_fabric *fab, diag_list *d)
 
     /* 3-4. Lower, form units, check, place and route: once, or for
      * --par auto from the most replicas down until one fits and routes. */
-    if (place_sites_init(&job.sites, fab) != 0) {
-        diag_error(d, diag_at_file(fab->source), "out of memory");
-        goto done;
-    }
-    static const int auto_par[] = {64, 48, 32, 24, 16, 12, 8, 6, 4, 3, 2, 1};
-    int n_auto = (int)(sizeof auto_par / sizeof *auto_par);
-    /* --par auto: first, without placing, the most replicas whose graph
-     * fits the fabric (units, ports, capacities) and parallelises a loop;
-     * none when no count does.  Then place and route from there down until
-     * one routes: usually the first. */
-    int first = 0;
-    if (o->par == 0) {
-        first = n_auto - 1;
-        for (int t = 0; t < n_auto - 1; t++) {
-            diag_list md;
-            diag_init(&md);
-            status = map_job(&job, &a, auto_par[t], true, &kinds, &names, &nets, &md);
-            note_par_bound(&job, auto_par[t], status, &md);
-            diag_free(&md);
-            /* (a loop shorter than the count is not parallelised at it) */
-            if (status == EXIT_OK && g.n_par_loops > 0) {
-                first = t;
-                break;
-            }
-            if (status != EXIT_OK && status != EXIT_NOFIT)
-                break;
-        }
-    }
-    int n_try = o->par > 0 ? 1 : n_auto;
-    for (int t = o->par > 0 ? 0 : first; t < n_try; t++) {
-        int par = o->par > 0 ? o->par : auto_par[t];
-        diag_list md;
-        diag_init(&md);
-        reset_mapping(&job, &kinds, &names, &nets);
-        /* every count but the last is a trial: placed once, and a count
-         * that does not route is followed by about half of it (the list
-         * alternates halves), not by the next */
-        job.par_trial = o->par == 0 && t < n_try - 1;
-        status = map_job(&job, &a, par, false, &kinds, &names, &nets, &md);
-        /* a replica count that parallelises nothing is no answer for auto */
-        bool idle = o->par == 0 && par > 1 && status == EXIT_OK && g.n_par_loops == 0;
-        if (!idle && (status == EXIT_OK || t == n_try - 1 || status != EXIT_NOFIT)) {
-            move_diags(d, &md);
-            break;
-        }
-        if (o->par == 0)
-            note_par_bound(&job, par, status, &md);
-        diag_free(&md);
-        if (o->par == 0 && status == EXIT_NOFIT && job.placed && t + 2 < n_try)
-            t++;  /* placed but not routed: skip to about half */
-    }
-    job.par_trial = false;
-    if (o->par == 0 && status == EXIT_OK && g.opts.par == auto_par[0] && !job.par_bound)
-        job.par_bound = xstrdup("64 replicas are the most --par auto tries");
+    status = map_program(&job, &a, &kinds, &names, &nets, d);
     if (status == EXIT_NOFIT && job.placed && job.routed && job.route.overused_links > 0) {
         /* The report of a congested mapping is what the user needs to see
          * why: write it (without emulation) before failing. */
@@ -1194,6 +1349,8 @@ done:
     free(job.fusion_off);
     free(job.no_fusion_off);
     free(job.split_off);
+    free(job.kernels_off);
+    free(job.kernels);
     free(kinds);
     free(names);
     free(nets);

@@ -314,6 +314,12 @@ void cli_report_text(FILE *out, const cli_job *job)
                     (long long)job->cycles_kernel, (long long)job->cycles_kernel_reconfig,
                     (long long)job->fab->reconfig_cycles, reconfig_src,
                     (double)(job->cycles_kernel - job->cycles_kernel_reconfig) / (double)e->cycles);
+        for (int k = 0; k < job->n_kernels; k++)
+            fprintf(out, "%s%s %lld cycles at %d replica%s (%d PCUs)%s", k ? "" : "             kernels, each mapped on its own: ",
+                    job->kernels[k].name, (long long)job->kernels[k].cycles, job->kernels[k].par,
+                    job->kernels[k].par == 1 ? "" : "s", job->kernels[k].pcus, k + 1 < job->n_kernels ? "; " : "\n");
+        if (job->kernels_off)
+            fprintf(out, "             spatial not measured: %s\n", job->kernels_off);
     }
     for (int k = 0; k < job->n_verdicts; k++)
         cli_verify_text(out, &job->verdict[k]);
@@ -578,6 +584,15 @@ json_t *cli_report_json(const cli_job *job, diag_list *d)
                       "cycles_per_kernel", (json_int_t)job->fab->reconfig_cycles, "assumed",
                       !job->fab->reconfig_given, "no_fusion_off",
                       job->no_fusion_off ? json_string(job->no_fusion_off) : json_null()));
+    if (job->have_gains) {
+        json_t *ks = chk(b, json_array());
+        for (int k = 0; ks && k < job->n_kernels; k++)
+            push(b, ks, json_pack("{s:s, s:i, s:i, s:I}", "name", job->kernels[k].name, "par", job->kernels[k].par,
+                                  "pcus", job->kernels[k].pcus, "cycles", (json_int_t)job->kernels[k].cycles));
+        json_t *gj = json_object_get(root, "gains");
+        put(b, gj, "kernels", ks);
+        put(b, gj, "kernels_off", job->kernels_off ? json_string(job->kernels_off) : json_null());
+    }
     put(b, root, "tiling", tiling_json(b, g));
     put(b, root, "refused",
         job->refused ? json_pack("{s:i, s:s}", "exit", EXIT_NOFIT, "reason", job->refused) : json_null());

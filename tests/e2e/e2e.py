@@ -316,6 +316,15 @@ def report():
             ca = ra.get("emu", {}).get("cycles")
             check(rca == 0 and ra["dfg"]["par"] > 1 and ra["dfg"]["par_loops"] > 0 and ca * 4 < c0,
                   f"--par auto replicates {name} and verifies it ({c0} -> {ca}) {err[:200]}")
+        # the kernel-by-kernel baseline maps every definition on its own
+        rc, out, err = run(path("examples", "kmeans.pat"), "--gains", "--place", "greedy", "--json", jp)
+        g = json.load(open(jp))["gains"] if rc == 0 else {}
+        ks = g.get("kernels") or []
+        check(rc == 0 and [k["name"] for k in ks] == ["assign", "count", "sums", "newC"]
+              and sum(k["cycles"] for k in ks) + g["variant_cycles"]["kernel_baseline_reconfig"]
+              == g["variant_cycles"]["kernel_baseline"] and g["variant_cycles"]["kernel_baseline_reconfig"] == 30000
+              and any(k["par"] > 1 for k in ks) and "kernels, each mapped on its own: assign" in out,
+              f"the baseline's kernels are mapped, placed and parallelised on their own: {ks} {err[:200]}")
         # each definition says how it was replicated, or why not
         rc, out, err = run(path("examples", "logreg.pat"), "--place", "greedy", "--map-only", "--json", jp)
         pd = {x["name"]: x for x in json.load(open(jp))["dfg"]["par_definitions"]} if rc == 0 else {}

@@ -9,7 +9,8 @@ must end with exit status 4, a message saying that memory ran out, no crash,
 no sanitizer report (leaks included: the suite runs under ASan), and no file
 left behind in its directory, not even a temporary.
 
-The runs: a .pat program with --out, --json, --svg and --dump-dfg; a --dfg
+The runs (one pipeline, --par 1, except the second): a .pat program with
+--out, --json, --svg and --dump-dfg; the same mapped with --par auto; a --dfg
 import with --json and --svg; an --interpret run with --out; a tiled gemm
 whose tensors stay in DRAM (on tests/data/plasticine-1k.cfg); a --place ilp
 --map-only run (annealing and the ILP).  The others on fabric/tiny.cfg.
@@ -33,18 +34,20 @@ def runs(root):
     dot = os.path.join(root, 'tests', 'import', 'dot', 'saxpy.dot')
     return [
         ('pat', [pat, '--fabric', tiny, '--place', 'greedy', '--out', 'out', '--json', 'r.json',
-                 '--svg', 'r.svg', '--dump-dfg', 'g.dot', '-q']),
+                 '--svg', 'r.svg', '--dump-dfg', 'g.dot', '-q', '--par', '1']),
+        # --par auto (the default): its trial counts, each lowered and checked
+        ('par', [pat, '--fabric', tiny, '--place', 'greedy', '--map-only', '--json', 'r.json', '-q']),
         ('dfg', ['--dfg', dot, '--fabric', tiny, '--place', 'greedy', '--json', 'r.json',
                  '--svg', 'r.svg', '-q']),
         ('interpret', [pat, '--interpret', '--out', 'out', '-q']),
         # tensors in DRAM, a tiled map and a reduction split across tiles
         ('tiled', [os.path.join(root, 'tests', 'fault', 'gemm_tiled.pat'), '--fabric',
                    os.path.join(root, 'tests', 'data', 'plasticine-1k.cfg'), '--place', 'greedy', '--out', 'out',
-                   '--json', 'r.json', '-q']),
+                   '--json', 'r.json', '-q', '--par', '1']),
         # the annealer and the ILP (its warm start) and their placement problem;
         # a run costs a second or more, so it is sampled 4 times more thinly
         ('ilp', [pat, '--fabric', tiny, '--place', 'ilp', '--effort', '0.05', '--map-only', '--json', 'r.json',
-                 '-q']),
+                 '-q', '--par', '1']),
     ]
 
 
