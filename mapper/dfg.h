@@ -310,6 +310,7 @@ typedef struct dfg {
     int n_fusion;
     dfg_fusion *fusion;    /* every buffer: fused into its consumer or why not */
     dfg_split split;       /* --par: reductions split across the replicas */
+    int n_select_guards;   /* reductions whose `c ? e : identity` body became `where c` */
 
     int n_units, cap_units;
     dfg_unit *units;
@@ -328,6 +329,10 @@ const pat_program *dfg_fuse(const pat_program *p, arena *a, int64_t pmu_bytes, d
  * long enough static first index split into P partials and their
  * combination (rsplit.c); NULL when out of memory. */
 const pat_program *dfg_split_reductions(const pat_program *p, arena *a, int P, dfg_split *out);
+
+/* p with every reduce whose body is `c ? e : identity` (0 for +, 1 for *)
+ * rewritten as `where c { e }` (select_guard.c); NULL when out of memory. */
+const pat_program *dfg_select_guards(const pat_program *p, arena *a, int *n_guards);
 
 /* Lower a checked program into the loop program and its memories.
  * Returns 0, or -1 with a diagnostic for a construct it cannot lower

@@ -2020,7 +2020,14 @@ int dfg_lower(dfg *g, arena *a, const pat_program *p, const fab_fabric *f,
         else if (f && !g->opts.no_tiling && g->mems[k].bytes > (int64_t)f->pmu_kib * 1024)
             g->mems[k].dram = true;
     }
-    /* Fusion first: the definitions lowered are the fused ones; the
+    /* A `?:` selecting a reduction's identity is a guard (select_guard.c),
+     * unless guards stay evaluated in each iteration. */
+    if (!g->opts.no_bounds) {
+        p = dfg_select_guards(p, a, &g->n_select_guards);
+        if (!p)
+            return diag_error(d, diag_at_file(g->prog->file), "out of memory while lowering");
+    }
+    /* Fusion next: the definitions lowered are the fused ones; the
      * declarations (and so the memories) stay the program's. */
     if (!g->opts.no_fusion) {
         p = dfg_fuse(p, a, f ? (int64_t)f->pmu_kib * 1024 : 0, &g->fusion, &g->n_fusion);

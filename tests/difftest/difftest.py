@@ -5,7 +5,7 @@ interpreter by `rdumap P.pat --fabric F --seed S`, and the outcome classed.
 
 usage: difftest.py RDUMAP FABRIC SEEDS [--jobs N] [--bugs DIR] [--minimise]
                    [--min-tries N] [--timeout S] [--verbose] [--self-check]
-                   [--avoid-tiny] [--fusion] [--as-bug CLASS] [--pass ARG]...
+                   [--avoid-tiny] [--fusion] [--select-guard] [--as-bug CLASS] [--pass ARG]...
   SEEDS   a range A..B (B exclusive), a comma list, or @FILE (one seed a line,
           '#' comments)
 
@@ -37,7 +37,8 @@ takes seconds per program under the sanitizers).
 --as-bug CLASS treats CLASS (nofit, near-miss, ref-error) as a BUG, e.g. to
 minimise a program that does not fit.
 
---fusion generates chains of buffers that rdumap fuses (progfuzz.py).
+--fusion generates chains of buffers that rdumap fuses, --select-guard
+reductions guarded by `c ? body : identity` (progfuzz.py).
 
 --avoid-tiny generates programs without tiny tiles inside loops (see
 progfuzz.generate), to look past that known bug.
@@ -149,15 +150,15 @@ def signature(cls, detail):
 
 
 class Case:
-    def __init__(self, seed, avoid_tiny=False, fusion=False):
+    def __init__(self, seed, avoid_tiny=False, fusion=False, select_guard=False):
         self.seed = seed
-        self.prog = progfuzz.generate(seed, avoid_tiny, fusion)
+        self.prog = progfuzz.generate(seed, avoid_tiny, fusion, select_guard)
         self.text = self.prog.render()
         self.meta = self.prog.meta()
 
 
 def run_case(args, seed, workdir):
-    c = Case(seed, args.avoid_tiny, args.fusion)
+    c = Case(seed, args.avoid_tiny, args.fusion, args.select_guard)
     cls, detail = outcome(args, c.text, seed, c.meta, workdir)
     return seed, cls, detail, c
 
@@ -390,6 +391,7 @@ def parse_args(argv):
     a.self_check = False
     a.avoid_tiny = False
     a.fusion = False
+    a.select_guard = False
     a.as_bug = []
     i = 0
     while i < len(argv):
@@ -414,6 +416,8 @@ def parse_args(argv):
             a.avoid_tiny = True
         elif x == '--fusion':
             a.fusion = True
+        elif x == '--select-guard':
+            a.select_guard = True
         elif x == '--self-check':
             a.self_check = True
         else:

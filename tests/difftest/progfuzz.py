@@ -2,7 +2,7 @@
 """progfuzz.py — random, well-typed, valid `.pat` programs for differential
 testing of rdumap (reference interpreter vs emulated mapped graph).
 
-usage: progfuzz.py SEED [--avoid-tiny] [--fusion] [--meta]
+usage: progfuzz.py SEED [--avoid-tiny] [--fusion] [--select-guard] [--meta]
   prints the program of SEED (with --meta: with its metadata, as JSON);
   --avoid-tiny: see generate()
 
@@ -166,10 +166,11 @@ class Ctx:
 # ---------------------------------------------------------------- generator
 
 class Gen:
-    def __init__(self, seed, avoid_tiny=False, fusion=False):
+    def __init__(self, seed, avoid_tiny=False, fusion=False, select_guard=False):
         self.seed = seed
         self.avoid_tiny = avoid_tiny
         self.fusion = fusion
+        self.select_guard = select_guard
         self.hint = None        # fusion: {'buf', 'dims', 'vars'} of the buffer the next map reads
         self.r = random.Random(seed)
         self.tensors = []       # inputs and definitions so far
@@ -891,7 +892,7 @@ class Gen:
 
     def where_clause(self, ctx, entries):
         """An optional `where`; may narrow one of the pattern's indices."""
-        if not self.chance(0.3):
+        if not self.chance(0.6 if self.select_guard else 0.3):
             return [], ctx
         c = Ctx(ctx.g, ctx.local, ctx.iters, ctx.depth, ctx.mag)
         nc, var, tiv, _ = self.gen_cond(c)
@@ -948,6 +949,12 @@ class Gen:
             else:
                 iv = (lo, INT_MAX if may_empty else hi)
         ex = blk.exact and not (elem == F32 and op in '+*')
+        if self.select_guard and wh and not shape and op in '+*':
+            # the guard as a select of the identity (select_guard.c)
+            ident = ('0.0' if op == '+' else '1.0') if elem == F32 else ('0' if op == '+' else '1')
+            sel = ['(', wh[1], ' ? ', blk, ' : ', ident, ')'] if self.r.random() < 0.5 else \
+                  ['(!(', wh[1], ') ? ', ident, ' : ', blk, ')']
+            return Node(['reduce ('] + parts + [') %s { ' % op] + sel + [' }'], elem, shape, iv, ex, 'reduce')
         return Node(['reduce ('] + parts + [') %s' % op] + wh + [' ', blk], elem, shape, iv, ex, 'reduce')
 
     def gen_groupby(self, elem, shape, ctx, exact):
@@ -1212,22 +1219,24 @@ class Program:
                             for d in self.defs if d['kind'] == 'output'}}
 
 
-def generate(seed, avoid_tiny=False, fusion=False):
+def generate(seed, avoid_tiny=False, fusion=False, select_guard=False):
     """The program of seed.  avoid_tiny keeps every tensor materialised
     inside a loop (a row `let`, an indexed pattern) above 8 elements: it
     steers around a known rdumap bug (tiny unrolled tiles shared by the
     lanes) to look for others; the seeds then give other programs.
     fusion makes chains of map-defined buffers, each read by the next
     definition, a map, mostly at its own leading indices (what fuse.c
-    fuses); the seeds then give other programs."""
-    return Gen(seed, avoid_tiny, fusion).generate()
+    fuses); select_guard writes more reductions' guards, and most scalar
+    + and * ones as `c ? body : identity` (what select_guard.c turns back
+    into guards); the seeds then give other programs."""
+    return Gen(seed, avoid_tiny, fusion, select_guard).generate()
 
 
 def main(argv):
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
         return 4
-    p = generate(int(argv[1]), '--avoid-tiny' in argv, '--fusion' in argv)
+    p = generate(int(argv[1]), '--avoid-tiny' in argv, '--fusion' in argv, '--select-guard' in argv)
     if '--meta' in argv:
         print(json.dumps({'program': p.render(), **p.meta()}, indent=1))
     else:

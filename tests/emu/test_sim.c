@@ -378,6 +378,45 @@ static void an_index_guard_becomes_a_loop_bound(void **state)
     emu_result_free(&lfull.res);
 }
 
+static void a_select_of_the_identity_is_a_guard(void **state)
+{
+    (void)state;
+    /* `c ? e : 0.0` in a + reduction is `where c { e }`: the same vectors
+     * as the where form (the triangle's fully masked ones skipped, a data
+     * bound's never issued), and the same values; the other side (`0.0 :
+     * e`) negates the condition; a select of another value stays one. */
+    const char *sel = "input A : f32[32][256]\noutput s : f32[32]\n"
+                      "s = map (i: 32) { reduce (j: 256) + { j <= i * 8 ? A[i][j] * 2.0 : 0.0 } }\n";
+    const char *whr = "input A : f32[32][256]\noutput s : f32[32]\n"
+                      "s = map (i: 32) { reduce (j: 256) + where j <= i * 8 { A[i][j] * 2.0 } }\n";
+    const char *neg = "input A : f32[32][256]\noutput s : f32[32]\n"
+                      "s = map (i: 32) { reduce (j: 256) + { j > i * 8 ? 0.0 : A[i][j] * 2.0 } }\n";
+    const char *other = "input A : f32[32][256]\noutput s : f32[32]\n"
+                        "s = map (i: 32) { reduce (j: 256) + { j <= i * 8 ? A[i][j] * 2.0 : 1.0 } }\n";
+    const char *len = "input A : f32[8][256]\ninput len : i32[8] in 0 .. 256\noutput s : f32[8]\n"
+                      "s = map (r: 8) { reduce (j: 256) + { j < len[r] ? A[r][j] : 0.0 } }\n";
+    emu_opts dense = {.dense = true};
+    run_out a = simulate(sel, NULL, 1, true, NULL, NULL, NULL);
+    run_out b = simulate(whr, NULL, 1, true, NULL, NULL, NULL);
+    run_out c = simulate(neg, NULL, 1, true, NULL, NULL, NULL);
+    run_out o = simulate(other, NULL, 1, true, NULL, NULL, NULL);
+    run_out l = simulate(len, NULL, 1, true, NULL, NULL, NULL);
+    run_out ld = simulate(len, NULL, 1, true, NULL, NULL, &dense);
+    assert_int_equal(a.rc + b.rc + c.rc + o.rc + l.rc + ld.rc, 0);
+    assert_int_equal(a.bad + b.bad + c.bad + o.bad + l.bad + ld.bad, 0);
+    assert_int_equal(a.res.vectors, b.res.vectors);
+    assert_int_equal(c.res.vectors, b.res.vectors);
+    assert_true(a.res.vectors < o.res.vectors);
+    assert_int_equal(o.res.vectors, 32 * 256 / 16);
+    assert_true(l.res.vectors < ld.res.vectors);
+    emu_result_free(&a.res);
+    emu_result_free(&b.res);
+    emu_result_free(&c.res);
+    emu_result_free(&o.res);
+    emu_result_free(&l.res);
+    emu_result_free(&ld.res);
+}
+
 static void the_estimate_agrees_on_a_dense_kernel(void **state)
 {
     (void)state;
@@ -533,6 +572,7 @@ int main(void)
         cmocka_unit_test(a_fully_masked_vector_is_not_issued),
         cmocka_unit_test(a_block_guard_is_scanned),
         cmocka_unit_test(an_index_guard_becomes_a_loop_bound),
+        cmocka_unit_test(a_select_of_the_identity_is_a_guard),
         cmocka_unit_test(the_estimate_agrees_on_a_dense_kernel),
         cmocka_unit_test(every_mutation_class_is_caught),
         cmocka_unit_test(a_deadlock_names_who_waits_for_what),
