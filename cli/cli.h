@@ -108,6 +108,7 @@ typedef struct cli_job {
     char *refused;             /* the reason a program that does not fit was refused */
     char *par_bound;           /* --par auto: why more replicas were not taken, or NULL */
     char *fusion_off;          /* why the buffers are not fused after all (fuse.c), or NULL */
+    char *interchange_off;     /* why no map is vectorised along its own index after all, or NULL */
     char *split_off;           /* why the reductions are not split across the replicas after all, or NULL */
     char *guards_off;          /* why guards are not scanned nor loop bounds (lower.c), or NULL */
     bool par_trial;            /* --par auto is trying a count: one placement attempt */

@@ -588,6 +588,7 @@ out:
     free(sub.guards_off);
     free(sub.fusion_off);
     free(sub.split_off);
+    free(sub.interchange_off);
     free(sub.par_bound);
     arena_destroy(&a);
     return rc;
@@ -726,6 +727,7 @@ static int independent_kernels(cli_job *job, const pat_values *ref, const emu_op
         free(sub.guards_off);
         free(sub.fusion_off);
         free(sub.split_off);
+        free(sub.interchange_off);
         free(sub.par_bound);
         arena_destroy(&a);
     }
@@ -964,7 +966,8 @@ static int map_job(cli_job *job, arena *a, int par, bool check_only, place_kind 
                     .no_fusion = o->no_fusion || o->kernel_baseline};
     free(job->guards_off);
     free(job->fusion_off);
-    job->guards_off = job->fusion_off = NULL;
+    free(job->interchange_off);
+    job->guards_off = job->fusion_off = job->interchange_off = NULL;
     diag_list fd;
     diag_init(&fd);
     int rc = lower_and_check(job, a, &dop, &fd);
@@ -979,6 +982,13 @@ static int map_job(cli_job *job, arena *a, int par, bool check_only, place_kind 
         dop.no_fusion = true;
         rc = lower_and_check(job, a, &dop, &fd);
     }
+    if (rc != 0 && g->n_interchanged > 0) {
+        job->interchange_off = xstrdup(fd.n > 0 ? fd.items[0].msg : "the graph does not fit with it");
+        diag_free(&fd);
+        diag_init(&fd);
+        dop.no_interchange = true;
+        rc = lower_and_check(job, a, &dop, &fd);
+    }
     if (rc > 0 && has_guard_loops(g)) {
         /* A scan mask or a bound from a guard is one more scalar input of
          * every unit under its loop. */
@@ -991,7 +1001,8 @@ static int map_job(cli_job *job, arena *a, int par, bool check_only, place_kind 
     if (rc != 0) {
         free(job->guards_off);
         free(job->fusion_off);
-        job->guards_off = job->fusion_off = NULL;
+        free(job->interchange_off);
+        job->guards_off = job->fusion_off = job->interchange_off = NULL;
     }
     move_diags(d, &fd);
     if (rc < 0)
@@ -1350,6 +1361,7 @@ done:
     free(job.fusion_off);
     free(job.no_fusion_off);
     free(job.split_off);
+    free(job.interchange_off);
     free(job.kernels_off);
     free(job.kernels);
     free(kinds);

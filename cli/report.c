@@ -230,6 +230,10 @@ void cli_report_text(FILE *out, const cli_job *job)
     if (job->guards_off)
         fprintf(out, "guards       neither scanned nor loop bounds (evaluated in each iteration): with them, %s\n",
                 job->guards_off);
+    if (job->interchange_off)
+        fprintf(out, "vectorised   innermost loops as written: interchanged, %s\n", job->interchange_off);
+    for (int k = 0; k < g->n_interchanged && k < 16; k++)
+        fprintf(out, k ? "             %s\n" : "vectorised   %s\n", g->interchanged[k]);
     report_fusion(out, job);
     report_tiling(out, g);
     if (job->placed) {
@@ -514,6 +518,10 @@ json_t *cli_report_json(const cli_job *job, diag_list *d)
                                   gd->par_why ? json_string(gd->par_why) : json_null()));
         }
         put(b, json_object_get(root, "dfg"), "par_definitions", pd);
+        json_t *ic = chk(b, json_array());
+        for (int k = 0; ic && k < g->n_interchanged && k < 16; k++)
+            push(b, ic, json_string(g->interchanged[k]));
+        put(b, json_object_get(root, "dfg"), "interchanged", ic);
         put(b, json_object_get(root, "dfg"), "split_off",
             job->split_off ? json_string(job->split_off) : json_null());
         put(b, json_object_get(root, "dfg"), "fusion_off",

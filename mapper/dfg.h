@@ -289,6 +289,7 @@ typedef struct dfg_opts {
     bool no_bounds;        /* keep index guards (`where j <= i`) as guards, not loop bounds */
     bool no_fusion;        /* --no-fusion: every definition its own pipelines, buffers in PMUs */
     bool no_split;         /* keep definition-level reductions whole under --par (rsplit.c) */
+    bool no_interchange;   /* vectorise innermost loops as written (interchange.c) */
 } dfg_opts;
 
 typedef struct dfg {
@@ -311,6 +312,8 @@ typedef struct dfg {
     dfg_fusion *fusion;    /* every buffer: fused into its consumer or why not */
     dfg_split split;       /* --par: reductions split across the replicas */
     int n_select_guards;   /* reductions whose `c ? e : identity` body became `where c` */
+    int n_interchanged;    /* maps vectorised along their index instead of their reduction's ... */
+    const char **interchanged;  /* ... each stated (at most 16) */
 
     int n_units, cap_units;
     dfg_unit *units;
@@ -333,6 +336,12 @@ const pat_program *dfg_split_reductions(const pat_program *p, arena *a, int P, d
 /* p with every reduce whose body is `c ? e : identity` (0 for +, 1 for *)
  * rewritten as `where c { e }` (select_guard.c); NULL when out of memory. */
 const pat_program *dfg_select_guards(const pat_program *p, arena *a, int *n_guards);
+
+/* p with every map whose innermost index is longer than the short
+ * reduction in its body interchanged with it, where that issues at most
+ * half the vectors (interchange.c); NULL when out of memory. */
+const pat_program *dfg_interchange(const pat_program *p, arena *a, int lanes, int64_t pmu_bytes, int *n_done,
+                                  const char ***what);
 
 /* Lower a checked program into the loop program and its memories.
  * Returns 0, or -1 with a diagnostic for a construct it cannot lower

@@ -2027,6 +2027,14 @@ int dfg_lower(dfg *g, arena *a, const pat_program *p, const fab_fabric *f,
         if (!p)
             return diag_error(d, diag_at_file(g->prog->file), "out of memory while lowering");
     }
+    /* A map's long innermost index around a short reduction is the one to
+     * vectorise (interchange.c). */
+    if (!g->opts.no_interchange) {
+        p = dfg_interchange(p, a, g->opts.lanes, f && !g->opts.no_tiling ? (int64_t)f->pmu_kib * 1024 : 0,
+                            &g->n_interchanged, &g->interchanged);
+        if (!p)
+            return diag_error(d, diag_at_file(g->prog->file), "out of memory while lowering");
+    }
     /* Fusion next: the definitions lowered are the fused ones; the
      * declarations (and so the memories) stay the program's. */
     if (!g->opts.no_fusion) {

@@ -5,7 +5,8 @@ interpreter by `rdumap P.pat --fabric F --seed S`, and the outcome classed.
 
 usage: difftest.py RDUMAP FABRIC SEEDS [--jobs N] [--bugs DIR] [--minimise]
                    [--min-tries N] [--timeout S] [--verbose] [--self-check]
-                   [--avoid-tiny] [--fusion] [--select-guard] [--as-bug CLASS] [--pass ARG]...
+                   [--avoid-tiny] [--fusion] [--select-guard] [--interchange]
+                   [--as-bug CLASS] [--pass ARG]...
   SEEDS   a range A..B (B exclusive), a comma list, or @FILE (one seed a line,
           '#' comments)
 
@@ -38,7 +39,8 @@ takes seconds per program under the sanitizers).
 minimise a program that does not fit.
 
 --fusion generates chains of buffers that rdumap fuses, --select-guard
-reductions guarded by `c ? body : identity` (progfuzz.py).
+reductions guarded by `c ? body : identity`, --interchange maps of short
+reductions (progfuzz.py).
 
 --avoid-tiny generates programs without tiny tiles inside loops (see
 progfuzz.generate), to look past that known bug.
@@ -150,15 +152,15 @@ def signature(cls, detail):
 
 
 class Case:
-    def __init__(self, seed, avoid_tiny=False, fusion=False, select_guard=False):
+    def __init__(self, seed, avoid_tiny=False, fusion=False, select_guard=False, interchange=False):
         self.seed = seed
-        self.prog = progfuzz.generate(seed, avoid_tiny, fusion, select_guard)
+        self.prog = progfuzz.generate(seed, avoid_tiny, fusion, select_guard, interchange)
         self.text = self.prog.render()
         self.meta = self.prog.meta()
 
 
 def run_case(args, seed, workdir):
-    c = Case(seed, args.avoid_tiny, args.fusion, args.select_guard)
+    c = Case(seed, args.avoid_tiny, args.fusion, args.select_guard, args.interchange)
     cls, detail = outcome(args, c.text, seed, c.meta, workdir)
     return seed, cls, detail, c
 
@@ -392,6 +394,7 @@ def parse_args(argv):
     a.avoid_tiny = False
     a.fusion = False
     a.select_guard = False
+    a.interchange = False
     a.as_bug = []
     i = 0
     while i < len(argv):
@@ -418,6 +421,8 @@ def parse_args(argv):
             a.fusion = True
         elif x == '--select-guard':
             a.select_guard = True
+        elif x == '--interchange':
+            a.interchange = True
         elif x == '--self-check':
             a.self_check = True
         else:

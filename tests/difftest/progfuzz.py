@@ -2,7 +2,7 @@
 """progfuzz.py — random, well-typed, valid `.pat` programs for differential
 testing of rdumap (reference interpreter vs emulated mapped graph).
 
-usage: progfuzz.py SEED [--avoid-tiny] [--fusion] [--select-guard] [--meta]
+usage: progfuzz.py SEED [--avoid-tiny] [--fusion] [--select-guard] [--interchange] [--meta]
   prints the program of SEED (with --meta: with its metadata, as JSON);
   --avoid-tiny: see generate()
 
@@ -166,8 +166,9 @@ class Ctx:
 # ---------------------------------------------------------------- generator
 
 class Gen:
-    def __init__(self, seed, avoid_tiny=False, fusion=False, select_guard=False):
+    def __init__(self, seed, avoid_tiny=False, fusion=False, select_guard=False, interchange=False):
         self.seed = seed
+        self.interchange = interchange
         self.avoid_tiny = avoid_tiny
         self.fusion = fusion
         self.select_guard = select_guard
@@ -1033,6 +1034,14 @@ class Gen:
         body = Ctx(ctx.g, ctx.local, ctx.iters * n, ctx.depth - 1, ctx.mag)
         for e in entries:
             body.bind(e)
+        if self.interchange and not shape[p:] and body.depth > 0 and self.chance(0.6):
+            # a short reduction per element (what interchange.c vectorises
+            # along the map's index instead)
+            red = self.gen_reduce(elem, (), body.child(), exact)
+            if red is not None:
+                lead = self.pick([['{ '], ['{ let a0 = 1; ']])
+                blk = Node(lead + [red, ' }'], elem, (), red.ival, red.exact, 'block')
+                return Node(['map ('] + parts + [') ', blk], elem, shape, blk.ival, blk.exact, 'map')
         blk = self.gen_block(elem, shape[p:], body, exact)
         return Node(['map ('] + parts + [') ', blk], elem, shape, blk.ival, blk.exact, 'map')
 
@@ -1219,7 +1228,7 @@ class Program:
                             for d in self.defs if d['kind'] == 'output'}}
 
 
-def generate(seed, avoid_tiny=False, fusion=False, select_guard=False):
+def generate(seed, avoid_tiny=False, fusion=False, select_guard=False, interchange=False):
     """The program of seed.  avoid_tiny keeps every tensor materialised
     inside a loop (a row `let`, an indexed pattern) above 8 elements: it
     steers around a known rdumap bug (tiny unrolled tiles shared by the
@@ -1228,15 +1237,18 @@ def generate(seed, avoid_tiny=False, fusion=False, select_guard=False):
     definition, a map, mostly at its own leading indices (what fuse.c
     fuses); select_guard writes more reductions' guards, and most scalar
     + and * ones as `c ? body : identity` (what select_guard.c turns back
-    into guards); the seeds then give other programs."""
-    return Gen(seed, avoid_tiny, fusion, select_guard).generate()
+    into guards); interchange makes most scalar map bodies a short
+    reduction (what interchange.c vectorises along the map's index); the
+    seeds then give other programs."""
+    return Gen(seed, avoid_tiny, fusion, select_guard, interchange).generate()
 
 
 def main(argv):
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
         return 4
-    p = generate(int(argv[1]), '--avoid-tiny' in argv, '--fusion' in argv, '--select-guard' in argv)
+    p = generate(int(argv[1]), '--avoid-tiny' in argv, '--fusion' in argv, '--select-guard' in argv,
+                 '--interchange' in argv)
     if '--meta' in argv:
         print(json.dumps({'program': p.render(), **p.meta()}, indent=1))
     else:

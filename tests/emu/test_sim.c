@@ -417,6 +417,41 @@ static void a_select_of_the_identity_is_a_guard(void **state)
     emu_result_free(&ld.res);
 }
 
+static void a_short_reduction_is_vectorised_along_the_map(void **state)
+{
+    (void)state;
+    /* A 1-D convolution: the reduction over 3 taps fills 3 of 16 lanes;
+     * interchanged, every tap is one vector along x.  The same values
+     * (exactly: the same additions in the same order for each element). */
+    const char *src = "input X : f32[128][66]\ninput K : f32[128][3]\noutput Y : f32[128][64]\n"
+                      "Y = map (r: 128, x: 64) { max(reduce (t: 3) + { X[r][x + t] * K[r][t] } * 0.5, 0.0) }\n";
+    run_out a = simulate(src, NULL, 1, true, NULL, NULL, NULL);
+    assert_int_equal(a.rc, 0);
+    assert_int_equal(a.bad, 0);
+    /* per row: 4 vectors of 16 filling the row with 0, 3 taps x 4, and
+     * the 4 of the final map (as written: 64 x's of one 3-lane vector) */
+    assert_int_equal(a.res.vectors, 128 * (4 + 3 * 4 + 4));
+    fixture fx;
+    assert_int_equal(fixture_map(&fx, src, NULL, true), 4);
+    assert_int_equal(fx.g.n_interchanged, 1);
+    assert_non_null(strstr(fx.g.interchanged[0], "Y: along x (64) inside reduce (t)"));
+    assert_int_equal(fixture_compare(&fx, NULL), 0);
+    fixture_free(&fx);
+    /* a long reduction stays as written (it fills the lanes already), and
+     * so does a short one in a small map (8 rows: 416 issues saved) */
+    const char *dot = "input A : f32[8][64]\ninput B : f32[64][16]\noutput C : f32[8][16]\n"
+                      "C = map (i: 8, j: 16) { reduce (k: 64) + { A[i][k] * B[k][j] } }\n";
+    assert_int_equal(fixture_map(&fx, dot, NULL, true), 4);
+    assert_int_equal(fx.g.n_interchanged, 0);
+    fixture_free(&fx);
+    const char *small = "input X : f32[8][66]\ninput K : f32[8][3]\noutput Y : f32[8][64]\n"
+                        "Y = map (r: 8, x: 64) { reduce (t: 3) + { X[r][x + t] * K[r][t] } }\n";
+    assert_int_equal(fixture_map(&fx, small, NULL, true), 4);
+    assert_int_equal(fx.g.n_interchanged, 0);
+    fixture_free(&fx);
+    emu_result_free(&a.res);
+}
+
 static void the_estimate_agrees_on_a_dense_kernel(void **state)
 {
     (void)state;
@@ -573,6 +608,7 @@ int main(void)
         cmocka_unit_test(a_block_guard_is_scanned),
         cmocka_unit_test(an_index_guard_becomes_a_loop_bound),
         cmocka_unit_test(a_select_of_the_identity_is_a_guard),
+        cmocka_unit_test(a_short_reduction_is_vectorised_along_the_map),
         cmocka_unit_test(the_estimate_agrees_on_a_dense_kernel),
         cmocka_unit_test(every_mutation_class_is_caught),
         cmocka_unit_test(a_deadlock_names_who_waits_for_what),
