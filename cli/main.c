@@ -532,6 +532,19 @@ static int map_job(cli_job *job, arena *a, int par, bool check_only, place_kind 
 static void reset_mapping(cli_job *job, place_kind **kinds, const char ***names, place_net **nets);
 static bool fused_any(const dfg *g);
 
+/* Everything a job mapped for a variant of --gains holds outside its arena. */
+static void free_sub_job(cli_job *sub, place_kind **kinds, const char ***names, place_net **nets)
+{
+    reset_mapping(sub, kinds, names, nets);
+    if (sub->sites.site)
+        place_sites_free(&sub->sites);
+    free(sub->guards_off);
+    free(sub->fusion_off);
+    free(sub->split_off);
+    free(sub->interchange_off);
+    free(sub->par_bound);
+}
+
 /* --gains without fusion: the program mapped again with every buffer in
  * its own definition (its own lowering, placement and routing, at the
  * design's replica count) and emulated (cycles_no_fusion).  When it does
@@ -582,14 +595,7 @@ out:
     free(site_row);
     free(site_col);
     free(stream_net);
-    reset_mapping(&sub, &kinds, &names, &nets);
-    if (sub.sites.site)
-        place_sites_free(&sub.sites);
-    free(sub.guards_off);
-    free(sub.fusion_off);
-    free(sub.split_off);
-    free(sub.interchange_off);
-    free(sub.par_bound);
+    free_sub_job(&sub, &kinds, &names, &nets);
     arena_destroy(&a);
     return rc;
 }
@@ -721,14 +727,7 @@ static int independent_kernels(cli_job *job, const pat_values *ref, const emu_op
         free(site_row);
         free(site_col);
         free(stream_net);
-        reset_mapping(&sub, &kinds, &names, &nets);
-        if (sub.sites.site)
-            place_sites_free(&sub.sites);
-        free(sub.guards_off);
-        free(sub.fusion_off);
-        free(sub.split_off);
-        free(sub.interchange_off);
-        free(sub.par_bound);
+        free_sub_job(&sub, &kinds, &names, &nets);
         arena_destroy(&a);
     }
     if (rc == 0 && !job->kernels_off) {

@@ -24,5 +24,7 @@ int dfg_buffer_depths(const dfg *g, int *depth, int *rotate);
 
 /* Replicate every eligible outer map loop's pipelines (par.c). */
 int dfg_parallelise(dfg *g, diag_list *d);
+/* Does the expression contain a pattern (a loop of its own)?  (lower.c) */
+bool dfg_has_pattern(const pat_expr *e);
 
 #endif

@@ -132,44 +132,6 @@ static const pat_expr *find_reduce(const pat_expr *e, const pat_var **bound, int
 
 static pat_expr *mk(interchanger *I, const pat_expr *like);
 
-/* Does e contain a pattern (a loop)? */
-static bool opens_pattern(const pat_expr *e)
-{
-    if (!e)
-        return false;
-    switch (e->kind) {
-    case PAT_E_MAP:
-    case PAT_E_REDUCE:
-    case PAT_E_GROUPBY:
-        return true;
-    case PAT_E_ACCESS:
-        if (opens_pattern(e->u.access.base))
-            return true;
-        for (int k = 0; k < e->u.access.n; k++)
-            if (opens_pattern(e->u.access.idx[k]))
-                return true;
-        return false;
-    case PAT_E_UNARY:
-        return opens_pattern(e->u.unary.arg);
-    case PAT_E_BINARY:
-        return opens_pattern(e->u.binary.lhs) || opens_pattern(e->u.binary.rhs);
-    case PAT_E_SELECT:
-        return opens_pattern(e->u.select.cond) || opens_pattern(e->u.select.then) ||
-               opens_pattern(e->u.select.els);
-    case PAT_E_CALL:
-        for (int k = 0; k < e->u.call.n; k++)
-            if (opens_pattern(e->u.call.args[k]))
-                return true;
-        return false;
-    case PAT_E_BLOCK:
-        for (int k = 0; k < e->u.block.n; k++)
-            if (opens_pattern(e->u.block.values[k]))
-                return true;
-        return opens_pattern(e->u.block.result);
-    default:
-        return false;
-    }
-}
 
 /* e with the node `old` replaced by `by` (the nodes on the way copied). */
 static pat_expr *replace(interchanger *I, const pat_expr *e, const pat_expr *old, pat_expr *by)
@@ -250,7 +212,7 @@ static pat_expr *interchange(interchanger *I, const pat_expr *e)
         trips *= rp->idx[k].extent;
     }
     /* (a loop inside the body would be the vector loop, not r's) */
-    if ((rp->where && uses_var(rp->where, x)) || opens_pattern(rp->body) || opens_pattern(rp->where))
+    if ((rp->where && uses_var(rp->where, x)) || dfg_has_pattern(rp->body) || dfg_has_pattern(rp->where))
         return NULL;
     int64_t L = I->lanes, inner = rp->idx[rp->n_idx - 1].extent;
     int64_t before = (int64_t)X * (trips / inner) * ((inner + L - 1) / L);

@@ -249,7 +249,6 @@ static int open_pattern_loops(lower *L, const pat_pattern *pt, dfg_loop **loops,
 static int lower_scalar(lower *L, const pat_expr *e);
 
 static bool uses_indices_from(const pat_expr *e, const pat_pattern *pt, int from);
-static bool has_pattern(const pat_expr *e);
 
 /* The first max conjuncts of a `where`, left to right (a && b && c);
  * returns how many it stored. */
@@ -334,10 +333,10 @@ static bool guard_bounds(lower *L, const pat_pattern *pt, int k, int *lo, int *h
         }
         bool form = a->kind == PAT_E_VAR && a->u.var == ix->var &&
                     (op == PAT_LT || op == PAT_LE || op == PAT_GT || op == PAT_GE || op == PAT_EQ) &&
-                    !uses_indices_from(b, pt, k) && !has_pattern(b) && (q == 0 || cannot_fault(b));
+                    !uses_indices_from(b, pt, k) && !dfg_has_pattern(b) && (q == 0 || cannot_fault(b));
         if (!form)
             continue;  /* the body's guard applies it */
-        if (k == pt->n_idx - 1 && !has_pattern(pt->body) && counter_only(b))
+        if (k == pt->n_idx - 1 && !dfg_has_pattern(pt->body) && counter_only(b))
             continue;  /* a vector loop: its counter chains skip the vectors it rules out (emu) */
         int v = lower_scalar(L, b);
         if (op == PAT_LT || op == PAT_LE || op == PAT_EQ) {
@@ -984,7 +983,7 @@ static bool hoistable_guard(const pat_pattern *pt)
 static bool scannable_guard(const pat_pattern *pt)
 {
     return pt->where && pt->n_idx == 1 && !pt->idx[0].lo && pt->idx[0].extent <= 32 &&
-           uses_pattern_indices(pt->where, pt) && !has_pattern(pt->where) && has_pattern(pt->body);
+           uses_pattern_indices(pt->where, pt) && !dfg_has_pattern(pt->where) && dfg_has_pattern(pt->body);
 }
 
 /* The mask of scannable_guard: bit b set where the guard holds at
@@ -1401,8 +1400,8 @@ static const pat_expr *find_split(const tile_plan *tp, const pat_expr *e)
     }
 }
 
-/* Does e contain a pattern (a loop of its own)? */
-static bool has_pattern(const pat_expr *e)
+/* Does e contain a pattern (a loop of its own)?  (dfg_internal.h) */
+bool dfg_has_pattern(const pat_expr *e)
 {
     if (!e)
         return false;
@@ -1413,25 +1412,26 @@ static bool has_pattern(const pat_expr *e)
         return true;
     case PAT_E_ACCESS:
         for (int k = 0; k < e->u.access.n; k++)
-            if (has_pattern(e->u.access.idx[k]))
+            if (dfg_has_pattern(e->u.access.idx[k]))
                 return true;
-        return has_pattern(e->u.access.base);
+        return dfg_has_pattern(e->u.access.base);
     case PAT_E_UNARY:
-        return has_pattern(e->u.unary.arg);
+        return dfg_has_pattern(e->u.unary.arg);
     case PAT_E_BINARY:
-        return has_pattern(e->u.binary.lhs) || has_pattern(e->u.binary.rhs);
+        return dfg_has_pattern(e->u.binary.lhs) || dfg_has_pattern(e->u.binary.rhs);
     case PAT_E_SELECT:
-        return has_pattern(e->u.select.cond) || has_pattern(e->u.select.then) || has_pattern(e->u.select.els);
+        return dfg_has_pattern(e->u.select.cond) || dfg_has_pattern(e->u.select.then) ||
+               dfg_has_pattern(e->u.select.els);
     case PAT_E_CALL:
         for (int k = 0; k < e->u.call.n; k++)
-            if (has_pattern(e->u.call.args[k]))
+            if (dfg_has_pattern(e->u.call.args[k]))
                 return true;
         return false;
     case PAT_E_BLOCK:
         for (int k = 0; k < e->u.block.n; k++)
-            if (has_pattern(e->u.block.values[k]))
+            if (dfg_has_pattern(e->u.block.values[k]))
                 return true;
-        return has_pattern(e->u.block.result);
+        return dfg_has_pattern(e->u.block.result);
     default:
         return false;
     }
@@ -1511,7 +1511,7 @@ static void choose_tile_sizes(lower *L, tile_plan *tp, int target, const pat_exp
     int64_t pmu = (int64_t)g->fab->pmu_kib * 1024;
     int ps = tp->n_var;
     int P = g->opts.par > 1 ? g->opts.par : 1;
-    int vec_pos = tp->split ? ps : has_pattern(body) ? -1 : tp->n_var - 1;
+    int vec_pos = tp->split ? ps : dfg_has_pattern(body) ? -1 : tp->n_var - 1;
     /* divisors of each extent, largest first (only where some tile follows) */
     enum { MAX_DIV = 64 };
     int32_t div[PAT_MAX_RANK + 1][MAX_DIV];
