@@ -24,6 +24,9 @@ int dfg_buffer_depths(const dfg *g, int *depth, int *rotate);
 
 /* Replicate every eligible outer map loop's pipelines (par.c). */
 int dfg_parallelise(dfg *g, diag_list *d);
+/* Does any node of the expression (everything under it included) satisfy
+ * pred?  (lower.c) */
+bool dfg_expr_any(const pat_expr *e, bool (*pred)(const pat_expr *, const void *), const void *ctx);
 /* Does the expression contain a pattern (a loop of its own)?  (lower.c) */
 bool dfg_has_pattern(const pat_expr *e);
 

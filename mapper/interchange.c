@@ -50,49 +50,14 @@ typedef struct interchanger {
     bool oom;
 } interchanger;
 
+static bool is_var(const pat_expr *e, const void *v)
+{
+    return e->kind == PAT_E_VAR && e->u.var == v;
+}
+
 static bool uses_var(const pat_expr *e, const pat_var *v)
 {
-    if (!e)
-        return false;
-    switch (e->kind) {
-    case PAT_E_INT:
-    case PAT_E_FLOAT:
-    case PAT_E_TENSOR:
-        return false;
-    case PAT_E_VAR:
-        return e->u.var == v;
-    case PAT_E_ACCESS:
-        if (uses_var(e->u.access.base, v))
-            return true;
-        for (int k = 0; k < e->u.access.n; k++)
-            if (uses_var(e->u.access.idx[k], v))
-                return true;
-        return false;
-    case PAT_E_UNARY:
-        return uses_var(e->u.unary.arg, v);
-    case PAT_E_BINARY:
-        return uses_var(e->u.binary.lhs, v) || uses_var(e->u.binary.rhs, v);
-    case PAT_E_SELECT:
-        return uses_var(e->u.select.cond, v) || uses_var(e->u.select.then, v) || uses_var(e->u.select.els, v);
-    case PAT_E_CALL:
-        for (int k = 0; k < e->u.call.n; k++)
-            if (uses_var(e->u.call.args[k], v))
-                return true;
-        return false;
-    case PAT_E_BLOCK:
-        for (int k = 0; k < e->u.block.n; k++)
-            if (uses_var(e->u.block.values[k], v))
-                return true;
-        return uses_var(e->u.block.result, v);
-    case PAT_E_MAP:
-    case PAT_E_REDUCE:
-    case PAT_E_GROUPBY:
-        for (int k = 0; k < e->u.pat.n_idx; k++)
-            if (uses_var(e->u.pat.idx[k].lo, v) || uses_var(e->u.pat.idx[k].hi, v))
-                return true;
-        return uses_var(e->u.pat.where, v) || uses_var(e->u.pat.key, v) || uses_var(e->u.pat.body, v);
-    }
-    return false;
+    return dfg_expr_any(e, is_var, v);
 }
 
 /* The first reduce of e evaluated once per evaluation of e (not under a
@@ -320,52 +285,16 @@ static pat_expr *walk(interchanger *I, pat_expr *e)
     return n ? n : e;
 }
 
+static bool is_big_tensor(const pat_expr *e, const void *pmu_bytes)
+{
+    return e->kind == PAT_E_TENSOR && e->u.decl->kind != PAT_CONST &&
+           4 * pat_type_count(&e->u.decl->type) > *(const int64_t *)pmu_bytes;
+}
+
 /* Does the expression touch a tensor larger than pmu_bytes? */
 static bool touches_big(const pat_expr *e, int64_t pmu_bytes)
 {
-    if (!e || pmu_bytes <= 0)
-        return false;
-    switch (e->kind) {
-    case PAT_E_TENSOR:
-        return e->u.decl->kind != PAT_CONST && 4 * pat_type_count(&e->u.decl->type) > pmu_bytes;
-    case PAT_E_INT:
-    case PAT_E_FLOAT:
-    case PAT_E_VAR:
-        return false;
-    case PAT_E_ACCESS:
-        if (touches_big(e->u.access.base, pmu_bytes))
-            return true;
-        for (int k = 0; k < e->u.access.n; k++)
-            if (touches_big(e->u.access.idx[k], pmu_bytes))
-                return true;
-        return false;
-    case PAT_E_UNARY:
-        return touches_big(e->u.unary.arg, pmu_bytes);
-    case PAT_E_BINARY:
-        return touches_big(e->u.binary.lhs, pmu_bytes) || touches_big(e->u.binary.rhs, pmu_bytes);
-    case PAT_E_SELECT:
-        return touches_big(e->u.select.cond, pmu_bytes) || touches_big(e->u.select.then, pmu_bytes) ||
-               touches_big(e->u.select.els, pmu_bytes);
-    case PAT_E_CALL:
-        for (int k = 0; k < e->u.call.n; k++)
-            if (touches_big(e->u.call.args[k], pmu_bytes))
-                return true;
-        return false;
-    case PAT_E_BLOCK:
-        for (int k = 0; k < e->u.block.n; k++)
-            if (touches_big(e->u.block.values[k], pmu_bytes))
-                return true;
-        return touches_big(e->u.block.result, pmu_bytes);
-    case PAT_E_MAP:
-    case PAT_E_REDUCE:
-    case PAT_E_GROUPBY:
-        for (int k = 0; k < e->u.pat.n_idx; k++)
-            if (touches_big(e->u.pat.idx[k].lo, pmu_bytes) || touches_big(e->u.pat.idx[k].hi, pmu_bytes))
-                return true;
-        return touches_big(e->u.pat.where, pmu_bytes) || touches_big(e->u.pat.key, pmu_bytes) ||
-               touches_big(e->u.pat.body, pmu_bytes);
-    }
-    return false;
+    return pmu_bytes > 0 && dfg_expr_any(e, is_big_tensor, &pmu_bytes);
 }
 
 const pat_program *dfg_interchange(const pat_program *p, arena *a, int lanes, int64_t pmu_bytes, int *n_done,

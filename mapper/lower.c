@@ -1400,41 +1400,60 @@ static const pat_expr *find_split(const tile_plan *tp, const pat_expr *e)
     }
 }
 
-/* Does e contain a pattern (a loop of its own)?  (dfg_internal.h) */
-bool dfg_has_pattern(const pat_expr *e)
+/* Does any node of e (e included, and everything under patterns and
+ * blocks) satisfy pred?  (dfg_internal.h) */
+bool dfg_expr_any(const pat_expr *e, bool (*pred)(const pat_expr *, const void *), const void *ctx)
 {
     if (!e)
         return false;
-    switch (e->kind) {
-    case PAT_E_MAP:
-    case PAT_E_REDUCE:
-    case PAT_E_GROUPBY:
+    if (pred(e, ctx))
         return true;
+    switch (e->kind) {
     case PAT_E_ACCESS:
         for (int k = 0; k < e->u.access.n; k++)
-            if (dfg_has_pattern(e->u.access.idx[k]))
+            if (dfg_expr_any(e->u.access.idx[k], pred, ctx))
                 return true;
-        return dfg_has_pattern(e->u.access.base);
+        return dfg_expr_any(e->u.access.base, pred, ctx);
     case PAT_E_UNARY:
-        return dfg_has_pattern(e->u.unary.arg);
+        return dfg_expr_any(e->u.unary.arg, pred, ctx);
     case PAT_E_BINARY:
-        return dfg_has_pattern(e->u.binary.lhs) || dfg_has_pattern(e->u.binary.rhs);
+        return dfg_expr_any(e->u.binary.lhs, pred, ctx) || dfg_expr_any(e->u.binary.rhs, pred, ctx);
     case PAT_E_SELECT:
-        return dfg_has_pattern(e->u.select.cond) || dfg_has_pattern(e->u.select.then) ||
-               dfg_has_pattern(e->u.select.els);
+        return dfg_expr_any(e->u.select.cond, pred, ctx) || dfg_expr_any(e->u.select.then, pred, ctx) ||
+               dfg_expr_any(e->u.select.els, pred, ctx);
     case PAT_E_CALL:
         for (int k = 0; k < e->u.call.n; k++)
-            if (dfg_has_pattern(e->u.call.args[k]))
+            if (dfg_expr_any(e->u.call.args[k], pred, ctx))
                 return true;
         return false;
     case PAT_E_BLOCK:
         for (int k = 0; k < e->u.block.n; k++)
-            if (dfg_has_pattern(e->u.block.values[k]))
+            if (dfg_expr_any(e->u.block.values[k], pred, ctx))
                 return true;
-        return dfg_has_pattern(e->u.block.result);
+        return dfg_expr_any(e->u.block.result, pred, ctx);
+    case PAT_E_MAP:
+    case PAT_E_REDUCE:
+    case PAT_E_GROUPBY:
+        for (int k = 0; k < e->u.pat.n_idx; k++)
+            if (dfg_expr_any(e->u.pat.idx[k].lo, pred, ctx) || dfg_expr_any(e->u.pat.idx[k].hi, pred, ctx))
+                return true;
+        return dfg_expr_any(e->u.pat.where, pred, ctx) || dfg_expr_any(e->u.pat.key, pred, ctx) ||
+               dfg_expr_any(e->u.pat.body, pred, ctx);
     default:
         return false;
     }
+}
+
+static bool is_pattern(const pat_expr *e, const void *ctx)
+{
+    (void)ctx;
+    return e->kind == PAT_E_MAP || e->kind == PAT_E_REDUCE || e->kind == PAT_E_GROUPBY;
+}
+
+/* Does e contain a pattern (a loop of its own)?  (dfg_internal.h) */
+bool dfg_has_pattern(const pat_expr *e)
+{
+    return dfg_expr_any(e, is_pattern, NULL);
 }
 
 /* The model of a tiling (the sizes in tp->size), for one pipeline per
