@@ -220,8 +220,14 @@ void cli_report_text(FILE *out, const cli_job *job)
         if (gd->par_loop && split)
             fprintf(out, "%s split %d ways (each replica a chunk, the partials combined after)\n", split,
                     g->opts.par);
-        else if (gd->par_loop)
-            fprintf(out, "loop %s %d ways\n", gd->par_loop->label, g->opts.par);
+        else if (gd->par_loop) {
+            fprintf(out, "loop %s %d ways", gd->par_loop->label, g->opts.par);
+            const char *sh[8];
+            int n_sh = dfg_shared_loads(g, k, sh, 8);
+            for (int q = 0; q < n_sh; q++)
+                fprintf(out, q ? ", %s" : "; loaded once for every replica (one AGCU stream, multicast): %s", sh[q]);
+            fputc('\n', out);
+        }
         else
             fprintf(out, "one pipeline: %s\n", gd->par_why ? gd->par_why : "not replicated");
     }
@@ -511,11 +517,16 @@ json_t *cli_report_json(const cli_job *job, diag_list *d)
         for (int k = 0; pd && k < g->n_defs; k++) {
             const dfg_def *gd = &g->defs[k];
             const char *split = g->split.what ? g->split.what[k] : NULL;
-            push(b, pd, json_pack("{s:s, s:o, s:i, s:o, s:o}", "name", gd->target->name, "loop",
+            const char *sh[8];
+            int n_sh = dfg_shared_loads(g, k, sh, 8);
+            json_t *mc = chk(b, json_array());
+            for (int q = 0; mc && q < n_sh; q++)
+                push(b, mc, json_string(sh[q]));
+            push(b, pd, json_pack("{s:s, s:o, s:i, s:o, s:o, s:o*}", "name", gd->target->name, "loop",
                                   gd->par_loop ? json_string(gd->par_loop->label) : json_null(), "ways",
                                   gd->par_loop ? g->opts.par : 1, "split",
                                   split && gd->par_loop ? json_string(split) : json_null(), "why",
-                                  gd->par_why ? json_string(gd->par_why) : json_null()));
+                                  gd->par_why ? json_string(gd->par_why) : json_null(), "multicast", mc));
         }
         put(b, json_object_get(root, "dfg"), "par_definitions", pd);
         json_t *ic = chk(b, json_array());

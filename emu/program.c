@@ -707,12 +707,11 @@ static int producer(const pb *P, int u, int r, int replica)
             continue;
         int c = P->group[k];
         int cr = S->ctx[c].replica;
-        if (cr < 0 || replica < 0 || cr == replica) {
+        if (cr < 0 || replica < 0 || cr == replica || g->units[u].shared_by) {
             if (found < 0 || (cr == replica && S->ctx[found].replica != replica))
                 found = c;
         }
     }
-    (void)g;
     return found;
 }
 
@@ -973,6 +972,13 @@ int prog_build(emu_sim *S)
         if (op->unit == DFG_NONE || op->code == DFG_CONST)
             continue;
         const dfg_loop *root = par_root(P.loop_of[k]);
+        if (root && g->units[op->unit].shared_by) {
+            /* one load for every replica: it runs replica 0's chunk and
+             * multicasts (par.c) */
+            if (add_item(&P, (item){op, NULL, op->unit, 0}) != 0)
+                goto oom;
+            continue;
+        }
         if (root) {
             for (int r = 0; r < root->par; r++)
                 if (add_item(&P, (item){op, NULL, copy_unit(S, op->unit, r), r}) != 0)

@@ -287,3 +287,31 @@ int dfg_find_op(const dfg *g, const char *def, dfg_opcode c)
         }
     return -1;
 }
+
+static void shared_in_block(const dfg *g, const dfg_block *b, const char **names, int *n, int max)
+{
+    for (int k = 0; k < b->n; k++) {
+        if (b->s[k].is_loop) {
+            shared_in_block(g, &b->s[k].loop->body, names, n, max);
+            continue;
+        }
+        const dfg_op *op = b->s[k].op;
+        if (op->unit == DFG_NONE || !g->units[op->unit].shared_by || op->mem == DFG_NONE)
+            continue;
+        const char *nm = g->mems[op->mem].name;
+        bool seen = false;
+        for (int q = 0; q < *n && !seen; q++)
+            seen = !strcmp(names[q], nm);
+        if (!seen && *n < max)
+            names[(*n)++] = nm;
+    }
+}
+
+int dfg_shared_loads(const dfg *g, int def, const char **names, int max)
+{
+    int n = 0;
+    const dfg_loop *lp = def >= 0 && def < g->n_defs ? g->defs[def].par_loop : NULL;
+    if (lp)
+        shared_in_block(g, &lp->body, names, &n, max);
+    return n;
+}

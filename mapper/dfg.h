@@ -225,6 +225,9 @@ typedef struct dfg_unit {
     int def;               /* index of the definition it belongs to, or -1 */
     int base;              /* the unit it replicates (itself for an original) */
     int replica;           /* 0 .. copies-1 */
+    int shared_by;         /* VAG loading inside a parallel loop the same words for every replica:
+                            * one unit runs replica 0's chunk and multicasts to all the replicas'
+                            * consumers (par.c); their count, else 0 */
 } dfg_unit;
 
 typedef enum dfg_stream_kind { DFG_STREAM_VECTOR, DFG_STREAM_SCALAR, DFG_STREAM_CONTROL } dfg_stream_kind;
@@ -398,5 +401,10 @@ const char *dfg_op_name(dfg_opcode c);
 /* True for operations that occupy a PCU stage. */
 bool dfg_op_is_lane(dfg_opcode c);
 const char *dfg_unit_kind_name(dfg_unit_kind k);
+
+/* The DRAM tensors that definition `def`'s parallel loop loads once for
+ * all its replicas (a VAG with shared_by, par.c): up to max names in
+ * `names`; returns how many. */
+int dfg_shared_loads(const dfg *g, int def, const char **names, int max);
 
 #endif

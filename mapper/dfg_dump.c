@@ -196,7 +196,10 @@ void dfg_dump_text(FILE *out, const dfg *g)
         fprintf(out, "unit %d %s %s", u, dfg_unit_kind_name(un->kind), un->name);
         if (un->kind == DFG_VPCU)
             fprintf(out, " stages %d%s", un->n_stages, un->reduces ? " reduce" : "");
-        fprintf(out, " in %dv+%ds out %dv+%ds\n", un->vec_in, un->scal_in, un->vec_out, un->scal_out);
+        fprintf(out, " in %dv+%ds out %dv+%ds", un->vec_in, un->scal_in, un->vec_out, un->scal_out);
+        if (un->shared_by)
+            fprintf(out, " shared by %d replicas (runs replica 0's chunk, multicasts to all)", un->shared_by);
+        fputc('\n', out);
     }
     for (int s = 0; s < g->n_streams; s++) {
         const dfg_stream *st = &g->streams[s];

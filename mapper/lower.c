@@ -1461,7 +1461,9 @@ bool dfg_has_pattern(const pat_expr *e)
  *   traffic  every tile load and store: a tile is loaded once per
  *            iteration of every tile loop around the stage that loads it,
  *            so a tensor not following an outer index is reloaded for each
- *            of its tiles; bytes at the fabric's DRAM bandwidth;
+ *            of its tiles, except that the replicas of the outermost tile
+ *            loop share such a load when their chunks are equal (par.c);
+ *            bytes at the fabric's DRAM bandwidth;
  *   compute  the map's iterations (times the split reduction's) in vectors
  *            of the loop that runs lane-parallel, whose tile may fill fewer
  *            lanes than the PCU has, over P pipelines;
@@ -1486,19 +1488,30 @@ static double tile_model(const lower *L, const tile_plan *tp, int vec_pos, int P
             tiles_upto[n_lv] = tiles_upto[n_lv - 1] * (tp->extent[p] / tp->size[p]);
         }
     }
+    /* the outermost tile loop runs in P replicas: with a multiple of P
+     * tiles, a tensor not following it is loaded once for all of them
+     * (par.c), not once per replica */
+    int p0 = -1;
+    for (int p = 0; p < tp->n_var && p0 < 0; p++)
+        if (tp->size[p] < tp->extent[p])
+            p0 = p;
+    bool shared = P > 1 && p0 >= 0 && (tp->extent[p0] / tp->size[p0]) % P == 0;
     double bytes = 0;
     for (int m = 0; m < g->n_mems; m++) {
         if (tp->bad[m])
             continue;
         int lv = -1;
+        bool follows_p0 = false;
         for (int k = 0; k < g->mems[m].type.rank; k++) {
             int p = tp->dim[m * PAT_MAX_RANK + k];
             if (p >= 0 && level_of[p] > lv)
                 lv = level_of[p];
+            follows_p0 |= p >= 0 && p == p0;
         }
         if (lv < 0)
             continue;
-        bytes += (double)tile_bytes(g, tp, m) * tiles_upto[lv + 1];
+        double b = (double)tile_bytes(g, tp, m) * tiles_upto[lv + 1];
+        bytes += shared && !follows_p0 ? b / P : b;
     }
     *traffic = bytes;
     double work = 1;
@@ -1520,7 +1533,7 @@ static double tile_model(const lower *L, const tile_plan *tp, int vec_pos, int P
  * (largest first) under which every tile fits a PMU twice and the partial
  * results (when the reduction is split) three times, the one the model
  * estimates fastest; with --par N, among those whose outermost tiled
- * index has at least N tiles, if any.  The first of equals is kept, so
+ * index has a multiple of N tiles, else at least N, if any.  The first of equals is kept, so
  * larger tiles win ties.  Leaves the sizes in tp->size, and the model's
  * estimate in tp->est_traffic and tp->est_cycles. */
 static void choose_tile_sizes(lower *L, tile_plan *tp, int target, const pat_expr *body)
@@ -1552,7 +1565,10 @@ static void choose_tile_sizes(lower *L, tile_plan *tp, int target, const pat_exp
     }
     int32_t best[PAT_MAX_RANK + 1];
     double best_cost = -1, best_traffic = 0;
-    for (int pass = 0; pass < 2 && best_cost < 0; pass++) {
+    /* pass 0: the outermost tiled index has a multiple of P tiles, so
+     * the replicas' chunks are equal and a tile every replica reads is
+     * loaded once for all (par.c); pass 1: at least P; pass 2: any */
+    for (int pass = 0; pass < 3 && best_cost < 0; pass++) {
         int at[PAT_MAX_RANK + 1] = {0};
         for (;;) {
             for (int p = 0; p < tp->n_pos; p++)
@@ -1567,12 +1583,13 @@ static void choose_tile_sizes(lower *L, tile_plan *tp, int target, const pat_exp
                     acc *= tp->size[p];
                 ok = 3 * acc <= pmu;
             }
-            if (ok && pass == 0 && P > 1) {
+            if (ok && pass < 2 && P > 1) {
                 int p0 = -1;
                 for (int p = 0; p < tp->n_var && p0 < 0; p++)
                     if (tp->size[p] < tp->extent[p])
                         p0 = p;
-                ok = p0 >= 0 && tp->extent[p0] / tp->size[p0] >= P;
+                int32_t tiles = p0 >= 0 ? tp->extent[p0] / tp->size[p0] : 0;
+                ok = tiles >= P && (pass == 1 || tiles % P == 0);
             }
             if (ok) {
                 double traffic;

@@ -22,7 +22,16 @@
  *  - a tensor the loop writes but that cannot be partitioned stays one
  *    VPMU that every replica writes (its write bandwidth is not modelled);
  *  - a partitioned output is stored through one AGCU per partition; a
- *    load feeding several copies is one multicast (or scatter) tree.
+ *    load feeding several copies is one multicast (or scatter) tree;
+ *  - a DRAM tensor loaded inside the loop (a tile, or a direct access)
+ *    gets an AGCU stream per replica, except where what the stream loads
+ *    is the same for every replica (nothing it computes, and no bound or
+ *    guard around it, depends on the replica, and the chunks are equally
+ *    long): then one stream, running replica 0's chunk, loads it once and
+ *    multicasts it to every replica's consumer (dfg_unit.shared_by), so
+ *    the tiles of B in a gemm tiled by rows of A cross DRAM once, not
+ *    once per replica.  The replicas then advance together: the stream
+ *    waits for the credit of the slowest.
  *
  * The loop program is unchanged; the simulator runs each replica's units
  * on its chunk (dfg_loop.chunk) and each partition in its own PMU
@@ -115,6 +124,95 @@ static bool has_pipeline(const dfg *g, const dfg_loop *lp)
     return false;
 }
 
+/* The registers whose value may differ between the replicas of a parallel
+ * loop: its counter; what is computed from such a value; what is loaded
+ * from a memory written inside a parallel loop (a replica's tile, or a
+ * tensor another definition writes in parallel); the counter of a loop
+ * whose bounds, guard or scan mask do, and the reductions of values that
+ * do.  A fixpoint: a loop-carried value can feed an earlier op. */
+static bool *replica_variant(const dfg *g, const bool *written)
+{
+    bool *var = xcalloc((size_t)g->n_regs + 1, sizeof *var);
+    if (!var)
+        return NULL;
+    for (int l = 0; l < g->n_loops; l++)
+        if (g->loops[l]->par > 1)
+            var[g->loops[l]->counter] = true;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int k = 0; k < g->n_ops; k++) {
+            const dfg_op *op = g->ops[k];
+            if (op->dst == DFG_NONE || var[op->dst])
+                continue;
+            bool v = op->code == DFG_LOAD && written[op->mem];
+            int rs[4 + PAT_MAX_RANK] = {op->a, op->b, op->c, op->pred};
+            int nr = 4;
+            for (int i = 0; i < op->n_idx; i++)
+                rs[nr++] = op->idx[i];
+            for (int i = 0; i < nr && !v; i++)
+                v = rs[i] != DFG_NONE && var[rs[i]];
+            if (v)
+                var[op->dst] = changed = true;
+        }
+        for (int l = 0; l < g->n_loops; l++) {
+            const dfg_loop *lp = g->loops[l];
+            int rs[DFG_LOOP_CTL];
+            dfg_loop_ctl(lp, rs);
+            bool v = false;
+            for (int i = 0; i < DFG_LOOP_CTL && !v; i++)
+                v = rs[i] != DFG_NONE && var[rs[i]];
+            if (v && !var[lp->counter])
+                var[lp->counter] = changed = true;
+            for (int a = 0; a < lp->n_acc; a++) {
+                const dfg_acc *ac = &lp->acc[a];
+                bool va = v || var[ac->val] || (ac->pred != DFG_NONE && var[ac->pred]);
+                if (va && !var[ac->reg])
+                    var[ac->reg] = changed = true;
+            }
+        }
+    }
+    return var;
+}
+
+/* Does DRAM load unit u read, inside every parallel loop it serves, the
+ * same words in the same order for every replica?  Then one AGCU stream
+ * loads them once and multicasts them to every replica's consumer (a tile
+ * of B that every row block of a gemm reads), instead of each replica
+ * loading its own: the replicas' chunks must be equally long, so that
+ * each consumes all that is sent; nothing it computes, no bound or guard
+ * of a loop around it, may depend on the replica. */
+static bool same_for_every_replica(const dfg *g, int u, dfg_loop **loop_of, const bool *var)
+{
+    const dfg_unit *un = &g->units[u];
+    if (un->kind != DFG_VAG || un->store)
+        return false;
+    bool any = false;
+    for (int k = 0; k < g->n_ops; k++) {
+        const dfg_op *op = g->ops[k];
+        dfg_loop *root = par_root(loop_of[k]);
+        if (op->unit != u || !root)
+            continue;
+        if (root->trip % root->par != 0 || op->code == DFG_STORE || op->code == DFG_RMW)
+            return false;
+        int rs[4 + PAT_MAX_RANK] = {op->a, op->b, op->c, op->pred};
+        int nr = 4;
+        for (int i = 0; i < op->n_idx; i++)
+            rs[nr++] = op->idx[i];
+        for (int i = 0; i < nr; i++)
+            if (rs[i] != DFG_NONE && var[rs[i]])
+                return false;
+        for (const dfg_loop *lp = loop_of[k]; lp && lp != root; lp = lp->parent) {
+            int cs[DFG_LOOP_CTL];
+            dfg_loop_ctl(lp, cs);
+            for (int i = 0; i < DFG_LOOP_CTL; i++)
+                if (cs[i] != DFG_NONE && var[cs[i]])
+                    return false;
+        }
+        any = true;
+    }
+    return any;
+}
+
 int dfg_parallelise(dfg *g, diag_list *d)
 {
     int P = g->opts.par;
@@ -127,6 +225,7 @@ int dfg_parallelise(dfg *g, diag_list *d)
     bool *shared = xcalloc((size_t)g->n_mems + 1, sizeof *shared);  /* accessed outside every parallel loop */
     int *first = xmalloc(((size_t)g->n_units + 1) * sizeof *first);
     int32_t *trip_of = xcalloc((size_t)g->n_mems + 1, sizeof *trip_of);
+    bool *var = NULL;
     int rc = -1;
     if (!loop_of || !touched || !written || !not_row || !shared || !first || !trip_of) {
         diag_error(d, diag_at_file(g->fab->source), "out of memory");
@@ -234,6 +333,11 @@ int dfg_parallelise(dfg *g, diag_list *d)
     }
 
     /* 3. Replica units. */
+    var = replica_variant(g, written);
+    if (!var) {
+        diag_error(d, diag_at_file(g->fab->source), "out of memory");
+        goto out;
+    }
     int n_base = g->n_units;
     for (int u = 0; u < n_base; u++) {
         first[u] = -1;
@@ -245,8 +349,14 @@ int dfg_parallelise(dfg *g, diag_list *d)
             copies = g->mems[un.mem].copies;
         else if (un.kind == DFG_VAG && un.store && g->mems[un.mem].partitioned)
             copies = P;  /* each partition stores through its own AGCU */
-        else if (un.kind == DFG_VAG && g->mems[un.mem].dram && touched[un.mem])
-            copies = P;  /* a DRAM-resident tensor read or written in parallel: an AGCU per replica */
+        else if (un.kind == DFG_VAG && g->mems[un.mem].dram && touched[un.mem]) {
+            /* a DRAM-resident tensor read or written in parallel: an AGCU
+             * per replica, or one multicasting what every replica reads */
+            if (same_for_every_replica(g, u, loop_of, var))
+                g->units[u].shared_by = P;
+            else
+                copies = P;
+        }
         for (int r = 1; r < copies; r++) {
             const char *name = arena_printf(g->a, "%s/%c%d", un.name,
                                             un.kind == DFG_VPMU && g->mems[un.mem].partitioned ? 'p' : 'r', r);
@@ -273,6 +383,10 @@ int dfg_parallelise(dfg *g, diag_list *d)
         dfg_stream st = g->streams[s];
         int cs = first[st.src] >= 0 ? P : 1, cd = first[st.dst] >= 0 ? P : 1;
         if (cs == 1 && cd == 1)
+            continue;
+        /* A shared load runs replica 0's chunk: it takes its addresses
+         * from replica 0's units alone. */
+        if (cd == 1 && g->units[st.dst].shared_by)
             continue;
         /* A unit outside the parallel loops reads one full copy of a
          * replicated tensor, not all of them. */
@@ -313,5 +427,6 @@ out:
     free(shared);
     free(first);
     free(trip_of);
+    free(var);
     return rc;
 }

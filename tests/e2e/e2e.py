@@ -103,10 +103,27 @@ def tiling():
         rc, out, err = run(path("examples", "gemm.pat"), "--fabric", fab, "--dump-dfg", "-", "--map-only", "--par", "1")
         check("tiling C: i 8 tiles of 32, j 16 tiles of 16, k 8 tiles of 32 (model:" in out and "mem input A f32[256][256] in DRAM" in out
               and "loop L0 i.tile" in out, f"--dump-dfg shows the tiled loops: {out[:400]}")
-        # the outermost tile loop runs in parallel: each replica its own tiles
-        rc, out, err = run(path("examples", "gemm.pat"), "--fabric", fab, "--par", "4", "--place", "greedy")
-        check(rc == 0 and "1 loop replicated 4 ways" in out and "mapped and verified" in out,
-              f"gemm's tile loop replicates 4 ways and verifies: exit {rc} {out[:300]} {err[:200]}")
+        # the outermost tile loop runs in parallel: each replica its own
+        # tiles of A; the tiles of B, the same for every replica, loaded
+        # once and multicast to all four
+        rc, out, err = run(path("examples", "gemm.pat"), "--fabric", fab, "--par", "4", "--place", "greedy",
+                           "--json", j)
+        check(rc == 0 and "1 loop replicated 4 ways" in out and "mapped and verified" in out
+              and "C: loop i.tile 4 ways; loaded once for every replica (one AGCU stream, multicast): B" in out,
+              f"gemm's tile loop replicates 4 ways, shares B and verifies: exit {rc} {out[:600]} {err[:200]}")
+        r = json.load(open(j)) if rc == 0 else {}
+        pd = r.get("dfg", {}).get("par_definitions", [{}])
+        size = {x["index"]: x["size"] for dd in r.get("tiling", {}).get("definitions", []) for x in dd["indices"]}
+        # A (256 x 256 f32) is read once per tile of j, B once per tile of i
+        # for all 4 replicas together, not once per replica
+        want = 256 * 256 * 4 * (256 // size.get("j", 1)) + 256 * 256 * 4 * (256 // size.get("i", 1)) // 4
+        check(pd and pd[0].get("multicast") == ["B"] and r.get("emu", {}).get("dram_read_bytes") == want,
+              f"B is read from DRAM once for the 4 replicas: {want} bytes expected, "
+              f"{r.get('emu', {}).get('dram_read_bytes')} read; {pd}, tiles {size}")
+        rc, out, err = run(path("examples", "gemm.pat"), "--fabric", fab, "--par", "4", "--map-only", "--dump-dfg", "-")
+        check("VAG dram B in 0v+2s out 1v+0s shared by 4 replicas" in out and "dram B/r1" not in out
+              and "stream vector dram B -> B.tile/r3" in out,
+              f"--dump-dfg shows one VAG for B multicasting to the replicas' tiles: {out[-1500:]}")
         # a buffer rotated early in a tiled meta-pipeline is a wrong output
         rc, out, err = run(path("examples", "gemm.pat"), "--fabric", fab, "--mutate", "buffer:B.tile",
                            "--place", "greedy")
