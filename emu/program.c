@@ -166,6 +166,22 @@ static bool separated(const pb *P, const item *a, const item *b)
     return false;
 }
 
+/* Does u's value bound, guard or scan a loop around v (so that the unit
+ * computing u needs it for v's counter chain)? */
+static bool bounds_loop(const pb *P, const dfg_op *u, const dfg_op *v)
+{
+    if (u->dst == DFG_NONE)
+        return false;
+    for (const dfg_loop *lp = P->loop_of[v->id]; lp; lp = lp->parent) {
+        int rs[DFG_LOOP_CTL];
+        dfg_loop_ctl(lp, rs);
+        for (int i = 0; i < DFG_LOOP_CTL; i++)
+            if (rs[i] == u->dst)
+                return true;
+    }
+    return false;
+}
+
 static int find(int *parent, int x)
 {
     while (parent[x] != x)
@@ -909,7 +925,7 @@ int prog_build(emu_sim *S)
     int rc = -1;
     int first_unit_ctx = S->n_ctx;
     int *parent = NULL, *slot_of = NULL;
-    bool *need = NULL;
+    bool *need = NULL, *written = NULL;
     int *dctl = NULL;
     P.loop_of = xcalloc((size_t)g->n_ops + 1, sizeof *P.loop_of);
     P.def_of = xcalloc((size_t)g->n_ops + 1, sizeof *P.def_of);
@@ -1020,8 +1036,12 @@ int prog_build(emu_sim *S)
      * meta-pipeline separates them. */
     parent = xmalloc(((size_t)P.n_items + 1) * sizeof *parent);
     P.group = xmalloc(((size_t)P.n_items + 1) * sizeof *P.group);
-    if (!parent || !P.group)
+    written = xcalloc((size_t)g->n_mems + 1, sizeof *written);
+    if (!parent || !P.group || !written)
         goto oom;
+    for (int k = 0; k < g->n_ops; k++)
+        if (g->ops[k]->code == DFG_STORE || g->ops[k]->code == DFG_RMW)
+            written[g->ops[k]->mem] = true;
     for (int k = 0; k < P.n_items; k++)
         parent[k] = k;
     for (int a = 0; a < P.n_items; a++)
@@ -1047,6 +1067,14 @@ int prog_build(emu_sim *S)
                 }
             }
             if (!feeds && g->units[x->unit].kind != DFG_VPCU && separated(&P, x, y))
+                continue;
+            /* Reads of a tensor nothing writes (filled from DRAM before
+             * they start) need no order among them: each its own context,
+             * so that one consumer's read never waits for another's round
+             * trip; the banks they share still serve one access at a time. */
+            if (!feeds && g->units[x->unit].kind == DFG_VPMU && x->op && y->op && x->op->code == DFG_LOAD &&
+                y->op->code == DFG_LOAD && x->op->mem == y->op->mem && !written[x->op->mem] &&
+                !bounds_loop(&P, x->op, y->op) && !bounds_loop(&P, y->op, x->op))
                 continue;
             int ra = find(parent, a), rb = find(parent, b);
             if (ra != rb)
@@ -1307,6 +1335,7 @@ out:
     free(P.recv_fifo);
     free(P.recv_done);
     free(parent);
+    free(written);
     free(slot_of);
     free(need);
     free(dctl);
