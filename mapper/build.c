@@ -11,7 +11,10 @@
  *    operation would exceed the PCU's stages or its vector/scalar input
  *    ports.  Loads, stores and key checks run in the PMU of their memory;
  *    constants are immediates and counters are replicated in every unit's
- *    counter chain, so neither makes a stream.
+ *    counter chain, so neither makes a stream.  An operation that only
+ *    computes addresses runs in its memory's PMU (or AGCU), and one whose
+ *    result addresses several memories (a tile offset) is copied into
+ *    each of them rather than run in a PCU of its own and streamed.
  *  - A stream is a register produced in one unit and used in another: a
  *    vector stream when both ends work lane-parallel in the same innermost
  *    loop, a scalar stream otherwise (a value produced once per iteration
@@ -611,6 +614,191 @@ out:
     return rc;
 }
 
+/* An operation that computes addresses for several memories — a tile's
+ * offset that the loads of A and B both add — would run in a PCU of its
+ * own and stream its result to each memory's PMU or AGCU.  Each memory's
+ * address pipeline computes it instead: the operation is copied, once per
+ * memory, next to itself (its copies read the same operands), and each
+ * memory's accesses use their own copy; find_address_ops then puts each
+ * copy in its memory's unit.  Ops are renumbered in program order after.
+ * Returns 0, or -1 out of memory. */
+enum { ADDR_MAX_MEMS = 8 };
+
+static int block_of_op(dfg_block *b, const dfg_op *op, dfg_block **out, int *at)
+{
+    for (int k = 0; k < b->n; k++) {
+        if (b->s[k].is_loop) {
+            if (block_of_op(&b->s[k].loop->body, op, out, at))
+                return 1;
+        } else if (b->s[k].op == op) {
+            *out = b;
+            *at = k;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void renumber_block(dfg *g, const dfg_block *b, int *next)
+{
+    for (int k = 0; k < b->n; k++) {
+        if (b->s[k].is_loop) {
+            renumber_block(g, &b->s[k].loop->body, next);
+            continue;
+        }
+        dfg_op *op = b->s[k].op;
+        op->id = (*next)++;
+        g->ops[op->id] = op;
+        if (op->dst != DFG_NONE)
+            g->regs[op->dst].def_op = op->id;
+    }
+}
+
+static int copy_shared_address_ops(dfg *g)
+{
+    int n0 = g->n_ops;
+    /* per register: the memories whose addresses alone it feeds (n_set
+     * -1: some other use) */
+    int (*set)[ADDR_MAX_MEMS] = xcalloc((size_t)g->n_regs + 1, sizeof *set);
+    int *n_set = xcalloc((size_t)g->n_regs + 1, sizeof *n_set);
+    int *tag = xmalloc(((size_t)n0 * ADDR_MAX_MEMS + 1) * sizeof *tag);  /* per op (and copy): its memory */
+    dfg_op **copies = xcalloc((size_t)n0 * ADDR_MAX_MEMS + 1, sizeof *copies);
+    int n_copies = 0, rc = -1;
+    if (!set || !n_set || !tag || !copies)
+        goto out;
+#define MIXED(r)                      \
+    do {                              \
+        if ((r) != DFG_NONE)          \
+            n_set[(r)] = -1;          \
+    } while (0)
+    for (int l = 0; l < g->n_loops; l++) {
+        const dfg_loop *lp = g->loops[l];
+        int rs[DFG_LOOP_CTL];
+        dfg_loop_ctl(lp, rs);
+        for (int i = 0; i < DFG_LOOP_CTL; i++)
+            MIXED(rs[i]);
+        for (int a = 0; a < lp->n_acc; a++) {
+            MIXED(lp->acc[a].val);
+            MIXED(lp->acc[a].pred);
+        }
+    }
+    for (int k = n0 - 1; k >= 0; k--) {
+        const dfg_op *op = g->ops[k];
+        bool is_mem = op->code == DFG_LOAD || op->code == DFG_STORE || op->code == DFG_RMW;
+        bool addr = !is_mem && dfg_op_is_lane(op->code) && op->dst != DFG_NONE && n_set[op->dst] > 0;
+        int rs[3] = {op->a, op->b, op->c};
+        for (int i = 0; i < 3; i++) {
+            int r = rs[i];
+            if (r == DFG_NONE || n_set[r] < 0)
+                continue;
+            if (!addr) {
+                n_set[r] = -1;
+                continue;
+            }
+            for (int q = 0; q < n_set[op->dst] && n_set[r] >= 0; q++) {
+                int m = set[op->dst][q];
+                bool have = false;
+                for (int j = 0; j < n_set[r] && !have; j++)
+                    have = set[r][j] == m;
+                if (!have) {
+                    if (n_set[r] == ADDR_MAX_MEMS)
+                        n_set[r] = -1;
+                    else
+                        set[r][n_set[r]++] = m;
+                }
+            }
+        }
+        MIXED(op->pred);
+        if (op->code == DFG_CHECK)
+            MIXED(op->a);
+        for (int q = 0; q < op->n_idx; q++) {
+            int r = op->idx[q];
+            if (r == DFG_NONE || n_set[r] < 0 || !is_mem)
+                continue;
+            bool have = false;
+            for (int j = 0; j < n_set[r] && !have; j++)
+                have = set[r][j] == op->mem;
+            if (!have) {
+                if (n_set[r] == ADDR_MAX_MEMS)
+                    n_set[r] = -1;
+                else
+                    set[r][n_set[r]++] = op->mem;
+            }
+        }
+    }
+#undef MIXED
+    /* Tags: a memory access is its memory's; an address op of one memory
+     * that memory's; -1 otherwise (copies get theirs as they are made). */
+    for (int k = 0; k < n0; k++) {
+        const dfg_op *op = g->ops[k];
+        bool is_mem = op->code == DFG_LOAD || op->code == DFG_STORE || op->code == DFG_RMW;
+        tag[k] = is_mem ? op->mem : -1;
+        if (!is_mem && dfg_op_is_lane(op->code) && op->dst != DFG_NONE && n_set[op->dst] >= 1)
+            tag[k] = set[op->dst][0];
+    }
+    /* Users first: by the time an op is copied, each of its users has one
+     * memory. */
+    for (int k = n0 - 1; k >= 0; k--) {
+        dfg_op *op = g->ops[k];
+        bool is_mem = op->code == DFG_LOAD || op->code == DFG_STORE || op->code == DFG_RMW;
+        if (is_mem || !dfg_op_is_lane(op->code) || op->dst == DFG_NONE || n_set[op->dst] < 2)
+            continue;
+        dfg_block *b = NULL;
+        int at = -1;
+        for (int d = 0; d < g->n_defs && !b; d++)
+            block_of_op(&g->defs[d].body, op, &b, &at);
+        if (!b)
+            continue;
+        for (int q = 1; q < n_set[op->dst]; q++) {
+            int m = set[op->dst][q];
+            dfg_op *cp = dfg_new_op(g, op->code, op->type);
+            if (!cp)
+                goto out;
+            int id = cp->id;
+            *cp = *op;
+            cp->id = id;
+            cp->dst = dfg_new_reg(g, g->regs[op->dst].type, g->regs[op->dst].level, g->regs[op->dst].name);
+            if (cp->dst == DFG_NONE)
+                goto out;
+            g->regs[cp->dst].def_op = id;
+            tag[id] = m;
+            copies[n_copies++] = cp;
+            /* next to the original: same level, same operands */
+            if (dfg_block_add(g, b, (dfg_stmt){.op = cp}) != 0)
+                goto out;
+            memmove(&b->s[at + 1 + q], &b->s[at + q], (size_t)(b->n - 1 - (at + q)) * sizeof *b->s);
+            b->s[at + q] = (dfg_stmt){.op = cp};
+            /* the users of memory m read the copy */
+            for (int u = 0; u < g->n_ops; u++) {
+                dfg_op *us = g->ops[u];
+                if (us == cp || tag[u] != m)
+                    continue;
+                if (us->a == op->dst)
+                    us->a = cp->dst;
+                if (us->b == op->dst)
+                    us->b = cp->dst;
+                if (us->c == op->dst)
+                    us->c = cp->dst;
+                for (int i = 0; i < us->n_idx; i++)
+                    if (us->idx[i] == op->dst)
+                        us->idx[i] = cp->dst;
+            }
+        }
+    }
+    if (n_copies) {
+        int next = 0;
+        for (int d = 0; d < g->n_defs; d++)
+            renumber_block(g, &g->defs[d].body, &next);
+    }
+    rc = 0;
+out:
+    free(set);
+    free(n_set);
+    free(tag);
+    free(copies);
+    return rc;
+}
+
 /* Operations that only compute addresses: each one's result is used only
  * as an index of one memory's accesses (or by other such operations for
  * the same memory).  They run in that memory's PMU, whose address
@@ -740,7 +928,7 @@ static int choose_banking(dfg *g)
 
 int dfg_build_units(dfg *g, diag_list *d)
 {
-    if (choose_banking(g) != 0)
+    if (choose_banking(g) != 0 || copy_shared_address_ops(g) != 0)
         return diag_error(d, diag_at_file(g->fab->source), "out of memory");
     const fab_fabric *f = g->fab;
     builder B = {.g = g, .d = d};

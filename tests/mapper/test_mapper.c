@@ -577,6 +577,33 @@ static void par_replicates_pipelines_and_splits_tensors(void **state)
     assert_true(parallel < serial);
 }
 
+static void an_address_two_memories_share_is_computed_in_each(void **state)
+{
+    (void)state;
+    /* i + 1 indexes both a and b: each PMU's address pipeline computes it
+     * (two adds, one in each), and no stream carries it from a PCU */
+    const char *src = "input a : f32[40]\ninput b : f32[40]\noutput y : f32[32]\n"
+                      "y = map (i: 32) { let j = i + 1  a[j] * b[j] }\n";
+    fixture fx;
+    assert_int_equal(fixture_map(&fx, src, NULL, true), 4);
+    const dfg *g = &fx.g;
+    int adds = 0;
+    for (int k = 0; k < g->n_ops; k++)
+        if (g->ops[k]->code == DFG_ADD) {
+            adds++;
+            assert_int_equal(g->units[g->ops[k]->unit].kind, DFG_VPMU);
+            assert_int_equal(g->ops[k]->id, k);
+        }
+    assert_int_equal(adds, 2);
+    int a = pat_find_decl(fx.prog, "a")->id, b = pat_find_decl(fx.prog, "b")->id;
+    for (int s = 0; s < g->n_streams; s++) {
+        const dfg_unit *dst = &g->units[g->streams[s].dst];
+        assert_false(g->units[g->streams[s].src].kind == DFG_VPCU && (dst->mem == a || dst->mem == b));
+    }
+    assert_int_equal(fixture_compare(&fx, NULL), 0);
+    fixture_free(&fx);
+}
+
 static void par_leaves_dependent_loops_alone(void **state)
 {
     (void)state;
@@ -669,6 +696,7 @@ int main(void)
         cmocka_unit_test(mutating_a_missing_op_is_an_error),
         cmocka_unit_test(guards_independent_of_the_loop_are_hoisted),
         cmocka_unit_test(par_replicates_pipelines_and_splits_tensors),
+        cmocka_unit_test(an_address_two_memories_share_is_computed_in_each),
         cmocka_unit_test(par_leaves_dependent_loops_alone),
         cmocka_unit_test(unrolled_copies_share_one_load),
         cmocka_unit_test(dumps_name_every_unit),
