@@ -300,8 +300,13 @@ static int make_place_problem(cli_job *job, place_kind **kinds, const char ***na
         (*kinds)[u] = g->units[u].kind == DFG_VPCU ? PLACE_PCU : g->units[u].kind == DFG_VPMU ? PLACE_PMU : PLACE_AGCU;
         (*names)[u] = g->units[u].name;
     }
+    double *w = xcalloc((size_t)g->n_streams + 1, sizeof *w);
+    if (!w)
+        return -1;
+    dfg_stream_weights(g, w);
     for (int s = 0; s < g->n_streams; s++)
-        (*nets)[s] = (place_net){.src = g->streams[s].src, .dst = g->streams[s].dst, .width = g->streams[s].width};
+        (*nets)[s] = (place_net){.src = g->streams[s].src, .dst = g->streams[s].dst, .width = w[s]};
+    free(w);
     job->pp = (place_problem){.fab = job->fab, .n_units = g->n_units, .kind = *kinds, .name = *names,
                               .n_nets = g->n_streams, .nets = *nets};
     return 0;

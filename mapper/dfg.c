@@ -7,6 +7,7 @@
  */
 #include "mapper/dfg_internal.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -314,4 +315,57 @@ int dfg_shared_loads(const dfg *g, int def, const char **names, int max)
     if (lp)
         shared_in_block(g, &lp->body, names, &n, max);
     return n;
+}
+
+/* Iterations of the loops from lp outwards for one replica: a vector
+ * loop counts its vectors, a parallel loop one replica's chunk, a loop
+ * of dynamic bounds one iteration (unknown before the data). */
+static double level_iterations(const dfg *g, const dfg_loop *lp)
+{
+    double n = 1;
+    int lanes = g->opts.lanes > 0 ? g->opts.lanes : 1;
+    for (; lp; lp = lp->parent) {
+        double t = lp->trip > 0 ? lp->trip : 1;
+        if (lp->par > 1)
+            t = ceil(t / lp->par);
+        if (lp->innermost)
+            t = ceil(t / lanes);
+        n *= t;
+    }
+    return n;
+}
+
+double dfg_stream_entries(const dfg *g, int s)
+{
+    const dfg_stream *st = &g->streams[s];
+    if (st->reg != DFG_NONE)
+        return level_iterations(g, g->regs[st->reg].level);
+    /* a tensor filled from DRAM or drained to it: its vectors */
+    const dfg_unit *u = g->units[st->dst].kind == DFG_VPMU ? &g->units[st->dst] : &g->units[st->src];
+    if (u->mem == DFG_NONE)
+        return 1;
+    const dfg_mem *m = &g->mems[u->mem];
+    double words = (double)(m->copy_bytes > 0 ? m->copy_bytes : m->bytes) / 4;
+    double v = ceil(words / (g->opts.lanes > 0 ? g->opts.lanes : 1));
+    return v > 1 ? v : 1;
+}
+
+void dfg_stream_weights(const dfg *g, double *w)
+{
+    /* every stream holds a track on each link of its route, whatever it
+     * carries (the floor, an eighth of the busiest stream's entries), and
+     * the entries it carries cross each of those links: a pipeline's
+     * operand streams are kept short before a fill that runs once.  The
+     * eighth was measured on the examples (docs/placement.md): without a
+     * floor, fills spread until Plasticine's two vector tracks at its
+     * edge overflow; with flat weights, a scatter from one AGCU pulls
+     * its PMUs halfway from the PCUs that read them every cycle. */
+    double emax = 1;
+    for (int s = 0; s < g->n_streams; s++) {
+        w[s] = dfg_stream_entries(g, s);
+        if (w[s] > emax)
+            emax = w[s];
+    }
+    for (int s = 0; s < g->n_streams; s++)
+        w[s] += emax / 8;
 }

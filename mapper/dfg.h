@@ -407,4 +407,13 @@ const char *dfg_unit_kind_name(dfg_unit_kind k);
  * `names`; returns how many. */
 int dfg_shared_loads(const dfg *g, int def, const char **names, int max);
 
+/* The entries (vectors, or scalars) stream s carries in a run, from the
+ * static trip counts (a loop of dynamic bounds counted once); for a
+ * stream of memory traffic (a fill or drain), the vectors of one copy. */
+double dfg_stream_entries(const dfg *g, int s);
+/* Each stream's net weight in the placement (w: n_streams entries): the
+ * entries it carries, plus a floor for the track it holds (an eighth of
+ * the busiest stream's). */
+void dfg_stream_weights(const dfg *g, double *w);
+
 #endif

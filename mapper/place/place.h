@@ -10,7 +10,7 @@
  * is the switch it attaches to (an AGCU's is its edge switch).
  *
  * The cost, one function for every strategy and for the report:
- *     sum over nets of width x Manhattan distance(site(src), site(dst)).
+ *     sum over nets of width (the net's weight) x Manhattan distance(site(src), site(dst)).
  * A VAG sits on an AGCU site, so its streams' distances are its distance to
  * the PMUs it feeds, measured from its AGCU.
  */
@@ -26,7 +26,8 @@ typedef enum place_kind { PLACE_PCU, PLACE_PMU, PLACE_AGCU } place_kind;
 
 typedef struct place_net {
     int src, dst;          /* unit indices */
-    double width;          /* words per cycle: lanes for a vector stream, 1 scalar */
+    double width;          /* its weight: for a .pat program, the entries the stream carries plus
+                            * a floor (dfg_stream_weights); for an imported graph, the lanes */
 } place_net;
 
 typedef struct place_problem {

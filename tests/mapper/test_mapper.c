@@ -577,6 +577,43 @@ static void par_replicates_pipelines_and_splits_tensors(void **state)
     assert_true(parallel < serial);
 }
 
+static void placement_weighs_what_each_stream_carries(void **state)
+{
+    (void)state;
+    /* gemm 16 x 40 x 8 in 4 replicas on 16 lanes: a replica's PCU reads
+     * a vector of A's row (40 = 3 vectors) for each of its 4 rows and 8
+     * columns: 96 entries; the fill of A's partition of 4 rows is 10
+     * vectors, of B's whole copy 20; each replica writes 4 x 8 scalars to
+     * C.  Each weight adds an eighth of the busiest (96 / 8 = 12). */
+    fixture fx;
+    assert_int_equal(fixture_map_par(&fx, gemm_src, NULL, true, 4), 4);
+    const dfg *g = &fx.g;
+    double *w = calloc((size_t)g->n_streams, sizeof *w);
+    assert_non_null(w);
+    dfg_stream_weights(g, w);
+    int A = pat_find_decl(fx.prog, "A")->id, B = pat_find_decl(fx.prog, "B")->id, C = pat_find_decl(fx.prog, "C")->id;
+    int seen = 0;
+    for (int s = 0; s < g->n_streams; s++) {
+        const dfg_unit *src = &g->units[g->streams[s].src], *dst = &g->units[g->streams[s].dst];
+        if (src->kind == DFG_VPMU && src->mem == A && dst->kind == DFG_VPCU) {
+            assert_true(w[s] == 96 + 12);
+            seen |= 1;
+        } else if (src->kind == DFG_VAG && dst->kind == DFG_VPMU && dst->mem == A) {
+            assert_true(w[s] == 10 + 12);
+            seen |= 2;
+        } else if (src->kind == DFG_VAG && dst->kind == DFG_VPMU && dst->mem == B) {
+            assert_true(w[s] == 20 + 12);
+            seen |= 4;
+        } else if (src->kind == DFG_VPCU && dst->kind == DFG_VPMU && dst->mem == C) {
+            assert_true(w[s] == 32 + 12);
+            seen |= 8;
+        }
+    }
+    assert_int_equal(seen, 15);
+    free(w);
+    fixture_free(&fx);
+}
+
 static void an_address_two_memories_share_is_computed_in_each(void **state)
 {
     (void)state;
@@ -696,6 +733,7 @@ int main(void)
         cmocka_unit_test(mutating_a_missing_op_is_an_error),
         cmocka_unit_test(guards_independent_of_the_loop_are_hoisted),
         cmocka_unit_test(par_replicates_pipelines_and_splits_tensors),
+        cmocka_unit_test(placement_weighs_what_each_stream_carries),
         cmocka_unit_test(an_address_two_memories_share_is_computed_in_each),
         cmocka_unit_test(par_leaves_dependent_loops_alone),
         cmocka_unit_test(unrolled_copies_share_one_load),
