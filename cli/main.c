@@ -55,7 +55,7 @@ static void usage(FILE *out)
           "  --no-tiling         keep every tensor in PMUs: refuse one larger than a PMU instead of\n"
           "                      keeping it in DRAM and tiling the definitions that read it\n"
           "  --par N|auto        replicate each definition's outer map loop N ways; auto (the default):\n"
-          "                      the most replicas (64 down to 1) that fit and route; --par 1: one pipeline\n"
+          "                      the most replicas (128 down to 1) that fit and route; --par 1: one pipeline\n"
           "                      (with --placement, the count the saved report mapped)\n"
           "  --map-only          stop after placement and routing (no emulation)\n"
           "  --dense             run loops under a false guard masked instead of skipping them\n"
@@ -1121,7 +1121,7 @@ static int map_program(cli_job *job, arena *a, place_kind **kinds, const char **
     int status = EXIT_INPUT;
     if (place_sites_init(&job->sites, fab) != 0)
         return diag_error(d, diag_at_file(fab->source), "out of memory"), EXIT_INPUT;
-    static const int auto_par[] = {64, 48, 32, 24, 16, 12, 8, 6, 4, 3, 2, 1};
+    static const int auto_par[] = {128, 96, 64, 48, 32, 24, 16, 12, 8, 6, 4, 3, 2, 1};
     int n_auto = (int)(sizeof auto_par / sizeof *auto_par);
     /* --par auto: first, without placing, the most replicas whose graph
      * fits the fabric (units, ports, capacities) and parallelises a loop;
@@ -1170,7 +1170,7 @@ static int map_program(cli_job *job, arena *a, place_kind **kinds, const char **
     }
     job->par_trial = false;
     if (o->par == 0 && status == EXIT_OK && g->opts.par == auto_par[0] && !job->par_bound)
-        job->par_bound = xstrdup("64 replicas are the most --par auto tries");
+        job->par_bound = xstrdup("128 replicas are the most --par auto tries");
     return status;
 }
 

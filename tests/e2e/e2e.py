@@ -360,7 +360,7 @@ def report():
               f"and why a definition is not replicated: {out[:700]}")
         # auto is the default
         rc, out, err = run(path("examples", "gemm.pat"), "--place", "greedy", "--map-only", "--json", jp)
-        check(rc == 0 and "par auto     64 replicas" in out and json.load(open(jp))["dfg"]["par"] == 64
+        check(rc == 0 and "par auto     128 replicas" in out and json.load(open(jp))["dfg"]["par"] == 128
               and json.load(open(jp))["options"]["par"] == 0, f"the default is --par auto: {out[:400]}")
         rc, _, err = run(path("examples", "gemm.pat"), "--par", "64", "--place", "greedy", "--map-only")
         check(rc == 0, f"--par 64 maps: its 129 DRAM streams share sn10's 32 AGCUs: exit {rc} {err[:200]}")
