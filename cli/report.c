@@ -221,7 +221,11 @@ void cli_report_text(FILE *out, const cli_job *job)
             fprintf(out, "%s split %d ways (each replica a chunk, the partials combined after)\n", split,
                     g->opts.par);
         else if (gd->par_loop) {
-            fprintf(out, "loop %s %d ways", gd->par_loop->label, g->opts.par);
+            if (gd->par_inner)
+                fprintf(out, "loops %s, %s %d ways (%d x %d)", gd->par_loop->label, gd->par_inner->label, g->opts.par,
+                        (int)gd->par_loop->trip, gd->par_inner->par);
+            else
+                fprintf(out, "loop %s %d ways", gd->par_loop->label, g->opts.par);
             const char *sh[8];
             int n_sh = dfg_shared_loads(g, k, sh, 8);
             for (int q = 0; q < n_sh; q++)
@@ -522,8 +526,9 @@ json_t *cli_report_json(const cli_job *job, diag_list *d)
             json_t *mc = chk(b, json_array());
             for (int q = 0; mc && q < n_sh; q++)
                 push(b, mc, json_string(sh[q]));
-            push(b, pd, json_pack("{s:s, s:o, s:i, s:o, s:o, s:o*}", "name", gd->target->name, "loop",
-                                  gd->par_loop ? json_string(gd->par_loop->label) : json_null(), "ways",
+            push(b, pd, json_pack("{s:s, s:o, s:o, s:i, s:o, s:o, s:o*}", "name", gd->target->name, "loop",
+                                  gd->par_loop ? json_string(gd->par_loop->label) : json_null(), "inner",
+                                  gd->par_inner ? json_string(gd->par_inner->label) : json_null(), "ways",
                                   gd->par_loop ? g->opts.par : 1, "split",
                                   split && gd->par_loop ? json_string(split) : json_null(), "why",
                                   gd->par_why ? json_string(gd->par_why) : json_null(), "multicast", mc));

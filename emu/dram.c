@@ -251,7 +251,7 @@ void dram_load_step(emu_sim *S, emu_ctx *c)
         if (x->walk.done < x->walk.total)
             break;
         if (++x->target < x->n_out)
-            walk_init(&x->walk, &m->type, m->bank_dims, x->out_lo[x->target], x->out_hi[x->target]);
+            walk_init(&x->walk, dfg_part_type(m), dfg_part_banks(m), x->out_lo[x->target], x->out_hi[x->target]);
     }
     /* The next vector: within the row it is in, up to `lanes` words. */
     emu_walk peek = x->walk;
@@ -649,7 +649,7 @@ int dram_build(emu_sim *S)
             fc->x.mem = dst->mem;
             const emu_store *es = &S->store[store];
             const dfg_mem *m = &g->mems[dst->mem];
-            walk_init(&fc->x.walk, &m->type, m->bank_dims, es->row_lo, es->row_hi);
+            walk_init(&fc->x.walk, dfg_part_type(m), dfg_part_banks(m), es->row_lo, es->row_hi);
             S->fifo[q].cons = c;
             /* The load streams what its own tensor holds into this FIFO. */
             emu_ctx *lc = &S->ctx[load_ctx[st->src]];
@@ -686,7 +686,7 @@ int dram_build(emu_sim *S)
             dc->def = dc->x.def;
             const emu_store *es = &S->store[store];
             const dfg_mem *m = &g->mems[src->mem];
-            walk_init(&dc->x.walk, &m->type, m->bank_dims, es->row_lo, es->row_hi);
+            walk_init(&dc->x.walk, dfg_part_type(m), dfg_part_banks(m), es->row_lo, es->row_hi);
             S->fifo[q].prod = c;
             emu_ctx *sc = &S->ctx[store_ctx[st->dst]];
             if (sc->x.fifo >= 0) {
@@ -694,7 +694,7 @@ int dram_build(emu_sim *S)
                 goto out;
             }
             sc->x.fifo = q;
-            walk_init(&sc->x.walk, &m->type, m->bank_dims, es->row_lo, es->row_hi);
+            walk_init(&sc->x.walk, dfg_part_type(m), dfg_part_banks(m), es->row_lo, es->row_hi);
             S->fifo[q].cons = sc->id;
         }
     }
@@ -711,9 +711,9 @@ int dram_build(emu_sim *S)
             int64_t words = 0;
             for (int q = 0; q < lc->x.n_out; q++) {
                 emu_walk w;
-                int32_t lo = multicast ? 0 : lc->x.out_lo[q], hi = multicast ? (m->type.rank ? m->type.dims[0] : 1)
-                                                                               : lc->x.out_hi[q];
-                walk_init(&w, &m->type, m->bank_dims, lo, hi);
+                int32_t lo = multicast ? 0 : lc->x.out_lo[q],
+                        hi = multicast ? (m->type.rank ? dfg_part_type(m)->dims[0] : 1) : lc->x.out_hi[q];
+                walk_init(&w, dfg_part_type(m), dfg_part_banks(m), lo, hi);
                 words += w.total;
                 if (q == 0)
                     lc->x.walk = w;

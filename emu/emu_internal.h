@@ -169,7 +169,9 @@ typedef struct emu_store {
     int mem;               /* the dfg memory */
     uint32_t *data;        /* depth x local_count words */
     int64_t local_count;   /* elements of one buffer copy */
-    int32_t row_lo, row_hi;/* rows of dimension 0 it holds */
+    int32_t row_lo, row_hi;/* rows it holds: of dimension 0, or of the first two together
+                            * (dfg_mem.part_dims) */
+    int64_t row_stride;    /* elements in one such row */
     int64_t stride[PAT_MAX_RANK];
     int depth;
     bool loaded;           /* input: the fill from DRAM is complete */

@@ -38,10 +38,10 @@ int64_t pmu_local(const emu_store *st, int64_t elem, int copy, const pat_type *t
 {
     if (t->rank == 0)
         return (int64_t)copy * st->local_count;
-    int64_t row = elem / st->stride[0];
+    int64_t row = elem / st->row_stride;
     if (row < st->row_lo || row >= st->row_hi)
         return -1;
-    return (int64_t)copy * st->local_count + elem - (int64_t)st->row_lo * st->stride[0];
+    return (int64_t)copy * st->local_count + elem - (int64_t)st->row_lo * st->row_stride;
 }
 
 /* The bank of each element (by decomposing its offset): for the DRAM
@@ -172,7 +172,7 @@ int pmu_access(emu_sim *S, emu_ctx *c, const emu_mu *m, int n, bool masked)
     int bank[EMU_MAX_LANES];
     int banks = S->f->pmu_banks;
     unsigned bmask = (banks & (banks - 1)) == 0 ? (unsigned)banks - 1 : 0;
-    bool whole = mem->type.rank == 0 || (st->row_lo == 0 && st->row_hi == mem->type.dims[0]);
+    bool whole = mem->type.rank == 0 || (st->row_lo == 0 && st->row_hi == dfg_part_type(mem)->dims[0]);
     int64_t base = (int64_t)copy * st->local_count;
     /* Indices the same on every lane are checked and added once. */
     int64_t ebase = 0;
@@ -251,8 +251,10 @@ int pmu_access(emu_sim *S, emu_ctx *c, const emu_mu *m, int n, bool masked)
         seen[bk >> 6] |= bit;
         int64_t w = whole ? base + e : pmu_local(st, e, copy, &mem->type);
         if (w < 0)
-            return sim_fault(S, c->id, op, "row %lld of '%s' is not in the partition of this PMU (rows %d..%d)",
-                             (long long)(e / st->stride[0]), mem->name, st->row_lo, st->row_hi - 1);
+            return sim_fault(S, c->id, op, "row %lld of '%s'%s is not in the partition of this PMU (rows %d..%d)",
+                             (long long)(e / st->row_stride), mem->name,
+                             mem->part_dims == 2 ? " (its first two dimensions as one)" : "", st->row_lo,
+                             st->row_hi - 1);
         emu_mem_word(S->res, op, mem->type.elem, &st->data[w], dst ? &dst[l] : NULL,
                      pa ? pa[(size_t)l * m->sa] : 0);
     }
@@ -291,10 +293,12 @@ static int new_store(emu_sim *S, int unit, int mem, int32_t row_lo, int32_t row_
         st->local_count = 1;
         st->row_lo = 0;
         st->row_hi = 1;
+        st->row_stride = 1;
     } else {
         st->row_lo = row_lo;
         st->row_hi = row_hi;
-        st->local_count = (int64_t)(row_hi - row_lo) * st->stride[0];
+        st->row_stride = st->stride[m->part_dims == 2 && m->type.rank >= 2 ? 1 : 0];
+        st->local_count = (int64_t)(row_hi - row_lo) * st->row_stride;
     }
     st->data = xcalloc((size_t)(st->local_count * st->depth) + 1, sizeof *st->data);
     if (!st->data)
@@ -311,7 +315,7 @@ int pmu_build(emu_sim *S)
         if (un->kind != DFG_VPMU)
             continue;
         const dfg_mem *m = &g->mems[un->mem];
-        int32_t lo = 0, hi = m->type.rank ? m->type.dims[0] : 1;
+        int32_t lo = 0, hi = m->type.rank ? dfg_part_type(m)->dims[0] : 1;
         if (m->partitioned && m->part_row) {
             lo = m->part_row[un->replica];
             hi = m->part_row[un->replica + 1];
@@ -324,7 +328,7 @@ int pmu_build(emu_sim *S)
         if (m->kind == DFG_MEM_INPUT && m->vag == DFG_NONE) {
             const uint32_t *img = S->dram_image[un->mem];
             for (int64_t w = 0; w < st->local_count; w++)
-                st->data[w] = img[(int64_t)st->row_lo * st->stride[0] * (m->type.rank > 0) + w];
+                st->data[w] = img[(int64_t)st->row_lo * st->row_stride * (m->type.rank > 0) + w];
             st->loaded = true;
         }
     }
@@ -471,7 +475,7 @@ int pmu_outputs(emu_sim *S, pat_values *out)
             const emu_store *st = &S->store[k];
             if (st->mem != mi)
                 continue;
-            int64_t base = m->type.rank ? (int64_t)st->row_lo * st->stride[0] : 0;
+            int64_t base = m->type.rank ? (int64_t)st->row_lo * st->row_stride : 0;
             memcpy(dstw + base, st->data, (size_t)st->local_count * 4);
         }
     }

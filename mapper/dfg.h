@@ -200,6 +200,10 @@ typedef struct dfg_mem {
     bool partitioned;      /* copies hold disjoint slices of dimension 0 (else full replicas) */
     int64_t copy_bytes;    /* bytes one copy holds */
     int32_t *part_row;     /* partitioned: copy r holds rows [part_row[r], part_row[r+1]) */
+    int part_dims;         /* partitioned over the rows of its first 2 dimensions together (a
+                            * loop nest replicated over two indices, par.c): 2; else 1 */
+    pat_type part_type;    /* part_dims 2: the type with those 2 dimensions as one (rows) ... */
+    unsigned part_banks;   /* ... and its banked dimensions on that type */
     bool dram;             /* resident in DRAM (larger than a PMU): no VPMU; its loads and stores
                             * run in its VAG, an AGCU's address generator, and each vector costs
                             * the 64-byte bursts it touches (lower.c, tiling) */
@@ -262,6 +266,8 @@ typedef struct dfg_def {
     double tile_est_cycles;  /* the tile model's estimate for the sizes it chose (lower.c) */
     double tile_est_traffic; /* ... and its DRAM bytes */
     dfg_loop *par_loop;    /* --par: its first loop replicated (par.c), or NULL ... */
+    dfg_loop *par_inner;   /* ... with the loop inside it when the two are replicated together
+                            * (the first shorter than --par), else NULL ... */
     const char *par_why;   /* ... and then why not (NULL when --par 1) */
 } dfg_def;
 
@@ -411,6 +417,18 @@ int dfg_shared_loads(const dfg *g, int def, const char **names, int max);
  * static trip counts (a loop of dynamic bounds counted once); for a
  * stream of memory traffic (a fill or drain), the vectors of one copy. */
 double dfg_stream_entries(const dfg *g, int s);
+/* A memory as its partitions see it: rows of its first part_dims
+ * dimensions (its own type unless part_dims is 2), with the banked
+ * dimensions on that type. */
+static inline const pat_type *dfg_part_type(const dfg_mem *m)
+{
+    return m->part_dims == 2 ? &m->part_type : &m->type;
+}
+static inline unsigned dfg_part_banks(const dfg_mem *m)
+{
+    return m->part_dims == 2 ? m->part_banks : m->bank_dims;
+}
+
 /* Each stream's net weight in the placement (w: n_streams entries): the
  * entries it carries, plus a floor for the track it holds (an eighth of
  * the busiest stream's). */

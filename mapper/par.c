@@ -71,15 +71,25 @@ static dfg_loop *par_root(dfg_loop *lp)
 }
 
 /* Why lp cannot run in parallel (NULL when it can), for the report. */
-static const char *ineligible(const dfg *g, dfg_loop *lp, dfg_loop **loop_of)
+/* Is op a store at the row of lp (and, replicated with it, of lc)? */
+static bool at_own_row(const dfg_op *op, const dfg_loop *lp, const dfg_loop *lc)
 {
-    if (lp->trip < g->opts.par)
+    return op->n_idx > (lc ? 1 : 0) && op->idx[0] == lp->counter && (!lc || op->idx[1] == lc->counter);
+}
+
+/* Why lp (with lc, the loop inside it, when the two are replicated
+ * together) cannot run in parallel (NULL when it can), for the report. */
+static const char *ineligible(const dfg *g, dfg_loop *lp, const dfg_loop *lc, dfg_loop **loop_of)
+{
+    if (!lc && lp->trip < g->opts.par)
         return arena_printf(g->a, "its loop %s has %d iterations, fewer than %d", lp->label, (int)lp->trip,
                             g->opts.par);
-    if (lp->n_acc)
-        return arena_printf(g->a, "its loop %s carries a reduction", lp->label);
+    if (lp->n_acc || (lc && lc->n_acc))
+        return arena_printf(g->a, "its loop %s carries a reduction", (lc && lc->n_acc ? lc : lp)->label);
     if (lp->pred != DFG_NONE || lp->bounded)
         return arena_printf(g->a, "its loop %s is guarded", lp->label);
+    if (lc && (lc->pred != DFG_NONE || lc->bounded || lc->scan != DFG_NONE))
+        return arena_printf(g->a, "its loop %s is guarded", lc->label);
     for (int k = 0; k < g->n_ops; k++) {
         const dfg_op *op = g->ops[k];
         if (!inside(loop_of[k], lp) || (op->code != DFG_STORE && op->code != DFG_RMW))
@@ -99,17 +109,50 @@ static const char *ineligible(const dfg *g, dfg_loop *lp, dfg_loop **loop_of)
                 }
             if (!outside)
                 continue;
-            if (!read_only || op->code != DFG_STORE || op->n_idx == 0 || op->idx[0] != lp->counter)
+            if (!read_only || op->code != DFG_STORE || !at_own_row(op, lp, lc))
                 return arena_printf(g->a, "its loop %s accumulates into %s across iterations", lp->label,
                                     g->mems[op->mem].name);
             continue;
         }
-        if (lp->disjoint && op->code == DFG_STORE)
+        if (lp->disjoint && !lc && op->code == DFG_STORE)
             continue;  /* a tile loop: each iteration stores its own block */
-        if (op->code != DFG_STORE || op->n_idx == 0 || op->idx[0] != lp->counter)
-            return arena_printf(g->a, "its loop %s %s %s other than at its own row", lp->label,
+        if (op->code != DFG_STORE || !at_own_row(op, lp, lc))
+            return arena_printf(g->a, "its loop %s %s %s other than at its own row", lc ? lc->label : lp->label,
                                 op->code == DFG_RMW ? "combines into" : "writes", g->mems[op->mem].name);
     }
+    return NULL;
+}
+
+/* The loop to replicate together with lp when lp alone is shorter than P
+ * replicas: the one loop in its body (other statements are operations),
+ * of a static trip count from 0, that P / trip(lp) divides, so that each
+ * replica runs one iteration of lp and an equal chunk of it; else NULL. */
+static dfg_loop *inner_to_collapse(const dfg *g, const dfg_loop *lp, int P)
+{
+    if (lp->trip < 2 || lp->trip >= P || P % lp->trip != 0 || lp->disjoint)
+        return NULL;
+    dfg_loop *lc = NULL;
+    for (int k = 0; k < lp->body.n; k++)
+        if (lp->body.s[k].is_loop) {
+            if (lc)
+                return NULL;
+            lc = lp->body.s[k].loop;
+        }
+    int kk = P / lp->trip;
+    if (!lc || lc->trip < kk || lc->trip % kk != 0 || lc->disjoint)
+        return NULL;
+    int d = g->regs[lc->lo].def_op;
+    if (d == DFG_NONE || g->ops[d]->code != DFG_CONST || g->ops[d]->imm.i != 0)
+        return NULL;
+    return lc;
+}
+
+/* The loop replicated together with par root lp, or NULL. */
+static const dfg_loop *collapsed_with(const dfg_loop *lp)
+{
+    for (int k = 0; k < lp->body.n; k++)
+        if (lp->body.s[k].is_loop && lp->body.s[k].loop->par > 1)
+            return lp->body.s[k].loop;
     return NULL;
 }
 
@@ -225,16 +268,22 @@ int dfg_parallelise(dfg *g, diag_list *d)
     bool *shared = xcalloc((size_t)g->n_mems + 1, sizeof *shared);  /* accessed outside every parallel loop */
     int *first = xmalloc(((size_t)g->n_units + 1) * sizeof *first);
     int32_t *trip_of = xcalloc((size_t)g->n_mems + 1, sizeof *trip_of);
+    int *pdims_of = xcalloc((size_t)g->n_mems + 1, sizeof *pdims_of);
     bool *var = NULL;
     int rc = -1;
-    if (!loop_of || !touched || !written || !not_row || !shared || !first || !trip_of) {
+    if (!loop_of || !touched || !written || !not_row || !shared || !first || !trip_of || !pdims_of) {
         diag_error(d, diag_at_file(g->fab->source), "out of memory");
         goto out;
     }
     for (int k = 0; k < g->n_defs; k++)
         op_loops(&g->defs[k].body, NULL, loop_of);
 
-    /* 1. The parallel loops. */
+    /* 1. The parallel loops.  A loop shorter than P is replicated with the
+     * loop inside it only when no definition has a loop long enough
+     * (pass 1): otherwise the short one stays one pipeline and leaves the
+     * fabric's units to the others (blocksparse's 16-row layout at 64
+     * replicas would need 896 PCUs, and --par auto would settle for 48). */
+    for (int pass = 0; pass < 2 && !g->n_par_loops; pass++)
     for (int k = 0; k < g->n_defs; k++) {
         dfg_def *gd = &g->defs[k];
         const dfg_block *b = &gd->body;
@@ -247,7 +296,13 @@ int dfg_parallelise(dfg *g, diag_list *d)
              * kind: a loop with a pipeline that cannot be replicated, then
              * one without, then a loop whose work is all in PMUs) */
             bool pipe = has_pipeline(g, b->s[q].loop);
-            const char *why = ineligible(g, b->s[q].loop, loop_of);
+            const char *why = ineligible(g, b->s[q].loop, NULL, loop_of);
+            /* shorter than P: replicated with the loop inside it, if it can */
+            dfg_loop *lc = why && pass == 1 ? inner_to_collapse(g, b->s[q].loop, P) : NULL;
+            if (lc && !ineligible(g, b->s[q].loop, lc, loop_of))
+                why = NULL;
+            else
+                lc = NULL;
             int rank = why ? (pipe ? 3 : 2) : 1;
             if (!why && !pipe)
                 why = arena_printf(g->a, "its loop %s has all its work in PMUs", b->s[q].loop->label);
@@ -275,6 +330,25 @@ int dfg_parallelise(dfg *g, diag_list *d)
                     lp->chunk[2 * r] = (int32_t)((int64_t)lp->trip * r / P);
                     lp->chunk[2 * r + 1] = (int32_t)((int64_t)lp->trip * (r + 1) / P);
                 }
+                if (lc) {
+                    /* k = P / trip(lp) replicas per iteration of lp: replica
+                     * r runs iteration r / k of lp and chunk r % k of lc */
+                    int kk = P / (int)lp->trip;
+                    lc->par = kk;
+                    lc->chunk = arena_calloc(g->a, 2 * (size_t)P, sizeof *lc->chunk);
+                    if (!lc->chunk) {
+                        diag_error(d, diag_at_file(g->fab->source), "out of memory");
+                        goto out;
+                    }
+                    for (int r = 0; r < P; r++) {
+                        lp->chunk[2 * r] = r / kk;
+                        lp->chunk[2 * r + 1] = r / kk + 1;
+                        lc->chunk[2 * r] = (int32_t)((int64_t)lc->trip * (r % kk) / kk);
+                        lc->chunk[2 * r + 1] = (int32_t)((int64_t)lc->trip * (r % kk + 1) / kk);
+                    }
+                    if (gd->par_loop == lp)
+                        gd->par_inner = lc;
+                }
                 g->n_par_loops++;
             }
         }
@@ -291,13 +365,22 @@ int dfg_parallelise(dfg *g, diag_list *d)
             continue;
         dfg_loop *root = par_root(loop_of[k]);
         const dfg_mem *m = &g->mems[op->mem];
-        bool at_row = root && op->n_idx > 0 && op->idx[0] == root->counter && m->type.dims[0] >= P;
+        const dfg_loop *lc = root ? collapsed_with(root) : NULL;
+        /* Rows of the parallel loop's index, or of the two indices of
+         * loops replicated together (whose rows are then those of the
+         * first two dimensions as one, each the size of its loop). */
+        int pd = lc ? 2 : 1;
+        int32_t trip = lc ? root->trip * lc->trip : root ? root->trip : 0;
+        bool at_row = root && at_own_row(op, root, lc) &&
+                      (lc ? m->type.dims[0] == root->trip && m->type.dims[1] == lc->trip : m->type.dims[0] >= P);
         /* A partition follows the chunks of the loops that index it: they
-         * must all split the same trip count. */
-        if (at_row && trip_of[op->mem] && trip_of[op->mem] != root->trip)
+         * must all split the same trip count, the same way. */
+        if (at_row && trip_of[op->mem] && (trip_of[op->mem] != trip || pdims_of[op->mem] != pd))
             at_row = false;
-        if (at_row)
-            trip_of[op->mem] = root->trip;
+        if (at_row) {
+            trip_of[op->mem] = trip;
+            pdims_of[op->mem] = pd;
+        }
         touched[op->mem] |= root != NULL;
         shared[op->mem] |= root == NULL;
         written[op->mem] |= root && op->code != DFG_LOAD;
@@ -313,10 +396,24 @@ int dfg_parallelise(dfg *g, diag_list *d)
             mem->copies = P;
             mem->partitioned = !priv && !not_row[m];
         }
+        if (mem->partitioned && pdims_of[m] == 2) {
+            /* rows of the first two dimensions as one */
+            mem->part_dims = 2;
+            mem->part_type = mem->type;
+            mem->part_type.rank = mem->type.rank - 1;
+            mem->part_type.dims[0] = mem->type.dims[0] * mem->type.dims[1];
+            for (int q = 1; q < mem->part_type.rank; q++)
+                mem->part_type.dims[q] = mem->type.dims[q + 1];
+            mem->part_banks = 0;
+            for (int q = 0; q < mem->type.rank; q++)
+                if (mem->bank_dims & (1u << q))
+                    mem->part_banks |= 1u << (q < 2 ? 0 : q - 1);
+        }
         if (mem->partitioned) {
             /* Copy r holds the rows replica r's chunk indexes; rows past
              * the trip count (never indexed in parallel) go to the last. */
             int64_t trip = trip_of[m];
+            const pat_type *pt = dfg_part_type(mem);
             mem->part_row = arena_calloc(g->a, (size_t)P + 1, sizeof *mem->part_row);
             if (!mem->part_row) {
                 diag_error(d, diag_at_file(g->fab->source), "out of memory");
@@ -324,11 +421,11 @@ int dfg_parallelise(dfg *g, diag_list *d)
             }
             int64_t rows = 0;
             for (int r = 0; r <= P; r++) {
-                mem->part_row[r] = r == P ? mem->type.dims[0] : (int32_t)(trip * r / P);
+                mem->part_row[r] = r == P ? pt->dims[0] : (int32_t)(trip * r / P);
                 if (r > 0 && mem->part_row[r] - mem->part_row[r - 1] > rows)
                     rows = mem->part_row[r] - mem->part_row[r - 1];
             }
-            mem->copy_bytes = mem->bytes / mem->type.dims[0] * rows;
+            mem->copy_bytes = mem->bytes / pt->dims[0] * rows;
         }
     }
 
@@ -427,6 +524,7 @@ out:
     free(shared);
     free(first);
     free(trip_of);
+    free(pdims_of);
     free(var);
     return rc;
 }

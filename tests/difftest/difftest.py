@@ -5,7 +5,7 @@ interpreter by `rdumap P.pat --fabric F --seed S`, and the outcome classed.
 
 usage: difftest.py RDUMAP FABRIC SEEDS [--jobs N] [--bugs DIR] [--minimise]
                    [--min-tries N] [--timeout S] [--verbose] [--self-check]
-                   [--avoid-tiny] [--fusion] [--select-guard] [--interchange]
+                   [--avoid-tiny] [--fusion] [--select-guard] [--interchange] [--nest]
                    [--as-bug CLASS] [--pass ARG]...
   SEEDS   a range A..B (B exclusive), a comma list, or @FILE (one seed a line,
           '#' comments)
@@ -40,7 +40,8 @@ minimise a program that does not fit.
 
 --fusion generates chains of buffers that rdumap fuses, --select-guard
 reductions guarded by `c ? body : identity`, --interchange maps of short
-reductions (progfuzz.py).
+reductions, --nest definitions whose first dimension is 2 or 4 and second
+longer, which --par 8 replicates together (progfuzz.py).
 
 --avoid-tiny generates programs without tiny tiles inside loops (see
 progfuzz.generate), to look past that known bug.
@@ -152,15 +153,15 @@ def signature(cls, detail):
 
 
 class Case:
-    def __init__(self, seed, avoid_tiny=False, fusion=False, select_guard=False, interchange=False):
+    def __init__(self, seed, avoid_tiny=False, fusion=False, select_guard=False, interchange=False, nest=False):
         self.seed = seed
-        self.prog = progfuzz.generate(seed, avoid_tiny, fusion, select_guard, interchange)
+        self.prog = progfuzz.generate(seed, avoid_tiny, fusion, select_guard, interchange, nest)
         self.text = self.prog.render()
         self.meta = self.prog.meta()
 
 
 def run_case(args, seed, workdir):
-    c = Case(seed, args.avoid_tiny, args.fusion, args.select_guard, args.interchange)
+    c = Case(seed, args.avoid_tiny, args.fusion, args.select_guard, args.interchange, args.nest)
     cls, detail = outcome(args, c.text, seed, c.meta, workdir)
     return seed, cls, detail, c
 
@@ -395,6 +396,7 @@ def parse_args(argv):
     a.fusion = False
     a.select_guard = False
     a.interchange = False
+    a.nest = False
     a.as_bug = []
     i = 0
     while i < len(argv):
@@ -423,6 +425,8 @@ def parse_args(argv):
             a.select_guard = True
         elif x == '--interchange':
             a.interchange = True
+        elif x == '--nest':
+            a.nest = True
         elif x == '--self-check':
             a.self_check = True
         else:

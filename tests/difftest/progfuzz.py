@@ -2,7 +2,7 @@
 """progfuzz.py — random, well-typed, valid `.pat` programs for differential
 testing of rdumap (reference interpreter vs emulated mapped graph).
 
-usage: progfuzz.py SEED [--avoid-tiny] [--fusion] [--select-guard] [--interchange] [--meta]
+usage: progfuzz.py SEED [--avoid-tiny] [--fusion] [--select-guard] [--interchange] [--nest] [--meta]
   prints the program of SEED (with --meta: with its metadata, as JSON);
   --avoid-tiny: see generate()
 
@@ -166,9 +166,10 @@ class Ctx:
 # ---------------------------------------------------------------- generator
 
 class Gen:
-    def __init__(self, seed, avoid_tiny=False, fusion=False, select_guard=False, interchange=False):
+    def __init__(self, seed, avoid_tiny=False, fusion=False, select_guard=False, interchange=False, nest=False):
         self.seed = seed
         self.interchange = interchange
+        self.nest = nest
         self.avoid_tiny = avoid_tiny
         self.fusion = fusion
         self.select_guard = select_guard
@@ -1145,7 +1146,13 @@ class Gen:
             last = i == ndefs - 1
             elem = F32 if self.chance(0.7) else I32
             rank = self.pick([1, 1, 2, 2, 3]) if self.fusion else self.pick([0, 1, 1, 2, 2, 3])
+            if self.nest:
+                rank = self.pick([2, 2, 3])
             shape = tuple(self.small_dim(24 if rank < 3 else 8) for _ in range(rank))
+            if self.nest and rank >= 1:
+                # a short outer index and a longer one inside it (what par.c
+                # replicates together under --par 8)
+                shape = (self.pick([2, 4]),) + ((self.pick([4, 8, 12, 16]),) if rank >= 2 else ()) + shape[2:]
             kind = 'output' if last or self.chance(0.3 if self.fusion else 0.6) else 'buffer'
             name = self.fresh('Y' if kind == 'output' else 'B')
             ctx = Ctx(self, [], 1, self.pick([2, 3, 3, 4]), MAG)
@@ -1228,7 +1235,7 @@ class Program:
                             for d in self.defs if d['kind'] == 'output'}}
 
 
-def generate(seed, avoid_tiny=False, fusion=False, select_guard=False, interchange=False):
+def generate(seed, avoid_tiny=False, fusion=False, select_guard=False, interchange=False, nest=False):
     """The program of seed.  avoid_tiny keeps every tensor materialised
     inside a loop (a row `let`, an indexed pattern) above 8 elements: it
     steers around a known rdumap bug (tiny unrolled tiles shared by the
@@ -1238,9 +1245,11 @@ def generate(seed, avoid_tiny=False, fusion=False, select_guard=False, interchan
     fuses); select_guard writes more reductions' guards, and most scalar
     + and * ones as `c ? body : identity` (what select_guard.c turns back
     into guards); interchange makes most scalar map bodies a short
-    reduction (what interchange.c vectorises along the map's index); the
-    seeds then give other programs."""
-    return Gen(seed, avoid_tiny, fusion, select_guard, interchange).generate()
+    reduction (what interchange.c vectorises along the map's index); nest
+    gives definitions a short first dimension (2 or 4) and a longer second
+    (what par.c replicates together under --par 8); the seeds then give
+    other programs."""
+    return Gen(seed, avoid_tiny, fusion, select_guard, interchange, nest).generate()
 
 
 def main(argv):
@@ -1248,7 +1257,7 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 4
     p = generate(int(argv[1]), '--avoid-tiny' in argv, '--fusion' in argv, '--select-guard' in argv,
-                 '--interchange' in argv)
+                 '--interchange' in argv, '--nest' in argv)
     if '--meta' in argv:
         print(json.dumps({'program': p.render(), **p.meta()}, indent=1))
     else:

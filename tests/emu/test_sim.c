@@ -566,6 +566,16 @@ static void every_mutation_class_is_caught(void **state)
     assert_true(caught(gemm, 1, spec));
     assert_true(caught(rows, 2, "partition:Y"));
     assert_true(caught(rows, 2, "replica:1"));
+    /* the same on a nest replicated over two indices (4 x 2, par.c):
+     * partitions of rows of [f][y] as one, chunks of both loops */
+    const char *nest = "input X : f32[4][8][16]\noutput Y : f32[4][8][16]\n"
+                       "Y = map (f: 4, y: 8, x: 16) { X[f][y][x] * 2.0 + 1.0 }\n";
+    run_out ok4 = simulate(nest, NULL, 8, true, NULL, NULL, NULL);
+    assert_int_equal(ok4.rc, 0);
+    assert_int_equal(ok4.bad, 0);
+    emu_result_free(&ok4.res);
+    assert_true(caught(nest, 8, "partition:Y"));
+    assert_true(caught(nest, 8, "replica:3"));
     char tile[128] = "";
     assert_int_equal(fixture_map(&fx, tile_pipe, NULL, true), 4);
     snprintf(tile, sizeof tile, "buffer:%s", fx.g.mems[scratch_mem(&fx.g)].name);

@@ -641,6 +641,45 @@ static void an_address_two_memories_share_is_computed_in_each(void **state)
     fixture_free(&fx);
 }
 
+static void a_short_outer_loop_is_replicated_with_the_loop_inside_it(void **state)
+{
+    (void)state;
+    /* f has 4 iterations, fewer than 8 replicas: f and y are replicated
+     * together, each replica one f and half of y (4 rows); X and Y,
+     * indexed at [f][y], are split by the rows of their first two
+     * dimensions as one (32 rows of 16), 4 rows a PMU; w, indexed at [f]
+     * only, is copied */
+    const char *src = "input X : f32[4][8][16]\ninput w : f32[4]\noutput Y : f32[4][8][16]\n"
+                      "Y = map (f: 4, y: 8, x: 16) { X[f][y][x] * w[f] + 1.0 }\n";
+    fixture fx;
+    assert_int_equal(fixture_map_par(&fx, src, NULL, true, 8), 4);
+    const dfg *g = &fx.g;
+    assert_int_equal(g->n_par_loops, 1);
+    const dfg_loop *lf = g->defs[0].par_loop, *ly = g->defs[0].par_inner;
+    assert_non_null(lf);
+    assert_non_null(ly);
+    assert_int_equal(lf->par, 8);
+    assert_int_equal(ly->par, 2);
+    /* replica 5: f = 2, y in [4, 8) */
+    assert_int_equal(lf->chunk[10], 2);
+    assert_int_equal(lf->chunk[11], 3);
+    assert_int_equal(ly->chunk[10], 4);
+    assert_int_equal(ly->chunk[11], 8);
+    const dfg_mem *X = &g->mems[pat_find_decl(fx.prog, "X")->id];
+    const dfg_mem *Y = &g->mems[pat_find_decl(fx.prog, "Y")->id];
+    const dfg_mem *w = &g->mems[pat_find_decl(fx.prog, "w")->id];
+    assert_true(Y->partitioned && X->partitioned);
+    assert_int_equal(Y->part_dims, 2);
+    assert_int_equal(dfg_part_type(Y)->dims[0], 32);
+    assert_int_equal(Y->part_row[5], 20);
+    assert_int_equal(Y->copy_bytes, 4 * 16 * 4);
+    assert_false(w->partitioned);
+    assert_int_equal(w->copies, 8);
+    assert_int_equal(count_units(g, DFG_VPCU), 8);
+    assert_int_equal(fixture_compare(&fx, NULL), 0);
+    fixture_free(&fx);
+}
+
 static void par_leaves_dependent_loops_alone(void **state)
 {
     (void)state;
@@ -735,6 +774,7 @@ int main(void)
         cmocka_unit_test(par_replicates_pipelines_and_splits_tensors),
         cmocka_unit_test(placement_weighs_what_each_stream_carries),
         cmocka_unit_test(an_address_two_memories_share_is_computed_in_each),
+        cmocka_unit_test(a_short_outer_loop_is_replicated_with_the_loop_inside_it),
         cmocka_unit_test(par_leaves_dependent_loops_alone),
         cmocka_unit_test(unrolled_copies_share_one_load),
         cmocka_unit_test(dumps_name_every_unit),
