@@ -85,53 +85,30 @@ int pmu_bank_cycles(emu_sim *S, const int *bank, const int64_t *addr, const bool
     if (!collide)
         return 1;
     /* The most distinct addresses falling in one bank (lanes reading one
-     * address share the word). */
+     * address share the word): each bank's lanes in a list, from its head
+     * (bank_count[b] - 1), holding only addresses not seen before in that
+     * bank, with the running count at the head: linear in the lanes for
+     * random gathers, not the n log n of a sort. */
+    int next[EMU_MAX_LANES], cnt[EMU_MAX_LANES];
     int worst = 1;
     for (int l = 0; l < n; l++) {
         if (!on[l])
             continue;
-        int cnt = ++S->bank_count[bank[l]];
-        if (cnt > worst)
-            worst = cnt;
+        int b = bank[l], h = S->bank_count[b] - 1;
+        bool dup = false;
+        for (int q = h; q >= 0 && !dup; q = next[q])
+            dup = addr[q] == addr[l];
+        if (dup)
+            continue;
+        next[l] = h;
+        cnt[l] = (h >= 0 ? cnt[h] : 0) + 1;
+        S->bank_count[b] = l + 1;
+        if (cnt[l] > worst)
+            worst = cnt[l];
     }
     for (int l = 0; l < n; l++)
         if (on[l])
             S->bank_count[bank[l]] = 0;
-    if (worst == 1)
-        return 1;
-    bool broadcast = true;
-    for (int l = first + 1; l < n && broadcast; l++)
-        broadcast = !on[l] || addr[l] == addr[first];
-    if (broadcast)
-        return 1;
-    /* Sort the active lanes by (bank, address), then count each bank's
-     * distinct addresses: n log n, not n^3, for random gathers. */
-    int64_t key_b[EMU_MAX_LANES];
-    int64_t key_a[EMU_MAX_LANES];
-    int m = 0;
-    for (int l = 0; l < n; l++) {
-        if (!on[l])
-            continue;
-        int b = bank[l];
-        int64_t a = addr[l];
-        int q = m++;
-        while (q > 0 && (key_b[q - 1] > b || (key_b[q - 1] == b && key_a[q - 1] > a))) {
-            key_b[q] = key_b[q - 1];
-            key_a[q] = key_a[q - 1];
-            q--;
-        }
-        key_b[q] = b;
-        key_a[q] = a;
-    }
-    worst = 1;
-    for (int q = 0, run = 0; q < m; q++) {
-        if (q == 0 || key_b[q] != key_b[q - 1])
-            run = 1;
-        else if (key_a[q] != key_a[q - 1])
-            run++;
-        if (run > worst)
-            worst = run;
-    }
     return worst;
 }
 
