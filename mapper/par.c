@@ -20,7 +20,8 @@
  *    own full copy, filled by one multicast stream from its producer, so
  *    DRAM traffic does not grow;
  *  - a tensor the loop writes but that cannot be partitioned stays one
- *    VPMU that every replica writes (its write bandwidth is not modelled);
+ *    VPMU that every replica writes (its banks serve them one access a
+ *    cycle);
  *  - a partitioned output is stored through one AGCU per partition; a
  *    load feeding several copies is one multicast (or scatter) tree;
  *  - a DRAM tensor loaded inside the loop (a tile, or a direct access)
@@ -32,6 +33,15 @@
  *    the tiles of B in a gemm tiled by rows of A cross DRAM once, not
  *    once per replica.  The replicas then advance together: the stream
  *    waits for the credit of the slowest.
+ *
+ * When no definition has a loop of P iterations, a top-level loop shorter
+ * than P whose body is one loop (and operations) is replicated together
+ * with that loop: P a multiple of its trip, k = P / trip dividing the
+ * inner trip; replica r runs iteration r / k of the outer loop and chunk
+ * r mod k of the inner one (the inner loop's par is k, its chunk table
+ * indexed by replica).  A tensor every access indexes at [outer][inner]
+ * is partitioned by the rows of its first two dimensions taken as one
+ * (dfg_mem.part_dims 2); one indexed by the outer counter alone is copied.
  *
  * The loop program is unchanged; the simulator runs each replica's units
  * on its chunk (dfg_loop.chunk) and each partition in its own PMU
