@@ -550,6 +550,15 @@ static void free_sub_job(cli_job *sub, place_kind **kinds, const char ***names, 
     free(sub->par_bound);
 }
 
+/* The message of d's first error, or NULL. */
+static const char *first_error(const diag_list *d)
+{
+    for (int k = 0; k < d->n; k++)
+        if (d->items[k].sev == DIAG_ERROR)
+            return d->items[k].msg;
+    return NULL;
+}
+
 /* --gains without fusion: the program mapped again with every buffer in
  * its own definition (its own lowering, placement and routing, at the
  * design's replica count) and emulated (cycles_no_fusion).  When it does
@@ -577,12 +586,9 @@ static int unfused_variant(cli_job *job, const pat_values *ref, const emu_opts *
     }
     int st = map_job(&sub, &a, job->g->opts.par, false, &kinds, &names, &nets, &md);
     if (st != EXIT_OK) {
-        const char *why = "it does not map";
-        for (int k = 0; k < md.n; k++)
-            if (md.items[k].sev == DIAG_ERROR) {
-                why = md.items[k].msg;
-                break;
-            }
+        const char *why = first_error(&md);
+        if (!why)
+            why = "it does not map";
         job->no_fusion_off = xstrdup(why);
         rc = alloc_failures() > 0 ? diag_error(d, diag_at_file(job->prog->file), "out of memory") : 0;
         goto out;
@@ -692,12 +698,9 @@ static int independent_kernels(cli_job *job, const pat_values *ref, const emu_op
         }
         int st = map_program(&sub, &a, &kinds, &names, &nets, &md);
         if (st != EXIT_OK) {
-            const char *why = "it does not map";
-            for (int q = 0; q < md.n; q++)
-                if (md.items[q].sev == DIAG_ERROR) {
-                    why = md.items[q].msg;
-                    break;
-                }
+            const char *why = first_error(&md);
+            if (!why)
+                why = "it does not map";
             char buf[600];
             snprintf(buf, sizeof buf, "kernel %s does not map on its own: %s", p->defs[k]->target->name, why);
             job->kernels_off = xstrdup(buf);
@@ -908,10 +911,7 @@ static int place_graph(cli_job *job, place_kind **kinds, const char ***names, pl
  * long enough to split so many ways. */
 static void note_par_bound(cli_job *job, int par, int status, const diag_list *md)
 {
-    const char *why = NULL;
-    for (int k = 0; k < md->n && !why; k++)
-        if (md->items[k].sev == DIAG_ERROR)
-            why = md->items[k].msg;
+    const char *why = first_error(md);
     char buf[512], *s = NULL;
     if (status != EXIT_OK && why) {
         snprintf(buf, sizeof buf, "%d replicas: %s", par, why);

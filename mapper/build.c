@@ -662,9 +662,8 @@ static int copy_shared_address_ops(dfg *g)
     int (*set)[ADDR_MAX_MEMS] = xcalloc((size_t)g->n_regs + 1, sizeof *set);
     int *n_set = xcalloc((size_t)g->n_regs + 1, sizeof *n_set);
     int *tag = xmalloc(((size_t)n0 * ADDR_MAX_MEMS + 1) * sizeof *tag);  /* per op (and copy): its memory */
-    dfg_op **copies = xcalloc((size_t)n0 * ADDR_MAX_MEMS + 1, sizeof *copies);
     int n_copies = 0, rc = -1;
-    if (!set || !n_set || !tag || !copies)
+    if (!set || !n_set || !tag)
         goto out;
 #define MIXED(r)                      \
     do {                              \
@@ -762,7 +761,7 @@ static int copy_shared_address_ops(dfg *g)
                 goto out;
             g->regs[cp->dst].def_op = id;
             tag[id] = m;
-            copies[n_copies++] = cp;
+            n_copies++;
             /* next to the original: same level, same operands */
             if (dfg_block_add(g, b, (dfg_stmt){.op = cp}) != 0)
                 goto out;
@@ -795,7 +794,6 @@ out:
     free(set);
     free(n_set);
     free(tag);
-    free(copies);
     return rc;
 }
 

@@ -30,4 +30,13 @@ bool dfg_expr_any(const pat_expr *e, bool (*pred)(const pat_expr *, const void *
 /* Does the expression contain a pattern (a loop of its own)?  (lower.c) */
 bool dfg_has_pattern(const pat_expr *e);
 
+/* For the passes that rewrite definitions before lowering (select_guard.c,
+ * rsplit.c, interchange.c): a shallow copy of p whose definitions array is
+ * its own, each entry p's definition until dfg_program_set replaces it;
+ * NULL when out of memory. */
+pat_program *dfg_program_copy(const pat_program *p, arena *a);
+/* Replace q's definition k with a copy of it whose value is v and whose
+ * let slots number n_slots; -1 when out of memory. */
+int dfg_program_set(pat_program *q, arena *a, int k, pat_expr *v, int n_slots);
+
 #endif

@@ -305,15 +305,11 @@ const pat_program *dfg_interchange(const pat_program *p, arena *a, int lanes, in
     int n_what = 0;
     if (!*what)
         return NULL;
-    pat_program *q = arena_alloc(a, sizeof *q);
-    pat_def **defs = arena_calloc(a, (size_t)(p->n_defs ? p->n_defs : 1), sizeof *defs);
-    if (!q || !defs)
+    pat_program *q = dfg_program_copy(p, a);
+    if (!q)
         return NULL;
-    *q = *p;
-    q->defs = defs;
     for (int k = 0; k < p->n_defs; k++) {
         const pat_def *df = p->defs[k];
-        defs[k] = p->defs[k];
         if (touches_big(df->value, pmu_bytes) ||
             (pmu_bytes > 0 && 4 * pat_type_count(&df->target->type) > pmu_bytes))
             continue;
@@ -324,13 +320,8 @@ const pat_program *dfg_interchange(const pat_program *p, arena *a, int lanes, in
             return NULL;
         if (!I.n)
             continue;
-        pat_def *nd = arena_alloc(a, sizeof *nd);
-        if (!nd)
+        if (dfg_program_set(q, a, k, v, I.slots) != 0)
             return NULL;
-        *nd = *df;
-        nd->value = v;
-        nd->n_slots = I.slots;
-        defs[k] = nd;
         *n_done += I.n;
     }
     return q;

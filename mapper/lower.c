@@ -1450,6 +1450,31 @@ static bool is_pattern(const pat_expr *e, const void *ctx)
     return e->kind == PAT_E_MAP || e->kind == PAT_E_REDUCE || e->kind == PAT_E_GROUPBY;
 }
 
+pat_program *dfg_program_copy(const pat_program *p, arena *a)
+{
+    pat_program *q = arena_alloc(a, sizeof *q);
+    pat_def **defs = arena_calloc(a, (size_t)(p->n_defs ? p->n_defs : 1), sizeof *defs);
+    if (!q || !defs)
+        return NULL;
+    *q = *p;
+    for (int k = 0; k < p->n_defs; k++)
+        defs[k] = p->defs[k];
+    q->defs = defs;
+    return q;
+}
+
+int dfg_program_set(pat_program *q, arena *a, int k, pat_expr *v, int n_slots)
+{
+    pat_def *nd = arena_alloc(a, sizeof *nd);
+    if (!nd)
+        return -1;
+    *nd = *q->defs[k];
+    nd->value = v;
+    nd->n_slots = n_slots;
+    q->defs[k] = nd;
+    return 0;
+}
+
 /* Does e contain a pattern (a loop of its own)?  (dfg_internal.h) */
 bool dfg_has_pattern(const pat_expr *e)
 {

@@ -287,12 +287,9 @@ const pat_program *dfg_split_reductions(const pat_program *p, arena *a, int P, d
     memset(out, 0, sizeof *out);
     out->what = arena_calloc(a, (size_t)(p->n_defs ? p->n_defs : 1), sizeof *out->what);
     out->why = arena_calloc(a, (size_t)(p->n_defs ? p->n_defs : 1), sizeof *out->why);
-    pat_program *q = arena_alloc(a, sizeof *q);
-    pat_def **defs = arena_calloc(a, (size_t)(p->n_defs ? p->n_defs : 1), sizeof *defs);
-    if (!out->what || !out->why || !q || !defs)
+    pat_program *q = dfg_program_copy(p, a);
+    if (!out->what || !out->why || !q)
         return NULL;
-    *q = *p;
-    q->defs = defs;
     for (int k = 0; k < p->n_defs; k++) {
         const pat_def *df = p->defs[k];
         splitter S = {.a = a, .P = P, .slots = df->n_slots};
@@ -302,17 +299,8 @@ const pat_program *dfg_split_reductions(const pat_program *p, arena *a, int P, d
         out->what[k] = S.what;
         out->why[k] = S.n_split ? NULL : S.why;
         out->n_split += S.n_split;
-        if (!S.n_split) {
-            defs[k] = p->defs[k];
-            continue;
-        }
-        pat_def *nd = arena_alloc(a, sizeof *nd);
-        if (!nd)
+        if (S.n_split && dfg_program_set(q, a, k, v, S.slots) != 0)
             return NULL;
-        *nd = *df;
-        nd->value = v;
-        nd->n_slots = S.slots;
-        defs[k] = nd;
     }
     return q;
 }

@@ -185,27 +185,18 @@ static pat_expr *rewrite(rewriter *R, const pat_expr *e)
 const pat_program *dfg_select_guards(const pat_program *p, arena *a, int *n_guards)
 {
     *n_guards = 0;
-    pat_program *q = arena_alloc(a, sizeof *q);
-    pat_def **defs = arena_calloc(a, (size_t)(p->n_defs ? p->n_defs : 1), sizeof *defs);
-    if (!q || !defs)
+    pat_program *q = dfg_program_copy(p, a);
+    if (!q)
         return NULL;
-    *q = *p;
-    q->defs = defs;
     for (int k = 0; k < p->n_defs; k++) {
         rewriter R = {.a = a};
         pat_expr *v = rewrite(&R, p->defs[k]->value);
         if (R.oom)
             return NULL;
-        if (!R.n) {
-            defs[k] = p->defs[k];
+        if (!R.n)
             continue;
-        }
-        pat_def *nd = arena_alloc(a, sizeof *nd);
-        if (!nd)
+        if (dfg_program_set(q, a, k, v, p->defs[k]->n_slots) != 0)
             return NULL;
-        *nd = *p->defs[k];
-        nd->value = v;
-        defs[k] = nd;
         *n_guards += R.n;
     }
     return q;
